@@ -1,0 +1,345 @@
+"""schedule.yaml: the one config file, validated on load.
+
+Pydantic models (unknown keys rejected) describe every key; each field's
+docstring is its documentation. Errors name the file, the line and the key
+path: ``schedule.yaml:12: themes.solidarity.title: Field required``.
+Line numbers come from ruamel.yaml's round-trip loader, which keeps them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import MarkedYAMLError
+
+from digest.errors import ConfigError
+
+KEY = r"^[a-z0-9][a-z0-9_-]*$"
+DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
+UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days"}
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def parse_duration(value: Any) -> timedelta:
+    """'90s', '15m', '2h', '1d' or a number of seconds."""
+    if isinstance(value, timedelta):
+        return value
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return timedelta(seconds=value)
+    match = DURATION.match(str(value))
+    if not match:
+        raise ValueError(f"{value!r} is not a duration like 90s, 15m, 2h or 1d")
+    return timedelta(**{UNITS[match[2]]: int(match[1])})
+
+
+class ThemeSignals(Strict):
+    """How a story is recognised as being about a theme.
+
+    Terms are lower-case words or phrases; a trailing ``*`` matches any
+    ending (``settler*`` matches settlers, settler's).
+    """
+
+    require: list[list[str]] = Field(default_factory=list)
+    """Groups of terms; a story must mention a term of every group."""
+    keywords: dict[str, float]
+    """Weighted terms; their density in the story is the theme's score."""
+    min_score: float = 1.0
+    """Weighted keyword hits per 100 words a story needs to be placed here."""
+
+    @field_validator("keywords")
+    @classmethod
+    def _non_empty(cls, value: dict[str, float]) -> dict[str, float]:
+        if not value:
+            raise ValueError("a theme needs at least one keyword")
+        return value
+
+
+class Theme(Strict):
+    title: str = Field(min_length=1)
+    description: str = Field(min_length=1)
+    """One line shown under the section title."""
+    signals: ThemeSignals
+
+
+class SummaryConfig(Strict):
+    min_sentences: int = Field(2, ge=1)
+    max_sentences: int = Field(4, ge=1)
+    max_words: int = Field(90, ge=10)
+    """Word budget; the summary never exceeds it unless a single sentence does."""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> SummaryConfig:
+        if self.min_sentences > self.max_sentences:
+            raise ValueError("min_sentences is larger than max_sentences")
+        return self
+
+
+class Schedule(Strict):
+    """When a scheduled edition is sent."""
+
+    cron: str
+    """Five-field crontab expression, e.g. '0 7 * * mon'."""
+    timezone: str = "UTC"
+    """IANA time zone the cron expression is read in."""
+    grace: timedelta = timedelta(hours=1)
+    """A run late by less than this still happens; later ones are skipped."""
+
+    _duration = field_validator("grace", mode="before")(lambda v: parse_duration(v))
+
+    @field_validator("timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown IANA time zone {value!r}") from None
+        return value
+
+    @field_validator("cron")
+    @classmethod
+    def _cron(cls, value: str) -> str:
+        from apscheduler.triggers.cron import CronTrigger
+
+        try:
+            CronTrigger.from_crontab(value)
+        except ValueError as exc:
+            raise ValueError(f"invalid cron expression {value!r}: {exc}") from None
+        return value
+
+
+class EditionConfig(Strict):
+    title: str = Field(min_length=1)
+    description: str = ""
+    themes: list[str] = Field(min_length=1)
+    """Theme keys, in the order their sections appear."""
+    stories_per_theme: int = Field(5, ge=1)
+    unthemed: Literal["also-noted", "omit"] = "also-noted"
+    """Stories that fit no theme: list them under 'Also noted', or leave them out."""
+    also_noted_limit: int = Field(10, ge=0)
+    summary: SummaryConfig = SummaryConfig()
+    schedule: Schedule | None = None
+    sender: str | None = None
+    recipients: list[str] | str = Field(default_factory=list)
+    """Addresses, or the path of a file with one address per line."""
+    subject: str = "{title} — {date}"
+    only_when_new: bool = True
+    """Skip a scheduled send when the edition has no new stories."""
+
+
+class FeedConfig(Strict):
+    url: str
+    name: str | None = None
+    themes: list[str] = Field(default_factory=list)
+    """Theme hints: a story from this feed leans towards these themes."""
+    include: list[str] = Field(default_factory=list)
+    """Regular expressions; when given, an entry must match one (title or text)."""
+    exclude: list[str] = Field(default_factory=list)
+    enabled: bool = True
+
+    @field_validator("url")
+    @classmethod
+    def _http(cls, value: str) -> str:
+        if not re.match(r"^https?://[^\s/]+", value):
+            raise ValueError(f"{value!r} is not an http(s) URL")
+        return value
+
+    @field_validator("include", "exclude")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        for pattern in value:
+            try:
+                re.compile(pattern)
+            except re.error as exc:
+                raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
+        return value
+
+
+class FetchConfig(Strict):
+    connect_timeout: float = Field(10, gt=0)
+    read_timeout: float = Field(20, gt=0)
+    total_timeout: float = Field(60, gt=0)
+    max_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    max_redirects: int = Field(5, ge=0)
+    concurrency: int = Field(8, ge=1)
+    per_host_delay: float = Field(1.0, ge=0)
+    retries: int = Field(2, ge=0)
+    failure_threshold: int = Field(3, ge=1)
+    """Consecutive failures after which a feed is reported as failing."""
+    user_agent: str = "digest/0.1 (+https://github.com/digest-newsletter/digest)"
+
+
+class SourcesConfig(Strict):
+    seeds: Path | None = Path("seeds")
+    """Folder of plain-text seed documents (relative to this file)."""
+
+
+class SmtpConfig(Strict):
+    host: str
+    port: int = Field(587, ge=1, le=65535)
+    security: Literal["starttls", "tls", "none"] = "starttls"
+    username_env: str | None = None
+    """Name of the environment variable holding the SMTP user name."""
+    password_env: str | None = None
+    rate: float = Field(10, gt=0)
+    """Messages per second at most."""
+    retries: int = Field(5, ge=0)
+
+
+class DeliveryConfig(Strict):
+    outbox: Path = Path("outbox")
+    """Where messages go when no SMTP server is configured, or with --dry-run."""
+    archive: Path = Path("archive")
+    """Web archive of every edition: pages, index and Atom feed."""
+    base_url: str = "https://digest.invalid"
+    """Public https base for unsubscribe links and the archive."""
+    unsubscribe_mailto: str | None = None
+
+
+class Config(Strict):
+    sources: SourcesConfig = SourcesConfig()
+    feeds: list[FeedConfig] = Field(default_factory=list)
+    fetch: FetchConfig = FetchConfig()
+    store: Path = Path("digest.sqlite")
+    """SQLite database for seen entries, feed caches and the send ledger."""
+    themes: dict[str, Theme] = Field(min_length=1)
+    editions: dict[str, EditionConfig] = Field(min_length=1)
+    smtp: SmtpConfig | None = None
+    delivery: DeliveryConfig = DeliveryConfig()
+
+    base_dir: Path = Field(default=Path("."), exclude=True)
+    """Folder of the config file; relative paths are read from it."""
+
+    @field_validator("themes", "editions")
+    @classmethod
+    def _keys(cls, value: dict[str, Any]) -> dict[str, Any]:
+        for key in value:
+            if not re.match(KEY, key):
+                raise ValueError(f"{key!r}: use lower-case letters, digits, '-' or '_'")
+        return value
+
+    @model_validator(mode="after")
+    def _references(self) -> Config:
+        for name, edition in self.editions.items():
+            for theme in edition.themes:
+                if theme not in self.themes:
+                    raise _Located(("editions", name, "themes"), f"unknown theme {theme!r}")
+        for i, feed in enumerate(self.feeds):
+            for theme in feed.themes:
+                if theme not in self.themes:
+                    raise _Located(("feeds", i, "themes"), f"unknown theme {theme!r}")
+        return self
+
+    def path(self, value: Path) -> Path:
+        """A config path, resolved against the config file's folder."""
+        return value if value.is_absolute() else self.base_dir / value
+
+    def edition(self, name: str | None) -> tuple[str, EditionConfig]:
+        if name is None:
+            return next(iter(self.editions.items()))
+        if name not in self.editions:
+            known = ", ".join(self.editions)
+            raise ConfigError(f"no edition named {name!r} (configured: {known})")
+        return name, self.editions[name]
+
+
+class _Located(ValueError):
+    """A cross-reference error that knows which key it is about."""
+
+    def __init__(self, loc: tuple[str | int, ...], message: str):
+        super().__init__(message)
+        self.loc = loc
+
+
+def _line_of(tree: Any, loc: tuple[str | int, ...]) -> int | None:
+    """1-based line of the deepest key of ``loc`` that exists in the YAML tree."""
+    line = None
+    node = tree
+    for part in loc:
+        if isinstance(node, CommentedMap) and part in node:
+            line = node.lc.key(part)[0] + 1
+            node = node[part]
+        elif isinstance(node, CommentedSeq) and isinstance(part, int) and part < len(node):
+            line = node.lc.item(part)[0] + 1
+            node = node[part]
+        else:
+            break
+    if line is None and isinstance(tree, CommentedMap):
+        line = tree.lc.line + 1
+    return line
+
+
+def _format_loc(loc: tuple[str | int, ...]) -> str:
+    return ".".join(str(p) for p in loc) or "(top level)"
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's commented containers as plain dicts and lists."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def read_yaml(path: Path) -> Any:
+    """The round-trip tree of a YAML file (keeps comments and line numbers)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such config file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    try:
+        return YAML(typ="rt").load(text)
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        line = mark.line + 1 if mark else "?"
+        raise ConfigError(f"{path.name}:{line}: not valid YAML: {exc.problem}") from None
+
+
+def load_config(path: Path | str) -> Config:
+    """Read and validate a config file; every mistake is a ConfigError."""
+    path = Path(path)
+    tree = read_yaml(path)
+    if not isinstance(tree, CommentedMap):
+        raise ConfigError(f"{path.name}:1: the config must be a mapping of keys")
+    try:
+        return Config.model_validate({**_plain(tree), "base_dir": path.parent})
+    except ValidationError as exc:
+        raise ConfigError(_describe(path, tree, exc)) from None
+
+
+def _describe(path: Path, tree: Any, exc: ValidationError) -> str:
+    lines = []
+    for error in exc.errors():
+        loc = tuple(p for p in error["loc"] if not _is_union_tag(p))
+        message = error["msg"].removeprefix("Value error, ")
+        cause = error.get("ctx", {}).get("error")
+        if isinstance(cause, _Located):
+            loc, message = cause.loc, str(cause)
+        if error["type"] == "extra_forbidden":
+            message = "unknown key (check its spelling and indentation)"
+        lines.append(f"{path.name}:{_line_of(tree, loc) or '?'}: {_format_loc(loc)}: {message}")
+    return "\n".join(lines)
+
+
+def _is_union_tag(part: str | int) -> bool:
+    """Pydantic names union branches in error paths ('list[str]'); readers don't need them."""
+    return isinstance(part, str) and ("[" in part or part in {"str", "int", "float"})

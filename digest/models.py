@@ -1,0 +1,154 @@
+"""The typed data that flows between pipeline stages.
+
+Document -> Block -> Story -> ThemedStory -> SummarizedStory -> Edition.
+Every model is frozen and free of I/O; a stage that discards something
+records a Drop so `digest build --explain` can show why.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import Enum
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a story came from, as shown to readers."""
+
+    name: str
+    url: str | None = None
+    published: date | datetime | None = None
+    document: str = ""
+
+
+@dataclass(frozen=True)
+class Document:
+    """One input as read: a seed file or a feed entry, as plain text."""
+
+    id: str
+    text: str
+    source: SourceRef
+    title: str | None = None
+
+
+class BlockKind(str, Enum):
+    PARAGRAPH = "paragraph"
+    HEADING = "heading"
+
+
+@dataclass(frozen=True)
+class Block:
+    """A line of a cleaned document that survived cleaning."""
+
+    text: str
+    line: int
+    kind: BlockKind = BlockKind.PARAGRAPH
+    starts_story: bool = False
+    credit: str | None = None
+    """A publisher named by an attribution line that closed this block's story."""
+    published: date | None = None
+    """A date line that stood directly under this block (headings only)."""
+
+
+@dataclass(frozen=True)
+class Drop:
+    """Something a stage discarded, and why."""
+
+    stage: str
+    reason: str
+    text: str
+    document: str
+    line: int | None = None
+
+
+@dataclass(frozen=True)
+class CleanedDocument:
+    document: Document
+    blocks: tuple[Block, ...]
+    drops: tuple[Drop, ...] = ()
+
+
+@dataclass(frozen=True)
+class Story:
+    """One article or post: its own title where the text has one, and its paragraphs."""
+
+    id: str
+    title: str | None
+    paragraphs: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
+    document: str
+    line: int
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join(self.paragraphs)
+
+
+@dataclass(frozen=True)
+class ThemeDecision:
+    """The theme a story was sorted into (None: fits no theme), with the why."""
+
+    theme: str | None
+    score: float
+    reason: str
+    scores: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class ThemedStory:
+    story: Story
+    decision: ThemeDecision
+
+
+@dataclass(frozen=True)
+class SummarizedStory:
+    story: Story
+    decision: ThemeDecision
+    summary: tuple[str, ...]
+    """Sentences copied verbatim from the story, in source order."""
+
+
+@dataclass(frozen=True)
+class EditionStory:
+    id: str
+    title: str
+    summary: tuple[str, ...]
+    sources: tuple[SourceRef, ...]
+    theme: str | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Section:
+    theme: str
+    title: str
+    description: str
+    stories: tuple[EditionStory, ...]
+
+
+@dataclass(frozen=True)
+class Edition:
+    """The whole template context: templates read nothing else."""
+
+    name: str
+    title: str
+    date: datetime
+    sections: tuple[Section, ...]
+    also_noted: Section | None = None
+    description: str = ""
+
+    @property
+    def stories(self) -> tuple[EditionStory, ...]:
+        also = self.also_noted.stories if self.also_noted else ()
+        return tuple(s for sec in self.sections for s in sec.stories) + also
+
+
+@dataclass(frozen=True)
+class BuildResult:
+    """An edition plus every decision taken on the way, for --explain."""
+
+    edition: Edition
+    drops: tuple[Drop, ...] = ()
+    decisions: tuple[ThemedStory, ...] = ()
+    warnings: tuple[str, ...] = field(default=())
