@@ -139,6 +139,11 @@ class Edition:
     description: str = ""
 
     @property
+    def id(self) -> str:
+        """Stable per edition name and run time: keys the send ledger and Message-IDs."""
+        return f"{self.name}-{self.date:%Y%m%dT%H%M%z}"
+
+    @property
     def stories(self) -> tuple[EditionStory, ...]:
         also = self.also_noted.stories if self.also_noted else ()
         return tuple(s for sec in self.sections for s in sec.stories) + also
