@@ -1,0 +1,60 @@
+"""Seed documents: plain-text files, each with an optional metadata sidecar.
+
+``NAME.txt`` holds the text exactly as scraped; ``NAME.meta.yaml`` states
+what the text itself says about its origin (publisher, title, author, date,
+URL). Unknown values stay null: digest never invents a URL or a date.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, ValidationError
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
+
+from digest.errors import SourceError
+from digest.models import Document, SourceRef
+
+
+class SeedMeta(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    publisher: str | None = None
+    title: str | None = None
+    author: str | None = None
+    published: date | None = None
+    url: str | None = None
+
+
+def read_meta(path: Path) -> SeedMeta:
+    if not path.exists():
+        return SeedMeta()
+    try:
+        data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+        return SeedMeta.model_validate(data)
+    except (YAMLError, ValidationError, OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{path}: bad seed metadata: {exc}") from None
+
+
+def read_seed(path: Path) -> Document:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise SourceError(f"{path}: not UTF-8 text") from None
+    meta = read_meta(path.with_suffix(".meta.yaml"))
+    source = SourceRef(
+        name=meta.publisher or path.name,
+        url=meta.url,
+        published=meta.published,
+        document=path.name,
+    )
+    return Document(id=path.name, text=text, source=source, title=meta.title)
+
+
+def read_seeds(folder: Path) -> list[Document]:
+    """Every ``*.txt`` in the folder, in file-name order (so editions are reproducible)."""
+    if not folder.is_dir():
+        raise SourceError(f"{folder}: seed folder not found")
+    return [read_seed(path) for path in sorted(folder.glob("*.txt"))]

@@ -1,0 +1,94 @@
+"""Word-level features shared by cleaning, splitting and theming.
+
+Tokenising, stemming (Snowball), the writing system of a line and a
+function-word guess at its language. Language guessing is hand-written on
+purpose: the libraries that do it (langdetect, lingua) are either
+nondeterministic or ship hundreds of MB of models, while telling an English
+line from a Spanish or French one needs only their commonest words.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from functools import lru_cache
+
+import snowballstemmer
+
+WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)*", re.UNICODE)
+
+FUNCTION_WORDS = {
+    "en": set(
+        "the of and to a in is was that for on it with as by he she they we you i his her their its "
+        "this from at are be been has have had not but or which who will would an were there all "
+        "our my your me us them what when so if about into than then also just can could".split()
+    ),
+    "es": set(
+        "el la los las de del y en que un una por con para es su se no al lo como más pero sus "
+        "le ya o fue este ha sí porque esta son entre cuando muy sin sobre también me hasta hay "
+        "donde quien desde todo nos durante".split()
+    ),
+    "fr": set(
+        "le la les de des du et en un une est que qui dans pour pas sur au aux par il elle ne se "
+        "ce plus avec son sa ses ou mais nous vous ils sont été être cette comme tout".split()
+    ),
+    "de": set(
+        "der die das und in zu den von mit ist des sich dem nicht ein eine als auch es an er so "
+        "dass sie nach wie im für auf aus bei oder wird werden hat haben sind war".split()
+    ),
+    "pt": set(
+        "o a os as de do da dos das e em um uma que para com não por mais como mas foi ao ele "
+        "ela seu sua ou ser quando muito nos já está também só pelo pela até isso".split()
+    ),
+    "it": set(
+        "il lo la i gli le di del della e in un una che per con non è sono da al alla come più "
+        "ma anche questo questa ha hanno essere tra nel nella".split()
+    ),
+}
+STOPWORDS = FUNCTION_WORDS["en"] | set(
+    "these those such here where while after before over under again more most other some any "
+    "each both only own same too very s t don should now do does did being having no nor off "
+    "out up down once why how him himself herself itself themselves yourself one two said says".split()
+)
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Letter-only words (apostrophes kept inside), in order."""
+    return WORD.findall(text)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word.lower().replace("’", "'"))
+
+
+def content_stems(text: str) -> list[str]:
+    """Stems of the words that carry meaning (no stop words, no one-letter words)."""
+    return [stem(w) for w in words(text) if len(w) > 1 and w.lower() not in STOPWORDS]
+
+
+def script_of(char: str) -> str:
+    """The writing system of a letter, from its Unicode name ('LATIN', 'HEBREW', …)."""
+    name = unicodedata.name(char, "")
+    return name.split(" ", 1)[0] if name else "UNKNOWN"
+
+
+def dominant_script(text: str) -> str | None:
+    letters = Counter(script_of(c) for c in text if c.isalpha())
+    return letters.most_common(1)[0][0] if letters else None
+
+
+def guess_language(text: str, minimum_hits: int = 3) -> str | None:
+    """The language with the most distinct function words in the text, if clearly ahead."""
+    tokens = {w.lower() for w in words(text)}
+    if not tokens:
+        return None
+    hits = {lang: len(tokens & vocab) for lang, vocab in FUNCTION_WORDS.items()}
+    best = max(sorted(hits), key=lambda lang: hits[lang])
+    ranked = sorted(hits.values(), reverse=True)
+    if ranked[0] < minimum_hits or ranked[0] < 2 * ranked[1]:
+        return None
+    return best
