@@ -1,0 +1,200 @@
+"""Story splitting: one cleaned document may hold many unrelated posts.
+
+Hard cues end a story: a headline, a dateline ("GAZA (Reuters) —"), the line
+after a "read more" link. Between them, a compilation of untitled posts is
+cut by lexical cohesion, the idea behind TextTiling and C99: paragraphs of
+one story share vocabulary, neighbouring posts do not. We use constrained
+agglomerative merging: every paragraph starts as its own segment, and the
+most similar pair of *adjacent* segments (TF-IDF over Snowball stems,
+cosine) merges first, until no adjacent pair is similar enough. Comparing
+whole segments rather than fixed windows keeps long articles together even
+where one paragraph changes the subject. A gap where the cleaner removed a
+caption or a date needs more similarity to be bridged, since posts on blog
+pages are separated by such furniture. Lines too short to carry vocabulary
+("Hi anon!", "The incidents from this week:", a footnote "*…") are attached
+to a neighbour first. Register is the second cue: a wire report and a
+personal post on the same subject share vocabulary, but one speaks in the
+first or second person (outside quotations) and the other never does, so
+bridging such a gap also needs more similarity.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from dataclasses import dataclass
+
+from digest.models import Block, BlockKind, CleanedDocument, SourceRef, Story
+from digest.words import content_stems, words
+
+MERGE_SIMILARITY = 0.03
+"""Adjacent segments at least this similar are one story."""
+MERGE_SIMILARITY_ACROSS_FURNITURE = 0.06
+"""The same, where the cleaner removed furniture (a caption, a date) between them."""
+REGISTER_PENALTY = 0.05
+"""Extra similarity needed between a personal segment and an impersonal one."""
+PERSONAL_RATE, IMPERSONAL_RATE = 0.015, 0.003
+"""Share of first/second-person words (outside quotes) that makes a segment personal, or impersonal."""
+PERSONAL_WORDS = frozenset("i me my mine myself we us our ours ourselves you your yours yourself".split())
+QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"")
+TINY_WORDS = 12
+"""Segments shorter than this carry too little vocabulary to compare."""
+HEADLINE_WORDS = 6
+"""A heading this long (or dated) opens a new story; shorter ones are subheadings."""
+
+
+@dataclass
+class _Segment:
+    blocks: list[Block]
+    bag: Counter[str]
+    opens_story: bool = False
+    words: int = 0
+    personal: int = 0
+
+    @classmethod
+    def of(cls, block: Block, bag: Counter[str]) -> _Segment:
+        unquoted = [w.lower() for w in words(QUOTED.sub(" ", block.text))]
+        return cls([block], bag, _opens_story(block), len(words(block.text)),
+                   sum(w in PERSONAL_WORDS for w in unquoted))
+
+    def __add__(self, other: _Segment) -> _Segment:
+        return _Segment(self.blocks + other.blocks, self.bag + other.bag, self.opens_story,
+                        self.words + other.words, self.personal + other.personal)
+
+    @property
+    def register(self) -> str | None:
+        rate = self.personal / max(self.words, 1)
+        return "personal" if rate >= PERSONAL_RATE else "impersonal" if rate < IMPERSONAL_RATE else None
+
+
+def _opens_story(block: Block) -> bool:
+    if block.starts_story:
+        return True
+    return block.kind is BlockKind.HEADING and (
+        len(block.text.split()) >= HEADLINE_WORDS or block.published is not None
+    )
+
+
+def _cosine(a: Counter[str], b: Counter[str], idf: dict[str, float]) -> float:
+    va = {t: (1 + math.log(c)) * idf[t] for t, c in a.items()}
+    vb = {t: (1 + math.log(c)) * idf[t] for t, c in b.items()}
+    dot = sum(w * vb[t] for t, w in va.items() if t in vb)
+    norm = math.sqrt(sum(w * w for w in va.values())) * math.sqrt(sum(w * w for w in vb.values()))
+    return dot / norm if norm else 0.0
+
+
+def _furniture_between(a: Block, b: Block, dropped_lines: set[int]) -> bool:
+    return any(line in dropped_lines for line in range(a.line + 1, b.line))
+
+
+def _absorb_tiny(segments: list[_Segment], idf: dict[str, float]) -> None:
+    """Attach segments too short to compare: footnotes back, lead-ins forward."""
+    i = 0
+    while i < len(segments):
+        seg = segments[i]
+        if seg.words >= TINY_WORDS or len(segments) == 1:
+            i += 1
+            continue
+        can_back = i > 0 and not seg.opens_story
+        can_forward = i + 1 < len(segments) and not segments[i + 1].opens_story
+        text = seg.blocks[0].text
+        if text.startswith("*") and can_back:
+            target = i - 1
+        elif text.endswith(":") and can_forward:
+            target = i + 1
+        elif can_back and can_forward:
+            back = _cosine(seg.bag, segments[i - 1].bag, idf)
+            forward = _cosine(seg.bag, segments[i + 1].bag, idf)
+            target = i - 1 if back > forward else i + 1
+        elif can_forward:
+            target = i + 1
+        elif can_back:
+            target = i - 1
+        else:
+            i += 1
+            continue
+        first, second = sorted((i, target))
+        segments[first : second + 1] = [segments[first] + segments[second]]
+        i = first
+
+
+def _merge_cohesive(segments: list[_Segment], idf: dict[str, float], dropped: set[int]) -> None:
+    while len(segments) > 1:
+        best: tuple[float, int] | None = None
+        for k in range(len(segments) - 1):
+            left, right = segments[k], segments[k + 1]
+            if right.opens_story:
+                continue
+            needed = (
+                MERGE_SIMILARITY_ACROSS_FURNITURE
+                if _furniture_between(left.blocks[-1], right.blocks[0], dropped)
+                else MERGE_SIMILARITY
+            )
+            if {left.register, right.register} == {"personal", "impersonal"}:
+                needed += REGISTER_PENALTY
+            similarity = _cosine(left.bag, right.bag, idf)
+            if similarity >= needed and (best is None or similarity - needed > best[0]):
+                best = (similarity - needed, k)
+        if best is None:
+            return
+        k = best[1]
+        segments[k : k + 2] = [segments[k] + segments[k + 1]]
+
+
+def _story(cleaned: CleanedDocument, blocks: list[Block]) -> Story:
+    document = cleaned.document
+    title = None
+    if blocks[0].kind is BlockKind.HEADING:
+        title, blocks = blocks[0].text, blocks[1:]
+    heading_date = None
+    if title is not None:
+        heading_date = next((b.published for b in cleaned.blocks if b.text == title and b.published), None)
+    credit = next((b.credit for b in blocks if b.credit), None)
+    base = document.source
+    source = SourceRef(
+        name=credit or base.name,
+        url=base.url,
+        published=heading_date or base.published,
+        document=base.document or document.id,
+    )
+    first_line = blocks[0].line if blocks else 0
+    digest_id = hashlib.sha1(f"{document.id}:{first_line}".encode()).hexdigest()[:12]
+    return Story(
+        id=digest_id,
+        title=title or (document.title if _is_whole_document(cleaned, blocks) else None),
+        paragraphs=tuple(b.text for b in blocks if b.kind is BlockKind.PARAGRAPH),
+        sources=(source,),
+        document=document.id,
+        line=first_line,
+    )
+
+
+def _is_whole_document(cleaned: CleanedDocument, blocks: list[Block]) -> bool:
+    return bool(blocks) and blocks[0] is cleaned.blocks[0]
+
+
+def split_document(cleaned: CleanedDocument) -> list[Story]:
+    blocks = list(cleaned.blocks)
+    if not blocks:
+        return []
+    dropped = {d.line for d in cleaned.drops if d.line is not None}
+    bags = [Counter(content_stems(b.text)) for b in blocks]
+    df = Counter(t for bag in bags for t in bag)
+    idf = {t: math.log((1 + len(bags)) / (1 + d)) + 1 for t, d in df.items()}
+
+    segments = [_Segment.of(b, bag) for b, bag in zip(blocks, bags, strict=True)]
+    # a heading belongs with the text under it
+    i = 0
+    while i < len(segments) - 1:
+        if segments[i].blocks[-1].kind is BlockKind.HEADING:
+            segments[i : i + 2] = [segments[i] + segments[i + 1]]
+        i += 1
+    _absorb_tiny(segments, idf)
+    _merge_cohesive(segments, idf, dropped)
+    return [_story(cleaned, seg.blocks) for seg in segments if seg.blocks]
+
+
+def split_documents(cleaned: list[CleanedDocument]) -> list[Story]:
+    return [story for doc in cleaned for story in split_document(doc)]
