@@ -51,7 +51,7 @@ INTERFACE_WORDS = set(
     advertisement advert sponsored cookie cookies privacy menu search skip next previous prev back
     top read continue full article related recent posts popular trending latest tags categories
     category filed posted premium trial unlock access paywall donate gift upgrade approval automatic
-    send whole""".split()
+    send whole inbox instagram youtube tiktok mastodon bluesky threads""".split()
 )
 CREDIT = re.compile(
     r"(Credit|Credits|Photo|Photos|Photograph|Picture|Image|Illustration|Video|Footage)\s*:(?:\s*\S|\s*$)"
@@ -64,6 +64,8 @@ READ_MORE = re.compile(
     r"|continue reading|keep reading|source|via|originally published (?:at|in|by|on))\b\s*[:—–-]?\s*(?P<credit>.*)$",
     re.I,
 )
+COPYRIGHT = re.compile(r"^(?:©|\(c\)\s*\d{4}|copyright\b)|\ball rights reserved\b", re.I)
+DATE_LABEL = re.compile(r"^(?:posted|published|updated|last updated|first published)(?: on)?\s*:?\s*", re.I)
 LABEL = re.compile(
     r"^(?:categor(?:y|ies)|tags?|topics?|filed under|posted in|section|sections|labels?)\s*:\s*\S", re.I
 )
@@ -153,7 +155,8 @@ def _key(text: str) -> str:
 
 
 def parse_date_line(text: str) -> date | None:
-    """The date a line consists of (e.g. 'May 22, 2013'), if it is nothing but a date."""
+    """The date a line consists of ('May 22, 2013', 'Posted on 3 April 2026'), if nothing else."""
+    text = DATE_LABEL.sub("", text)
     if len(text.split()) > 6 or not MONTHS.search(text) or not YEAR.search(text):
         return None
     try:
@@ -190,6 +193,10 @@ def _read_more(line: Line) -> str | None:
     return "'read more' link" + (f" (credits {credit})" if line.credit else "")
 
 
+def _copyright(line: Line) -> str | None:
+    return "copyright notice" if line.n_words <= 15 and COPYRIGHT.search(line.text) else None
+
+
 def _label(line: Line) -> str | None:
     if line.n_words <= 8 and (LABEL.match(line.text) or BREADCRUMB.search(line.text)):
         return "category or section label"
@@ -207,7 +214,7 @@ def _interface(line: Line) -> str | None:
         return None
     if SUBSCRIPTION_OFFER.search(line.text):
         return "subscription or login prompt"
-    content = [w.lower() for w in line.words if w.lower() not in STOPWORDS]
+    content = [w.lower() for w in line.words if w.lower() not in STOPWORDS and len(w) > 1]
     if not content:
         return None
     hits = sum(w in INTERFACE_WORDS for w in content)
@@ -227,6 +234,7 @@ LINE_RULES: tuple[Callable[[Line], str | None], ...] = (
     _doubled,
     _credit,
     _read_more,
+    _copyright,
     _label,
     _byline_marker,
     _list_header,
@@ -324,9 +332,28 @@ def _mark_lists(lines: list[Line]) -> None:
         )
         at_tail = run[0].number > last_prose
         if titles >= 2 and titles + listish >= 3 and (at_tail or listish or titles >= 5):
+            if not at_tail:
+                _spare_headline(run)
             for line in run:
-                if line.reason is None or line.reason == "date line":
+                if (line.reason is None or line.reason == "date line") and "headline" not in line.extra:
                     line.reason = "list of other headlines or links"
+
+
+def _spare_headline(run: list[Line]) -> None:
+    """A list-like run right above an article ends with the article's own headline."""
+    for line in reversed(run):
+        if line.reason is None and line.is_title_like and line.n_words >= 4:
+            line.extra["headline"] = True
+            return
+
+
+def _mark_site_names(lines: list[Line]) -> None:
+    """A short title line directly above a headline names the site or section, not a story."""
+    kept = [line for line in lines if line.reason is None]
+    for line, following, after in zip(kept, kept[1:], kept[2:], strict=False):
+        if (line.is_title_like and not line.is_prose and following.is_title_like
+                and not following.is_prose and after.is_prose):
+            line.reason = "site or section name above a headline"
 
 
 def _mark_story_cues(lines: list[Line]) -> None:
@@ -389,6 +416,7 @@ def clean_document(document: Document) -> CleanedDocument:
     _mark_bylines(lines)
     _mark_strays(lines, document.text)
     _mark_lists(lines)
+    _mark_site_names(lines)
     _mark_story_cues(lines)
     drops = tuple(
         Drop(stage="clean", reason=line.reason, text=line.text, document=document.id, line=line.number)

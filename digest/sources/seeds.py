@@ -22,6 +22,8 @@ class SeedMeta(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     publisher: str | None = None
+    name: str | None = None
+    """How to name the document to readers when it states no publisher."""
     title: str | None = None
     author: str | None = None
     published: date | None = None
@@ -45,7 +47,7 @@ def read_seed(path: Path) -> Document:
         raise SourceError(f"{path}: not UTF-8 text") from None
     meta = read_meta(path.with_suffix(".meta.yaml"))
     source = SourceRef(
-        name=meta.publisher or path.name,
+        name=meta.publisher or meta.name or path.name,
         url=meta.url,
         published=meta.published,
         document=path.name,

@@ -1,0 +1,134 @@
+"""The one module that composes the stages into an edition.
+
+read sources -> clean -> split -> dedupe -> theme -> summarize -> assemble,
+then render and write. Every stage is a plain function over the models in
+digest.models; this module only wires them and collects the record of what
+was dropped and why, for ``digest build --explain``.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from digest.assemble import assemble
+from digest.clean import clean_documents
+from digest.config import Config
+from digest.dedupe import dedupe_stories
+from digest.export import edition_to_json
+from digest.message import make_message_id, prepare_message
+from digest.models import BuildResult, Document, Drop, SummarizedStory
+from digest.render import render_edition
+from digest.sources.seeds import read_seeds
+from digest.split import split_documents
+from digest.summarize import summarize_many
+from digest.themes import assign_themes
+
+
+@dataclass(frozen=True)
+class Sources:
+    documents: tuple[Document, ...]
+    warnings: tuple[str, ...] = ()
+
+
+def collect_documents(
+    config: Config,
+    *,
+    now: datetime,
+    conn: sqlite3.Connection | None,
+    since: datetime | None,
+    until: datetime | None,
+    fetch: bool,
+) -> Sources:
+    documents: list[Document] = []
+    if config.sources.seeds is not None:
+        documents.extend(read_seeds(config.path(config.sources.seeds)))
+    if conn is None or not any(feed.enabled for feed in config.feeds):
+        return Sources(tuple(documents))
+    from digest.sources.feeds import harvest
+
+    harvested = harvest(config, conn, now=now, since=since, until=until, fetch=fetch)
+    return Sources(tuple(documents) + harvested.documents, harvested.warnings)
+
+
+def build_edition(
+    config: Config,
+    edition_name: str | None,
+    *,
+    now: datetime,
+    conn: sqlite3.Connection | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    per_theme: int | None = None,
+    fetch: bool = True,
+) -> BuildResult:
+    name, edition_config = config.edition(edition_name)
+    sources = collect_documents(config, now=now, conn=conn, since=since, until=until, fetch=fetch)
+    cleaned = clean_documents(list(sources.documents))
+    drops: list[Drop] = [drop for doc in cleaned for drop in doc.drops]
+    stories, dedupe_drops = dedupe_stories(split_documents(cleaned))
+    drops.extend(dedupe_drops)
+    themes = {key: config.themes[key] for key in edition_config.themes}
+    themed = assign_themes(stories, themes)
+    summaries = summarize_many([t.story for t in themed], edition_config.summary)
+    summarized = [
+        SummarizedStory(t.story, t.decision, summary)
+        for t, summary in zip(themed, summaries, strict=True)
+        if summary
+    ]
+    drops.extend(
+        Drop("summarize", "no sentence to summarize", t.story.text[:80], t.story.document, t.story.line)
+        for t, summary in zip(themed, summaries, strict=True)
+        if not summary
+    )
+    edition = assemble(name, edition_config, themes, summarized, now, per_theme)
+    return BuildResult(edition, tuple(drops), tuple(themed), sources.warnings)
+
+
+def output_stem(result: BuildResult) -> str:
+    edition = result.edition
+    return f"{edition.name}-{edition.date:%Y-%m-%d}"
+
+
+def write_outputs(result: BuildResult, out_dir: Path, config: Config) -> list[Path]:
+    """The web page, the email (.eml and its HTML), the text and the data of an edition."""
+    edition = result.edition
+    _, edition_config = config.edition(edition.name)
+    base_url = config.delivery.base_url.rstrip("/")
+    domain = base_url.split("://", 1)[-1].split("/", 1)[0]
+    stem = output_stem(result)
+    rendered = render_edition(edition, web_url=f"{base_url}/{stem}.html")
+    sender = edition_config.sender or f"digest@{domain}"
+    template = prepare_message(
+        rendered,
+        edition,
+        sender=sender,
+        subject=edition_config.subject.format(title=edition.title, date=f"{edition.date:%-d %B %Y}"),
+        list_id=f"{edition.name}.{domain}",
+        unsubscribe_mailto=config.delivery.unsubscribe_mailto,
+        date=edition.date,
+        boundary_seed=edition.id,
+    )
+    eml = template.for_recipient(
+        sender,
+        unsubscribe_url=f"{base_url}/unsubscribe",
+        message_id=make_message_id(edition.id, sender, domain),
+    )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    outputs = {
+        ".html": rendered.web_html.encode("utf-8"),
+        ".email.html": rendered.email_html.encode("utf-8"),
+        ".txt": rendered.text.encode("utf-8"),
+        ".eml": eml,
+        ".json": edition_to_json(edition).encode("utf-8"),
+    }
+    paths = []
+    for suffix, data in outputs.items():
+        path = out_dir / f"{stem}{suffix}"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        paths.append(path)
+    return paths
