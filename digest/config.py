@@ -24,7 +24,8 @@ from pydantic import (
 )
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import MarkedYAMLError
+from ruamel.yaml.error import MarkedYAMLError, YAMLError
+from ruamel.yaml.reader import ReaderError
 
 from digest.errors import ConfigError
 
@@ -149,8 +150,9 @@ class FeedConfig(Strict):
     themes: list[str] = Field(default_factory=list)
     """Theme hints: a story from this feed leans towards these themes."""
     include: list[str] = Field(default_factory=list)
-    """Regular expressions; when given, an entry must match one (title or text)."""
+    """Regular expressions (case-insensitive); when given, an entry must match one (title or text)."""
     exclude: list[str] = Field(default_factory=list)
+    """Regular expressions (case-insensitive); an entry matching one (title or text) is left out."""
     enabled: bool = True
 
     @field_validator("url")
@@ -200,6 +202,12 @@ class SmtpConfig(Strict):
     rate: float = Field(10, gt=0)
     """Messages per second at most."""
     retries: int = Field(5, ge=0)
+    retry_delay: timedelta = timedelta(seconds=2)
+    """Wait before the first retry after a 4xx reply or a dropped connection; it doubles each time."""
+    timeout: float = Field(30, gt=0)
+    """Seconds without an answer after which the connection counts as dropped."""
+
+    _delay = field_validator("retry_delay", mode="before")(lambda v: parse_duration(v))
 
 
 class DeliveryConfig(Strict):
@@ -210,6 +218,10 @@ class DeliveryConfig(Strict):
     base_url: str = "https://digest.invalid"
     """Public https base for unsubscribe links and the archive."""
     unsubscribe_mailto: str | None = None
+    outbox_format: Literal["eml", "maildir"] = "eml"
+    """The outbox as one .eml file per message, or as a Maildir a mail client can open."""
+    unsubscribe_secret_env: str | None = None
+    """Environment variable holding a key that signs unsubscribe links, so nobody can forge one."""
 
 
 class Config(Strict):
@@ -312,6 +324,11 @@ def read_yaml(path: Path) -> Any:
         mark = exc.problem_mark
         line = mark.line + 1 if mark else "?"
         raise ConfigError(f"{path.name}:{line}: not valid YAML: {exc.problem}") from None
+    except ReaderError as exc:
+        line = text[: exc.position].count("\n") + 1
+        raise ConfigError(f"{path.name}:{line}: not valid YAML: character {exc.character:#x} is not allowed") from None
+    except YAMLError as exc:
+        raise ConfigError(f"{path.name}: not valid YAML: {exc}") from None
 
 
 def load_config(path: Path | str) -> Config:

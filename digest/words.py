@@ -82,13 +82,20 @@ def dominant_script(text: str) -> str | None:
 
 
 def guess_language(text: str, minimum_hits: int = 3) -> str | None:
-    """The language with the most distinct function words in the text, if clearly ahead."""
-    tokens = {w.lower() for w in words(text)}
+    """The language whose function words the text uses most, if clearly ahead.
+
+    Short texts count each function word once, so a headline repeating "No"
+    is not taken for Spanish; long texts count every use, so a stray foreign
+    line does not outvote the document around it.
+    """
+    tokens = [w.lower() for w in words(text)]
     if not tokens:
         return None
-    hits = {lang: len(tokens & vocab) for lang, vocab in FUNCTION_WORDS.items()}
+    if len(tokens) < 60:
+        tokens = list(set(tokens))
+    hits = {lang: sum(t in vocab for t in tokens) for lang, vocab in FUNCTION_WORDS.items()}
     best = max(sorted(hits), key=lambda lang: hits[lang])
     ranked = sorted(hits.values(), reverse=True)
-    if ranked[0] < minimum_hits or ranked[0] < 2 * ranked[1]:
+    if ranked[0] < minimum_hits or ranked[0] < 1.5 * ranked[1]:
         return None
     return best

@@ -1,0 +1,101 @@
+from datetime import date
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from digest.clean import clean_document, parse_date_line
+from digest.models import BlockKind, Document, SourceRef
+
+PROSE = (
+    "The ministry confirmed on Monday that the shipment of rifles had been approved in March, "
+    "despite objections raised by two members of the committee."
+)
+
+
+def doc(text: str) -> Document:
+    return Document("page.txt", text, SourceRef("Example", document="page.txt"))
+
+
+def reasons(text: str) -> dict[str, str]:
+    return {d.text: d.reason for d in clean_document(doc(text)).drops}
+
+
+def test_button_written_twice_is_dropped():
+    assert "twice" in reasons(f"{PROSE}\n\nPrint this pagePrint this page\n\n{PROSE} Again.")["Print this pagePrint this page"]
+
+
+def test_caption_with_credit_and_its_bare_twin_are_dropped():
+    text = f"{PROSE}\n\nA man walks past a burned car in Huwara\nA man walks past a burned car in HuwaraCredit: A. Photographer\n\n{PROSE}"
+    found = reasons(text)
+    assert found["A man walks past a burned car in HuwaraCredit: A. Photographer"] == "photo caption or credit"
+    assert "caption" in found["A man walks past a burned car in Huwara"]
+
+
+def test_read_more_link_credits_the_publisher_and_closes_the_story():
+    cleaned = clean_document(doc(f"{PROSE}\n\nRead more: The Guardian\n\nA second post begins here and talks about something else entirely."))
+    assert cleaned.blocks[0].credit == "The Guardian"
+    assert cleaned.blocks[1].starts_story
+
+
+def test_dateline_opens_a_story_and_names_the_agency():
+    cleaned = clean_document(doc("RAMALLAH (WAFA) — Dozens of residents gathered on Friday to protest the closure of the road."))
+    assert cleaned.blocks[0].starts_story and cleaned.blocks[0].credit == "WAFA"
+
+
+def test_line_in_another_script_is_dropped_but_a_name_inside_english_is_kept():
+    text = f"{PROSE}\n\nمقالات ذات صلة\n\nThe mayor, Ahmad (أحمد), said the road would stay closed for a week at least."
+    found = reasons(text)
+    assert "another script" in found["مقالات ذات صلة"]
+    assert all("أحمد" not in t for t in found)
+
+
+def test_line_in_another_language_is_dropped():
+    text = f"{PROSE}\n\nLa comunidad de los trabajadores se reunió en la plaza para pedir que no se cierre la fábrica.\n\n{PROSE}"
+    assert "language (es)" in reasons(text)["La comunidad de los trabajadores se reunió en la plaza para pedir que no se cierre la fábrica."]
+
+
+def test_tail_list_of_headlines_is_dropped():
+    text = f"{PROSE}\n\nMore from our site\n\nFive Things to Know About the Budget\nHow the Heatwave Changed Farming\nWhy Rents Keep Rising in the Capital"
+    found = reasons(text)
+    assert found["How the Heatwave Changed Farming"] == "list of other headlines or links"
+
+
+def test_short_lines_inside_an_article_are_kept():
+    text = f"{PROSE}\n\nThe incidents this week:\n\n{PROSE} Later.\n\nWhat comes next\n\n{PROSE} Finally."
+    cleaned = clean_document(doc(text))
+    kept = {b.text: b.kind for b in cleaned.blocks}
+    assert "The incidents this week:" in kept
+    assert kept["What comes next"] is BlockKind.HEADING
+
+
+def test_repeated_paragraph_is_kept_once():
+    cleaned = clean_document(doc(f"{PROSE}\n\n{PROSE}"))
+    assert [b.text for b in cleaned.blocks] == [PROSE]
+    assert cleaned.drops[0].reason == "duplicate of line 1"
+
+
+def test_headline_date_is_read_from_the_line_under_it():
+    cleaned = clean_document(doc(f"Arms sales to the region rose sharply last year\nMay 22, 2013\n\n{PROSE}"))
+    assert cleaned.blocks[0].kind is BlockKind.HEADING
+    assert cleaned.blocks[0].published == date(2013, 5, 22)
+
+
+def test_date_lines():
+    assert parse_date_line("June 24, 2024") == date(2024, 6, 24)
+    assert parse_date_line("Posted on 3 April 2026") == date(2026, 4, 3)
+    assert parse_date_line("The vote took place on June 24, 2024") is None
+    assert parse_date_line("Weapons sales escalate") is None
+
+
+@given(st.lists(st.text(min_size=0, max_size=80), max_size=30))
+def test_every_line_is_either_kept_verbatim_or_dropped_with_a_reason(lines):
+    text = "\n".join(lines)
+    cleaned = clean_document(doc(text))
+    source_lines = text.splitlines()
+    for block in cleaned.blocks:
+        assert block.text in source_lines[block.line - 1]
+    for drop in cleaned.drops:
+        assert drop.reason
+    accounted = {b.line for b in cleaned.blocks} | {d.line for d in cleaned.drops}
+    non_empty = {i for i, line in enumerate(source_lines, start=1) if line.strip()}
+    assert accounted == non_empty

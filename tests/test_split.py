@@ -1,0 +1,70 @@
+from digest.clean import clean_document
+from digest.models import Document, SourceRef
+from digest.split import split_document
+
+SETTLERS = (
+    "Settlers from a nearby outpost attacked farmers picking olives near the village on Monday, residents said.\n\n"
+    "The settlers beat two farmers and set fire to olive trees, and soldiers watched the attack without intervening.\n\n"
+    "Farmers in the village said the olive harvest had been attacked by settlers three times this month."
+)
+CONCERT = (
+    "The orchestra opened its winter season with a programme of Brahms symphonies conducted by a young guest.\n\n"
+    "Critics praised the strings and the conductor, and the symphony hall was sold out for all three concerts."
+)
+ESSAY = (
+    "I remember the first time my mother took me to the sea. I was six, and I thought the water went on forever.\n\n"
+    "We still go back every summer, and I still look for the shells she taught me to find on that beach."
+)
+REPORT = (
+    "NABLUS (WAFA) — Israeli forces raided the old city before dawn on Tuesday and arrested four young men, witnesses said.\n\n"
+    "The forces fired tear gas at residents who gathered in the streets, the Palestine Red Crescent said."
+)
+
+
+def split(text: str, publisher: str = "Example"):
+    return split_document(clean_document(Document("page.txt", text, SourceRef(publisher, document="page.txt"))))
+
+
+def test_untitled_posts_on_different_subjects_become_separate_stories():
+    stories = split(f"{SETTLERS}\n\n{CONCERT}")
+    assert [s.paragraphs[0][:12] for s in stories] == ["Settlers fro", "The orchestr"]
+
+
+def test_one_article_with_a_subheading_stays_one_story():
+    text = f"Settlers attack olive harvest across the West Bank\n\n{SETTLERS}\n\nA pattern\n\n" + SETTLERS.replace("Monday", "Friday")
+    stories = split(text)
+    assert len(stories) == 1
+    assert stories[0].title == "Settlers attack olive harvest across the West Bank"
+    assert "A pattern" not in stories[0].paragraphs
+
+
+def test_headline_opens_a_new_story():
+    stories = split(f"{SETTLERS}\n\nOrchestra opens its winter season with Brahms\n\n{CONCERT}")
+    assert len(stories) == 2 and stories[1].title == "Orchestra opens its winter season with Brahms"
+
+
+def test_personal_post_is_not_merged_into_a_neighbouring_wire_report():
+    stories = split(f"{REPORT}\n\n{ESSAY}")
+    assert stories[0].sources[0].name == "WAFA"
+    assert stories[0].paragraphs == tuple(REPORT.split("\n\n"))
+    assert all(s.sources[0].name == "Example" for s in stories[1:])
+
+
+def test_personal_essay_returning_to_its_subject_stays_one_story():
+    essay = (
+        "I remember the first time my mother took me to the sea in Gaza. I was six, and I thought the water "
+        "went on forever.\n\nWe went back to the sea every summer after that, and my mother taught me to find "
+        "shells on the beach near the harbour."
+    )
+    assert len(split(f"{REPORT}\n\n{essay}")) == 2
+
+
+def test_footnote_stays_with_its_post_and_lead_in_with_what_follows():
+    text = f"{SETTLERS}\n\n*updated with the council's figures\n\nThe week in brief:\n\n{CONCERT}"
+    stories = split(text)
+    assert stories[0].paragraphs[-1] == "*updated with the council's figures"
+    assert stories[1].paragraphs[0] == "The week in brief:"
+
+
+def test_story_ids_are_stable():
+    assert [s.id for s in split(SETTLERS)] == [s.id for s in split(SETTLERS)]

@@ -1,0 +1,55 @@
+from pathlib import Path
+
+import pytest
+
+from digest.config import load_config
+from digest.models import SourceRef, Story
+from digest.themes import decide, term_pattern
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def themes():
+    return load_config(ROOT / "schedule.yaml").themes
+
+
+def story(text: str, title: str | None = None) -> Story:
+    return Story("s", title, tuple(text.split("\n\n")), (SourceRef("Example"),), "doc", 1)
+
+
+def test_term_patterns():
+    assert term_pattern("settler*").findall("Settlers and a settler's car") == ["Settlers", "settler's"]
+    assert term_pattern("arms").findall("arms, armed, firearms") == ["arms"]
+    assert term_pattern("olive harvest").findall("the olive\nharvest") == ["olive\nharvest"]
+
+
+def test_clear_story_gets_its_theme_with_a_reason(themes):
+    decision = decide(story("Germany approved new arms exports to Israel, including weapons and ammunition, "
+                            "the economy ministry said, after a review of export licences.",
+                            "Germany resumes arms exports"), themes)
+    assert decision.theme == "arms-exports"
+    assert decision.reason.startswith("Arms exports:") and "arms" in decision.reason
+
+
+def test_required_group_missing_means_no_theme(themes):
+    # violence vocabulary without any settler: not settler violence
+    decision = decide(story("Police attacked and beat protesters, burned tents and injured dozens, witnesses said. "
+                            "The attack lasted an hour."), themes)
+    assert decision.theme is None
+    assert "never mentions settler" in decision.reason
+
+
+def test_passing_mention_in_a_long_text_is_not_enough(themes):
+    filler = " ".join(["The history of the region is long and the essay covers many decades of politics."] * 40)
+    decision = decide(story(filler + " Settlers attacked a village once, the essay notes."), themes)
+    assert decision.theme is None
+
+
+def test_densest_qualifying_theme_wins_and_the_runner_up_is_named(themes):
+    text = ("Dockworkers refused to load weapons bound for Israel in a protest against arms exports. "
+            "The boycott and the protest drew solidarity from unions; activists said the refusal would continue. "
+            "Solidarity protests spread to three ports.")
+    decision = decide(story(text), themes)
+    assert decision.theme == "solidarity"
+    assert "ahead of Arms exports" in decision.reason
