@@ -30,6 +30,8 @@ class Document:
     text: str
     source: SourceRef
     title: str | None = None
+    theme_hints: tuple[str, ...] = ()
+    """Themes its feed's config says it leans towards (empty for seeds)."""
 
 
 class BlockKind(str, Enum):
@@ -79,6 +81,7 @@ class Story:
     sources: tuple[SourceRef, ...]
     document: str
     line: int
+    theme_hints: tuple[str, ...] = ()
 
     @property
     def text(self) -> str:
@@ -157,3 +160,5 @@ class BuildResult:
     drops: tuple[Drop, ...] = ()
     decisions: tuple[ThemedStory, ...] = ()
     warnings: tuple[str, ...] = field(default=())
+    timings: tuple[tuple[str, float], ...] = ()
+    """Seconds spent per stage, for benchmarks; never rendered."""

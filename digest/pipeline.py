@@ -9,6 +9,9 @@ was dropped and why, for ``digest build --explain``.
 from __future__ import annotations
 
 import sqlite3
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -65,14 +68,22 @@ def build_edition(
     fetch: bool = True,
 ) -> BuildResult:
     name, edition_config = config.edition(edition_name)
-    sources = collect_documents(config, now=now, conn=conn, since=since, until=until, fetch=fetch)
-    cleaned = clean_documents(list(sources.documents))
+    clock = _StageClock()
+    with clock("sources"):
+        sources = collect_documents(config, now=now, conn=conn, since=since, until=until, fetch=fetch)
+    with clock("clean"):
+        cleaned = clean_documents(list(sources.documents))
     drops: list[Drop] = [drop for doc in cleaned for drop in doc.drops]
-    stories, dedupe_drops = dedupe_stories(split_documents(cleaned))
+    with clock("split"):
+        split = split_documents(cleaned)
+    with clock("dedupe"):
+        stories, dedupe_drops = dedupe_stories(split)
     drops.extend(dedupe_drops)
     themes = {key: config.themes[key] for key in edition_config.themes}
-    themed = assign_themes(stories, themes)
-    summaries = summarize_many([t.story for t in themed], edition_config.summary)
+    with clock("theme"):
+        themed = assign_themes(stories, themes)
+    with clock("summarize"):
+        summaries = summarize_many([t.story for t in themed], edition_config.summary)
     summarized = [
         SummarizedStory(t.story, t.decision, summary)
         for t, summary in zip(themed, summaries, strict=True)
@@ -83,8 +94,24 @@ def build_edition(
         for t, summary in zip(themed, summaries, strict=True)
         if not summary
     )
-    edition = assemble(name, edition_config, themes, summarized, now, per_theme)
-    return BuildResult(edition, tuple(drops), tuple(themed), sources.warnings)
+    with clock("assemble"):
+        edition = assemble(name, edition_config, themes, summarized, now, per_theme)
+    return BuildResult(edition, tuple(drops), tuple(themed), sources.warnings, tuple(clock.seconds.items()))
+
+
+class _StageClock:
+    """Wall-clock seconds per stage (perf_counter), reported by the benchmarks."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
 
 
 def output_stem(result: BuildResult) -> str:

@@ -168,6 +168,7 @@ def _story(cleaned: CleanedDocument, blocks: list[Block]) -> Story:
         sources=(source,),
         document=document.id,
         line=first_line,
+        theme_hints=document.theme_hints,
     )
 
 

@@ -22,6 +22,8 @@ from digest.config import Theme
 from digest.models import Story, ThemeDecision, ThemedStory
 from digest.words import words
 
+HINT_BOOST = 1.25
+"""A story from a feed configured with theme hints scores this much higher in those themes."""
 MIN_WORDS = 50
 """Density is computed over at least this many words, so a one-line post cannot score high by luck."""
 
@@ -47,12 +49,14 @@ class ThemeScore:
     qualifies: bool
     hits: tuple[tuple[str, int], ...]
     missing: tuple[str, ...]
+    hinted: bool = False
 
     def describe(self, title: str) -> str:
         top = ", ".join(f"{term} ×{n}" for term, n in self.hits[:4]) or "no keywords"
         if self.missing:
             return f"{title}: never mentions {' / '.join(self.missing)}"
-        return f"{title}: {self.score:.1f} per 100 words ({top})"
+        hint = f", ×{HINT_BOOST} for the feed's theme hint" if self.hinted else ""
+        return f"{title}: {self.score:.1f} per 100 words ({top}{hint})"
 
 
 def score_theme(key: str, theme: Theme, story: Story) -> ThemeScore:
@@ -73,8 +77,12 @@ def score_theme(key: str, theme: Theme, story: Story) -> ThemeScore:
         for group in theme.signals.require
         if not any(count(term, text) for term in group)
     )
-    score = round(100 * weighted / n_words, 2)
-    return ThemeScore(key, score, not missing and score >= theme.signals.min_score, tuple(hits), missing)
+    score = 100 * weighted / n_words
+    hinted = key in story.theme_hints
+    if hinted:
+        score *= HINT_BOOST
+    score = round(score, 2)
+    return ThemeScore(key, score, not missing and score >= theme.signals.min_score, tuple(hits), missing, hinted)
 
 
 def decide(story: Story, themes: Mapping[str, Theme]) -> ThemeDecision:

@@ -53,3 +53,12 @@ def test_densest_qualifying_theme_wins_and_the_runner_up_is_named(themes):
     decision = decide(story(text), themes)
     assert decision.theme == "solidarity"
     assert "ahead of Arms exports" in decision.reason
+
+
+def test_feed_theme_hint_boosts_its_theme_and_says_so(themes):
+    text = ("Students held a vigil and a protest outside the ministry in solidarity with Palestinian prisoners; "
+            "activists delivered a petition. " + "The ministry declined to comment on the case. " * 3)
+    plain = decide(story(text), themes)
+    hinted = decide(Story("s", None, (text,), (SourceRef("Feed"),), "doc", 1, ("solidarity",)), themes)
+    assert hinted.theme == "solidarity" and hinted.score > plain.score
+    assert "theme hint" in hinted.reason
