@@ -9,6 +9,8 @@ was dropped and why, for ``digest build --explain``.
 from __future__ import annotations
 
 import sqlite3
+from email.utils import parseaddr
+from html import escape
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,7 +25,7 @@ from digest.dedupe import dedupe_stories
 from digest.export import edition_to_json
 from digest.message import make_message_id, prepare_message
 from digest.models import BuildResult, Document, Drop, SummarizedStory
-from digest.render import render_edition
+from digest.render import UNSUBSCRIBE_TOKEN, render_edition
 from digest.sources.seeds import read_seeds
 from digest.split import split_documents
 from digest.summarize import summarize_many
@@ -126,8 +128,10 @@ def write_outputs(result: BuildResult, out_dir: Path, config: Config) -> list[Pa
     base_url = config.delivery.base_url.rstrip("/")
     domain = base_url.split("://", 1)[-1].split("/", 1)[0]
     stem = output_stem(result)
-    rendered = render_edition(edition, web_url=f"{base_url}/{stem}.html")
+    unsubscribe_page = f"{base_url}/unsubscribe"
+    rendered = render_edition(edition, web_url=f"{base_url}/{stem}.html", unsubscribe_page=unsubscribe_page)
     sender = edition_config.sender or f"digest@{domain}"
+    preview_recipient = parseaddr(sender)[1]
     template = prepare_message(
         rendered,
         edition,
@@ -139,15 +143,15 @@ def write_outputs(result: BuildResult, out_dir: Path, config: Config) -> list[Pa
         boundary_seed=edition.id,
     )
     eml = template.for_recipient(
-        sender,
-        unsubscribe_url=f"{base_url}/unsubscribe",
-        message_id=make_message_id(edition.id, sender, domain),
+        preview_recipient,
+        unsubscribe_url=unsubscribe_page,
+        message_id=make_message_id(edition.id, preview_recipient, domain),
     )
     out_dir.mkdir(parents=True, exist_ok=True)
     outputs = {
         ".html": rendered.web_html.encode("utf-8"),
-        ".email.html": rendered.email_html.encode("utf-8"),
-        ".txt": rendered.text.encode("utf-8"),
+        ".email.html": rendered.email_html.replace(UNSUBSCRIBE_TOKEN, escape(unsubscribe_page)).encode("utf-8"),
+        ".txt": rendered.text.replace(UNSUBSCRIBE_TOKEN, unsubscribe_page).encode("utf-8"),
         ".eml": eml,
         ".json": edition_to_json(edition).encode("utf-8"),
     }
