@@ -78,11 +78,16 @@ def _opens_story(block: Block) -> bool:
 
 
 def _cosine(a: Counter[str], b: Counter[str], idf: dict[str, float]) -> float:
-    va = {t: (1 + math.log(c)) * idf[t] for t, c in a.items()}
-    vb = {t: (1 + math.log(c)) * idf[t] for t, c in b.items()}
-    dot = sum(w * vb[t] for t, w in va.items() if t in vb)
-    norm = math.sqrt(sum(w * w for w in va.values())) * math.sqrt(sum(w * w for w in vb.values()))
-    return dot / norm if norm else 0.0
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum((1 + math.log(c)) * (1 + math.log(b[t])) * idf[t] ** 2 for t, c in a.items() if t in b)
+    if not dot:
+        return 0.0
+    return dot / (_norm(a, idf) * _norm(b, idf))
+
+
+def _norm(bag: Counter[str], idf: dict[str, float]) -> float:
+    return math.sqrt(sum(((1 + math.log(c)) * idf[t]) ** 2 for t, c in bag.items()))
 
 
 def _furniture_between(a: Block, b: Block, dropped_lines: set[int]) -> bool:
@@ -121,26 +126,31 @@ def _absorb_tiny(segments: list[_Segment], idf: dict[str, float]) -> None:
 
 
 def _merge_cohesive(segments: list[_Segment], idf: dict[str, float], dropped: set[int]) -> None:
-    while len(segments) > 1:
-        best: tuple[float, int] | None = None
-        for k in range(len(segments) - 1):
-            left, right = segments[k], segments[k + 1]
-            if right.opens_story:
-                continue
-            needed = (
-                MERGE_SIMILARITY_ACROSS_FURNITURE
-                if _furniture_between(left.blocks[-1], right.blocks[0], dropped)
-                else MERGE_SIMILARITY
-            )
-            if {left.register, right.register} == {"personal", "impersonal"}:
-                needed += REGISTER_PENALTY
-            similarity = _cosine(left.bag, right.bag, idf)
-            if similarity >= needed and (best is None or similarity - needed > best[0]):
-                best = (similarity - needed, k)
-        if best is None:
+    def margin(k: int) -> float | None:
+        """How far the gap after segment k clears its merge threshold (None: never merge)."""
+        left, right = segments[k], segments[k + 1]
+        if right.opens_story:
+            return None
+        needed = (
+            MERGE_SIMILARITY_ACROSS_FURNITURE
+            if _furniture_between(left.blocks[-1], right.blocks[0], dropped)
+            else MERGE_SIMILARITY
+        )
+        if {left.register, right.register} == {"personal", "impersonal"}:
+            needed += REGISTER_PENALTY
+        return _cosine(left.bag, right.bag, idf) - needed
+
+    margins = [margin(k) for k in range(len(segments) - 1)]
+    while margins:
+        candidates = [(m, k) for k, m in enumerate(margins) if m is not None and m >= 0]
+        if not candidates:
             return
-        k = best[1]
+        _, k = max(candidates, key=lambda c: (c[0], -c[1]))
         segments[k : k + 2] = [segments[k] + segments[k + 1]]
+        del margins[k]
+        for j in (k - 1, k):
+            if 0 <= j < len(margins):
+                margins[j] = margin(j)
 
 
 def _story(cleaned: CleanedDocument, blocks: list[Block]) -> Story:

@@ -14,13 +14,14 @@ misleads, an unplaced one is still listed under "Also noted".
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
+from collections import Counter, defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from digest.config import Theme
 from digest.models import Story, ThemeDecision, ThemedStory
-from digest.words import words
 
 HINT_BOOST = 1.25
 """A story from a feed configured with theme hints scores this much higher in those themes."""
@@ -28,18 +29,50 @@ MIN_WORDS = 50
 """Density is computed over at least this many words, so a one-line post cannot score high by luck."""
 
 
+TOKEN = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
+
+
 @lru_cache(maxsize=4096)
-def term_pattern(term: str) -> re.Pattern[str]:
-    """'settler*' -> settlers, settler's; 'olive harvest' -> across any whitespace."""
-    prefix = term.endswith("*")
-    parts = [re.escape(p) for p in term.rstrip("*").split()]
-    body = r"\s+".join(parts)
-    tail = r"[\w'’-]*" if prefix else ""
-    return re.compile(rf"(?<![\w-]){body}{tail}(?![\w])", re.IGNORECASE)
+def parse_term(term: str) -> tuple[tuple[str, bool], ...]:
+    """'fighter jet*' -> (('fighter', False), ('jet', True)): words, and whether any ending matches."""
+    parts = term.lower().split()
+    return tuple((part.rstrip("*"), part.endswith("*")) for part in parts)
 
 
-def count(term: str, text: str) -> int:
-    return len(term_pattern(term).findall(text))
+class Terms:
+    """A text's words, indexed once so each configured term is counted by lookups, not a scan."""
+
+    def __init__(self, text: str) -> None:
+        self.tokens = TOKEN.findall(text.lower())
+        self.counts = Counter(self.tokens)
+        self.vocabulary = sorted(self.counts)
+        self._positions: dict[str, list[int]] | None = None
+
+    def _matching(self, word: str, prefix: bool) -> list[str]:
+        if not prefix:
+            return [word] if word in self.counts else []
+        start = bisect_left(self.vocabulary, word)
+        end = bisect_left(self.vocabulary, word + "\U0010ffff", start)
+        return self.vocabulary[start:end]
+
+    def count(self, term: str) -> int:
+        parts = parse_term(term)
+        (first, prefix), rest = parts[0], parts[1:]
+        if not rest:
+            return sum(self.counts[token] for token in self._matching(first, prefix))
+        if self._positions is None:
+            self._positions = defaultdict(list)
+            for i, token in enumerate(self.tokens):
+                self._positions[token].append(i)
+        found = 0
+        for token in self._matching(first, prefix):
+            for i in self._positions[token]:
+                following = self.tokens[i + 1 : i + 1 + len(rest)]
+                if len(following) == len(rest) and all(
+                    t.startswith(w) if p else t == w for t, (w, p) in zip(following, rest, strict=True)
+                ):
+                    found += 1
+        return found
 
 
 @dataclass(frozen=True)
@@ -59,23 +92,21 @@ class ThemeScore:
         return f"{title}: {self.score:.1f} per 100 words ({top}{hint})"
 
 
-def score_theme(key: str, theme: Theme, story: Story) -> ThemeScore:
-    title = story.title or ""
-    body = story.text
-    n_words = max(len(words(title)) * 2 + len(words(body)), MIN_WORDS)
+def score_theme(key: str, theme: Theme, story: Story, title: Terms, body: Terms) -> ThemeScore:
+    """Weighted keyword hits per 100 words (a hyphenated word counts as one word)."""
+    n_words = max(2 * len(title.tokens) + len(body.tokens), MIN_WORDS)
     hits = []
     weighted = 0.0
     for term, weight in theme.signals.keywords.items():
-        n = count(term, body) + 2 * count(term, title)
+        n = body.count(term) + 2 * title.count(term)
         if n:
             hits.append((term, n))
             weighted += weight * n
     hits.sort(key=lambda hit: (-hit[1], hit[0]))
-    text = f"{title}\n{body}"
     missing = tuple(
         group[0] + ("…" if len(group) > 1 else "")
         for group in theme.signals.require
-        if not any(count(term, text) for term in group)
+        if not any(body.count(term) or title.count(term) for term in group)
     )
     score = 100 * weighted / n_words
     hinted = key in story.theme_hints
@@ -86,7 +117,8 @@ def score_theme(key: str, theme: Theme, story: Story) -> ThemeScore:
 
 
 def decide(story: Story, themes: Mapping[str, Theme]) -> ThemeDecision:
-    scores = [score_theme(key, theme, story) for key, theme in themes.items()]
+    title, body = Terms(story.title or ""), Terms(story.text)
+    scores = [score_theme(key, theme, story, title, body) for key, theme in themes.items()]
     qualifying = sorted((s for s in scores if s.qualifies), key=lambda s: (-s.score, s.theme))
     all_scores = tuple((s.theme, s.score) for s in scores)
     if not qualifying:

@@ -77,8 +77,11 @@ def script_of(char: str) -> str:
 
 
 def dominant_script(text: str) -> str | None:
-    letters = Counter(script_of(c) for c in text if c.isalpha())
-    return letters.most_common(1)[0][0] if letters else None
+    ascii_letters = sum(c.isalpha() for c in text if c.isascii())
+    letters = Counter(script_of(c) for c in text if not c.isascii() and c.isalpha())
+    letters["LATIN"] += ascii_letters
+    best, n = max(sorted(letters.items()), key=lambda item: item[1])
+    return best if n else None
 
 
 def guess_language(text: str, minimum_hits: int = 3) -> str | None:

@@ -4,7 +4,7 @@ import pytest
 
 from digest.config import load_config
 from digest.models import SourceRef, Story
-from digest.themes import decide, term_pattern
+from digest.themes import Terms, decide
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,10 +18,13 @@ def story(text: str, title: str | None = None) -> Story:
     return Story("s", title, tuple(text.split("\n\n")), (SourceRef("Example"),), "doc", 1)
 
 
-def test_term_patterns():
-    assert term_pattern("settler*").findall("Settlers and a settler's car") == ["Settlers", "settler's"]
-    assert term_pattern("arms").findall("arms, armed, firearms") == ["arms"]
-    assert term_pattern("olive harvest").findall("the olive\nharvest") == ["olive\nharvest"]
+def test_terms_match_words_prefixes_and_phrases():
+    terms = Terms("Settlers and a settler's car. Arms, armed, firearms; the olive\nharvest; fighter jets")
+    assert terms.count("settler*") == 2
+    assert terms.count("arms") == 1
+    assert terms.count("olive harvest") == 1
+    assert terms.count("fighter jet*") == 1
+    assert terms.count("olive grove") == 0
 
 
 def test_clear_story_gets_its_theme_with_a_reason(themes):
