@@ -1,0 +1,159 @@
+"""`digest send`, `digest run` and `digest unsubscribe`: options in, one call out."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from digest import ledger
+from digest.config import load_config
+from digest.deliver import make_transport, send_now
+from digest.errors import DigestError
+from digest.recipients import read_address_file, validate_addresses
+from digest.scheduler import describe_transport, serve, stop_on_signals
+from digest.store import connect
+
+log = logging.getLogger("digest")
+
+CONFIG_OPTION = click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("schedule.yaml"),
+    show_default=True,
+    help="The config file.",
+)
+
+
+class DeliveryCommand(click.Command):
+    """Reports a DigestError as one line and its exit code, also when run outside the `digest` group."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DigestError as exc:
+            click.echo(f"digest: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+
+@contextmanager
+def logging_to_stderr() -> Iterator[None]:
+    """digest's log lines (progress, retries, next run times) on stderr while a command runs."""
+    logger = logging.getLogger("digest")
+    handler = logging.StreamHandler(click.get_text_stream("stderr"))
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    previous = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)
+
+
+def _instant(value: str | None) -> datetime | None:
+    """An ISO date-time for --now; a naive one is read as UTC."""
+    if value is None:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO date-time", param_hint="--now") from None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+@click.command("send", cls=DeliveryCommand)
+@CONFIG_OPTION
+@click.option("--edition", "edition_name", help="Edition to send (default: the first in the config).")
+@click.option(
+    "--dry-run", is_flag=True,
+    help="Write every reader's message into the outbox folder instead of sending it.",
+)
+@click.option(
+    "--outbox", type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for messages that are written rather than sent (default: delivery.outbox).",
+)
+@click.option("--to", "to_address", help="Send one test copy to this address only; readers are not mailed.")
+@click.option(
+    "--now",
+    help="The edition's date-time (ISO 8601). Sending again with the same value resumes that send, never repeats it.",
+)
+def send(
+    config_path: Path, edition_name: str | None, dry_run: bool, outbox: Path | None, to_address: str | None,
+    now: str | None,
+) -> None:
+    """Build an edition and send it now, to every reader exactly once.
+
+    Delivery goes through smtp: when configured, otherwise (and with
+    --dry-run) into the outbox folder as .eml files or a Maildir. An
+    interrupted send (crash, SIGTERM) is resumed by running the same command
+    again: readers who got the edition are skipped. SIGTERM or Ctrl-C finish
+    the message in flight, then stop.
+    """
+    config = load_config(config_path)
+    moment = datetime.now(UTC).replace(microsecond=0)
+    kind = "test" if to_address else "dry-run" if dry_run else "manual"
+    with logging_to_stderr(), stop_on_signals() as stop:
+        transport = make_transport(config, dry_run=dry_run, outbox=outbox)
+        if dry_run:
+            log.info("--dry-run: messages are written to the %s", transport.description)
+        else:
+            log.info("%s", describe_transport(config, outbox=outbox))
+        with closing(connect(config.path(config.store))) as conn:
+            report = send_now(
+                config, conn, edition_name, now=moment, run_at=_instant(now), transport=transport,
+                kind=kind, to=to_address, stop=stop,
+            )
+    click.echo(report.summary())
+    if report.interrupted:
+        sys.exit(1)
+
+
+@click.command("run", cls=DeliveryCommand)
+@CONFIG_OPTION
+def run(config_path: Path) -> None:
+    """Send every scheduled edition on time, until stopped.
+
+    Logs each edition's next run time. On start it catches up a run missed
+    while it was down if that is still within the edition's grace window
+    (later ones are skipped and reported) and resumes a send a crash
+    interrupted. SIGTERM or Ctrl-C finish the message in flight, then stop.
+    """
+    config = load_config(config_path)
+    with logging_to_stderr(), stop_on_signals() as stop:
+        serve(config, stop=stop)
+
+
+@click.command("unsubscribe", cls=DeliveryCommand)
+@CONFIG_OPTION
+@click.argument("addresses", nargs=-1)
+@click.option(
+    "--import", "import_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="A file of addresses to suppress, one per line ('#' starts a comment).",
+)
+@click.option("--reason", default="unsubscribed", show_default=True, help="Why, kept with each address.")
+def unsubscribe(config_path: Path, addresses: tuple[str, ...], import_path: Path | None, reason: str) -> None:
+    """Never mail these addresses again (the suppression list, checked at send time).
+
+    Give addresses as arguments, or --import a file of them (for example an
+    export of unsubscribes and bounces). Nothing is added unless every
+    address is valid.
+    """
+    if not addresses and import_path is None:
+        raise click.UsageError("give one or more ADDRESSES, or --import FILE")
+    config = load_config(config_path)
+    entries = [(f"argument {i}", text) for i, text in enumerate(addresses, start=1)]
+    if import_path is not None:
+        entries += [(f"{import_path.name}:{line}", text) for line, text in read_address_file(import_path)]
+    valid = validate_addresses(entries)
+    with closing(connect(config.path(config.store))) as conn:
+        ledger.ensure_ledger(conn)
+        added = ledger.suppress(conn, valid, reason=reason, now=datetime.now(UTC))
+    click.echo(f"{added} address(es) added to the suppression list, {len(valid) - added} already on it")

@@ -1,0 +1,408 @@
+"""The send ledger: which reader was sent which edition, so a crash costs nothing.
+
+Tables (in the SQLite store, migrated under the part name "ledger"):
+
+- ``sends``: one row per delivery of an edition (its id, the kind of send,
+  the transport, the story ids it carried and a snapshot of what was
+  rendered, so a resumed send is byte-identical to the interrupted one).
+- ``deliveries``: one row per send x recipient: status, attempts, the last
+  SMTP reply, the deterministic Message-ID and timestamps.
+- ``suppressions``: addresses that must never be mailed again.
+- ``runs``: one row per scheduled fire time of an edition, so a restart
+  knows what already ran, what to catch up and what it skipped as late.
+
+A delivery row moves ``pending`` -> ``sending`` -> ``sent`` (or ``failed``
+on a 5xx, ``deferred`` when 4xx retries ran out, ``suppressed``).
+``sending`` is written immediately before the one step that hands the
+message over for good (the SMTP end-of-data dot, the outbox rename); see
+digest.deliver for what a restart does with a row left in that state.
+
+Every write is its own transaction; with WAL and synchronous=NORMAL a
+commit survives the process being killed (not a power cut, which may lose
+the last few commits: then the rows fall back to ``pending``/``sending``
+and are treated as below).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from digest.store import migrate
+
+LEDGER_MIGRATIONS = (
+    """
+    CREATE TABLE sends (
+        send_id TEXT PRIMARY KEY,
+        edition_id TEXT NOT NULL,
+        name TEXT NOT NULL,
+        kind TEXT NOT NULL CHECK (kind IN ('scheduled', 'manual', 'dry-run', 'test')),
+        run_at TEXT NOT NULL,
+        transport TEXT NOT NULL,
+        stories TEXT NOT NULL,
+        snapshot BLOB NOT NULL,
+        created_at TEXT NOT NULL,
+        finished_at TEXT
+    );
+    CREATE INDEX sends_by_name ON sends (name, kind, run_at);
+    CREATE TABLE deliveries (
+        send_id TEXT NOT NULL REFERENCES sends (send_id),
+        recipient TEXT NOT NULL,
+        position INTEGER NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN
+            ('pending', 'sending', 'sent', 'failed', 'deferred', 'suppressed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        uncertain INTEGER NOT NULL DEFAULT 0,
+        last_reply TEXT,
+        updated_at TEXT NOT NULL,
+        sent_at TEXT,
+        PRIMARY KEY (send_id, recipient)
+    );
+    CREATE INDEX deliveries_by_status ON deliveries (send_id, status, position);
+    CREATE TABLE suppressions (
+        address TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        added_at TEXT NOT NULL
+    );
+    CREATE TABLE runs (
+        name TEXT NOT NULL,
+        scheduled_for TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN
+            ('started', 'sent', 'skipped-late', 'skipped-no-new', 'failed')),
+        send_id TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (name, scheduled_for)
+    );
+    """,
+)
+
+OPEN_STATUSES = ("pending", "deferred", "sending")
+"""Rows a resumed send still has to deal with."""
+
+REAL_KINDS = ("scheduled", "manual")
+"""Sends that reach readers (dry runs and test copies do not count as sent editions)."""
+
+
+def stamp(moment: datetime) -> str:
+    """UTC ISO text: sorts as it compares, whatever zone the caller used."""
+    return moment.astimezone(UTC).isoformat(timespec="microseconds")
+
+
+def ensure_ledger(conn: sqlite3.Connection) -> sqlite3.Connection:
+    migrate(conn, "ledger", LEDGER_MIGRATIONS)
+    return conn
+
+
+@dataclass(frozen=True)
+class SendRecord:
+    send_id: str
+    edition_id: str
+    name: str
+    kind: str
+    run_at: datetime
+    transport: str
+    stories: tuple[str, ...]
+    snapshot: bytes
+    created_at: datetime
+    finished_at: datetime | None
+
+
+@dataclass(frozen=True)
+class Delivery:
+    recipient: str
+    message_id: str
+    status: str
+    attempts: int
+    uncertain: bool
+    last_reply: str | None
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    name: str
+    scheduled_for: datetime
+    status: str
+    send_id: str | None
+    detail: str
+
+
+def _send(row: sqlite3.Row) -> SendRecord:
+    return SendRecord(
+        send_id=row["send_id"],
+        edition_id=row["edition_id"],
+        name=row["name"],
+        kind=row["kind"],
+        run_at=datetime.fromisoformat(row["run_at"]),
+        transport=row["transport"],
+        stories=tuple(json.loads(row["stories"])),
+        snapshot=row["snapshot"],
+        created_at=datetime.fromisoformat(row["created_at"]),
+        finished_at=datetime.fromisoformat(row["finished_at"]) if row["finished_at"] else None,
+    )
+
+
+def _delivery(row: sqlite3.Row) -> Delivery:
+    return Delivery(
+        recipient=row["recipient"],
+        message_id=row["message_id"],
+        status=row["status"],
+        attempts=row["attempts"],
+        uncertain=bool(row["uncertain"]),
+        last_reply=row["last_reply"],
+    )
+
+
+def _run(row: sqlite3.Row) -> RunRecord:
+    return RunRecord(
+        name=row["name"],
+        scheduled_for=datetime.fromisoformat(row["scheduled_for"]),
+        status=row["status"],
+        send_id=row["send_id"],
+        detail=row["detail"],
+    )
+
+
+# --- sends and deliveries ---------------------------------------------------
+
+
+def create_send(
+    conn: sqlite3.Connection,
+    *,
+    send_id: str,
+    edition_id: str,
+    name: str,
+    kind: str,
+    run_at: datetime,
+    transport: str,
+    stories: Sequence[str],
+    snapshot: bytes,
+    recipients: Sequence[tuple[str, str]],
+    now: datetime,
+) -> bool:
+    """Record a send and one pending row per (recipient, Message-ID), atomically.
+
+    Returns False (and changes nothing) when the send already exists: its
+    recipients were fixed when it began.
+    """
+    created = stamp(now)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        inserted = conn.execute(
+            "INSERT INTO sends (send_id, edition_id, name, kind, run_at, transport, stories, snapshot, created_at) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (send_id) DO NOTHING",
+            (send_id, edition_id, name, kind, stamp(run_at), transport, json.dumps(list(stories)), snapshot, created),
+        ).rowcount
+        if inserted:
+            conn.executemany(
+                "INSERT INTO deliveries (send_id, recipient, position, message_id, status, updated_at) "
+                "VALUES (?, ?, ?, ?, 'pending', ?)",
+                [(send_id, address, i, mid, created) for i, (address, mid) in enumerate(recipients)],
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return bool(inserted)
+
+
+def find_send(conn: sqlite3.Connection, send_id: str) -> SendRecord | None:
+    row = conn.execute("SELECT * FROM sends WHERE send_id = ?", (send_id,)).fetchone()
+    return _send(row) if row else None
+
+
+def send_for_run(conn: sqlite3.Connection, name: str, run_at: datetime) -> SendRecord | None:
+    """The real send of edition ``name`` built for this run time, if one was begun."""
+    row = conn.execute(
+        "SELECT * FROM sends WHERE name = ? AND run_at = ? AND kind IN ('scheduled', 'manual') "
+        "ORDER BY created_at LIMIT 1",
+        (name, stamp(run_at)),
+    ).fetchone()
+    return _send(row) if row else None
+
+
+def unfinished_send(conn: sqlite3.Connection, name: str) -> SendRecord | None:
+    """The latest real send of ``name`` that was interrupted before it finished."""
+    row = conn.execute(
+        "SELECT * FROM sends WHERE name = ? AND kind IN ('scheduled', 'manual') AND finished_at IS NULL "
+        "ORDER BY created_at DESC LIMIT 1",
+        (name,),
+    ).fetchone()
+    return _send(row) if row else None
+
+
+def finish_send(conn: sqlite3.Connection, send_id: str, now: datetime) -> None:
+    conn.execute("UPDATE sends SET finished_at = ? WHERE send_id = ?", (stamp(now), send_id))
+
+
+def stories_sent(conn: sqlite3.Connection, name: str, *, before: datetime) -> set[str]:
+    """Story ids of every finished real send of ``name`` built before ``before``."""
+    rows = conn.execute(
+        "SELECT stories FROM sends WHERE name = ? AND kind IN ('scheduled', 'manual') "
+        "AND finished_at IS NOT NULL AND run_at < ?",
+        (name, stamp(before)),
+    )
+    return {story for row in rows for story in json.loads(row["stories"])}
+
+
+def deliveries(conn: sqlite3.Connection, send_id: str, statuses: Iterable[str] | None = None) -> list[Delivery]:
+    """Rows of a send in list order, optionally only those in ``statuses``."""
+    if statuses is None:
+        rows = conn.execute("SELECT * FROM deliveries WHERE send_id = ? ORDER BY position", (send_id,))
+    else:
+        wanted = tuple(statuses)
+        marks = ", ".join("?" * len(wanted))
+        rows = conn.execute(
+            f"SELECT * FROM deliveries WHERE send_id = ? AND status IN ({marks}) ORDER BY position",
+            (send_id, *wanted),
+        )
+    return [_delivery(row) for row in rows]
+
+
+def mark_sending(conn: sqlite3.Connection, send_id: str, recipient: str, now: datetime) -> None:
+    """The message is about to be handed over for good: from here on the outcome is uncertain."""
+    conn.execute(
+        "UPDATE deliveries SET status = 'sending', updated_at = ? WHERE send_id = ? AND recipient = ?",
+        (stamp(now), send_id, recipient),
+    )
+
+
+def record_attempt(
+    conn: sqlite3.Connection,
+    send_id: str,
+    recipient: str,
+    *,
+    status: str,
+    reply: str,
+    now: datetime,
+    uncertain: bool = False,
+) -> None:
+    """The outcome of one attempt: counts it, keeps the reply, sets the new status.
+
+    ``uncertain`` marks a row whose message may already have reached the
+    server once (it stays marked after a later successful send).
+    """
+    at = stamp(now)
+    conn.execute(
+        "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_reply = ?, updated_at = ?, "
+        "uncertain = MAX(uncertain, ?), sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END "
+        "WHERE send_id = ? AND recipient = ?",
+        (status, reply, at, int(uncertain), status, at, send_id, recipient),
+    )
+
+
+def mark_delivered_earlier(
+    conn: sqlite3.Connection, send_id: str, recipient: str, *, reply: str, now: datetime
+) -> None:
+    """A row left in 'sending' whose copy the transport proved was delivered."""
+    at = stamp(now)
+    conn.execute(
+        "UPDATE deliveries SET status = 'sent', last_reply = ?, updated_at = ?, sent_at = ? "
+        "WHERE send_id = ? AND recipient = ?",
+        (reply, at, at, send_id, recipient),
+    )
+
+
+def mark_suppressed(conn: sqlite3.Connection, send_id: str, recipient: str, now: datetime) -> None:
+    conn.execute(
+        "UPDATE deliveries SET status = 'suppressed', last_reply = 'on the suppression list', updated_at = ? "
+        "WHERE send_id = ? AND recipient = ?",
+        (stamp(now), send_id, recipient),
+    )
+
+
+def tally(conn: sqlite3.Connection, send_id: str) -> dict[str, int]:
+    """Rows per status, plus 'uncertain': rows that may have been delivered twice."""
+    counts = {
+        row["status"]: row["n"]
+        for row in conn.execute(
+            "SELECT status, COUNT(*) AS n FROM deliveries WHERE send_id = ? GROUP BY status", (send_id,)
+        )
+    }
+    counts["uncertain"] = conn.execute(
+        "SELECT COUNT(*) FROM deliveries WHERE send_id = ? AND uncertain = 1", (send_id,)
+    ).fetchone()[0]
+    return counts
+
+
+# --- suppression list -------------------------------------------------------
+
+
+def suppression_key(address: str) -> str:
+    """Addresses are matched case-insensitively: nobody reads Ann@ and ann@ as two people."""
+    return address.strip().lower()
+
+
+def suppress(conn: sqlite3.Connection, addresses: Iterable[str], *, reason: str, now: datetime) -> int:
+    """Add addresses to the suppression list; returns how many were new."""
+    at = stamp(now)
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        added = sum(
+            conn.execute(
+                "INSERT INTO suppressions (address, reason, added_at) VALUES (?, ?, ?) "
+                "ON CONFLICT (address) DO NOTHING",
+                (suppression_key(address), reason, at),
+            ).rowcount
+            for address in addresses
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return added
+
+
+def is_suppressed(conn: sqlite3.Connection, address: str) -> bool:
+    return (
+        conn.execute("SELECT 1 FROM suppressions WHERE address = ?", (suppression_key(address),)).fetchone()
+        is not None
+    )
+
+
+# --- scheduled runs ---------------------------------------------------------
+
+
+def find_run(conn: sqlite3.Connection, name: str, scheduled_for: datetime) -> RunRecord | None:
+    row = conn.execute(
+        "SELECT * FROM runs WHERE name = ? AND scheduled_for = ?", (name, stamp(scheduled_for))
+    ).fetchone()
+    return _run(row) if row else None
+
+
+def set_run(
+    conn: sqlite3.Connection,
+    name: str,
+    scheduled_for: datetime,
+    status: str,
+    *,
+    now: datetime,
+    detail: str = "",
+    send_id: str | None = None,
+) -> None:
+    conn.execute(
+        "INSERT INTO runs (name, scheduled_for, status, send_id, detail, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+        "ON CONFLICT (name, scheduled_for) DO UPDATE SET status = excluded.status, "
+        "send_id = COALESCE(excluded.send_id, runs.send_id), detail = excluded.detail, "
+        "updated_at = excluded.updated_at",
+        (name, stamp(scheduled_for), status, send_id, detail, stamp(now)),
+    )
+
+
+def latest_run(conn: sqlite3.Connection, name: str) -> RunRecord | None:
+    row = conn.execute(
+        "SELECT * FROM runs WHERE name = ? ORDER BY scheduled_for DESC LIMIT 1", (name,)
+    ).fetchone()
+    return _run(row) if row else None
+
+
+def unfinished_runs(conn: sqlite3.Connection, name: str) -> list[RunRecord]:
+    """Runs that began and never reached an outcome: the process stopped during them."""
+    rows = conn.execute(
+        "SELECT * FROM runs WHERE name = ? AND status = 'started' ORDER BY scheduled_for", (name,)
+    )
+    return [_run(row) for row in rows]

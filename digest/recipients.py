@@ -1,0 +1,76 @@
+"""Who receives an edition: the inline list or the file named in schedule.yaml.
+
+Addresses are checked with email-validator (syntax only: no DNS lookups, so
+loading a list works offline and fast). Local parts must be ASCII: the
+message is built for plain SMTP, without SMTPUTF8; an internationalised
+domain is kept in its ASCII (punycode) form. Every bad address is reported
+with where it was found, and nothing is sent until all are fixed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+from email_validator import EmailNotValidError, validate_email
+
+from digest.config import Config
+from digest.errors import ConfigError
+
+
+def normalize_address(address: str) -> str:
+    """The address as it will be used on the envelope; ValueError says what is wrong."""
+    try:
+        valid = validate_email(address.strip(), check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as exc:
+        raise ValueError(str(exc)) from None
+    return valid.ascii_email or valid.normalized
+
+
+def read_address_file(path: Path) -> list[tuple[int, str]]:
+    """(line number, text) of each address line: blank lines and '#' comments are skipped."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"{path}: no such address file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read: {exc}") from None
+    entries = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        entry = line.split("#", 1)[0].strip()
+        if entry:
+            entries.append((number, entry))
+    return entries
+
+
+def validate_addresses(entries: Iterable[tuple[str, str]]) -> list[str]:
+    """Normalised addresses, first occurrence kept; one ConfigError lists every bad entry.
+
+    ``entries`` pairs a location for messages (``list.txt:3``) with the text.
+    """
+    seen: set[str] = set()
+    addresses: list[str] = []
+    problems: list[str] = []
+    for where, text in entries:
+        try:
+            address = normalize_address(text)
+        except ValueError as exc:
+            problems.append(f"{where}: {text!r} is not a valid address: {exc}")
+            continue
+        if address.lower() not in seen:
+            seen.add(address.lower())
+            addresses.append(address)
+    if problems:
+        raise ConfigError("\n".join(problems))
+    return addresses
+
+
+def load_recipients(config: Config, name: str) -> list[str]:
+    """The edition's readers, validated, in list order, without duplicates."""
+    _, edition = config.edition(name)
+    if isinstance(edition.recipients, str):
+        path = config.path(Path(edition.recipients))
+        return validate_addresses((f"{path.name}:{line}", text) for line, text in read_address_file(path))
+    return validate_addresses(
+        (f"editions.{name}.recipients[{i}]", text) for i, text in enumerate(edition.recipients)
+    )

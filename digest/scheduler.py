@@ -1,0 +1,306 @@
+"""Scheduled editions: one APScheduler 3 cron job per edition, catch-up, graceful stop.
+
+Each edition with a ``schedule:`` gets a CronTrigger in its own IANA time
+zone (so '0 7 * * mon' in Europe/London is 07:00 local in winter and in
+summer), ``misfire_grace_time`` = the edition's grace and ``coalesce``: a run
+late by less than the grace still happens, once; a later one is skipped and
+logged. APScheduler keeps its jobs in memory; what must survive a restart is
+in the SQLite ledger: one ``runs`` row per fire time (started, sent,
+skipped-late, skipped-no-new, failed). On start, ``catch_up`` looks at the
+fire times since the last recorded run: the latest is sent if it is still
+within the grace window, older ones are recorded as skipped and reported,
+and a run a crash interrupted is resumed (within grace) from its ledger, so
+nobody gets it twice. SIGTERM/SIGINT set a stop flag: the message in flight
+is finished and recorded, then the process exits; the next start resumes.
+
+The edition of a run is built with ``now`` = its scheduled time, so its id
+(and every Message-ID) is the same however late or often the run is retried.
+One ``digest run`` per store is assumed.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import closing, contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.executors.pool import ThreadPoolExecutor
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from digest import ledger
+from digest.config import Config, Schedule
+from digest.deliver import SendReport, Transport, begin_send, compose, deliver_send, make_transport
+from digest.errors import ConfigError, DigestError
+from digest.pipeline import build_edition
+from digest.recipients import load_recipients
+from digest.store import connect
+
+log = logging.getLogger(__name__)
+
+LOOKBACK = timedelta(days=400)
+"""How far back a restart looks for missed fire times (older ones are not even reported)."""
+
+DONE = ("sent", "skipped-late", "skipped-no-new")
+"""Run outcomes that are final: such a fire time is never run again."""
+
+
+@dataclass(frozen=True)
+class RunOutcome:
+    name: str
+    scheduled_for: datetime
+    status: str
+    detail: str = ""
+    report: SendReport | None = None
+
+
+def trigger_for(schedule: Schedule) -> CronTrigger:
+    return CronTrigger.from_crontab(schedule.cron, timezone=ZoneInfo(schedule.timezone))
+
+
+def fire_times(trigger: CronTrigger, after: datetime, until: datetime) -> Iterator[datetime]:
+    """The trigger's fire times t with after < t <= until, oldest first."""
+    moment = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
+    while moment is not None and moment <= until:
+        yield moment
+        moment = trigger.get_next_fire_time(moment, moment + timedelta(microseconds=1))
+
+
+def latest_fire_time(schedule: Schedule, now: datetime) -> datetime | None:
+    """The fire time a job started at ``now`` belongs to: the latest within the grace window."""
+    due = list(fire_times(trigger_for(schedule), now - schedule.grace - timedelta(seconds=1), now))
+    return due[-1] if due else None
+
+
+def _schedule(config: Config, name: str) -> Schedule:
+    _, edition = config.edition(name)
+    if edition.schedule is None:
+        raise ConfigError(f"edition {name!r} has no schedule")
+    return edition.schedule
+
+
+def run_scheduled(
+    config: Config,
+    name: str,
+    scheduled_for: datetime,
+    *,
+    now: datetime,
+    conn: sqlite3.Connection,
+    transport: Transport | None = None,
+    stop: threading.Event | None = None,
+) -> RunOutcome:
+    """Everything one fire time of an edition does: build, check, publish, send, record.
+
+    Safe to call again for the same fire time: a finished run is not
+    repeated, an interrupted one is resumed from the ledger.
+    """
+    schedule = _schedule(config, name)
+    _, edition_config = config.edition(name)
+    scheduled_for = scheduled_for.astimezone(ZoneInfo(schedule.timezone))
+    ledger.ensure_ledger(conn)
+
+    def outcome(status: str, detail: str, report: SendReport | None = None, *, record: bool = True) -> RunOutcome:
+        if record:
+            send_id = report.send_id if report else None
+            ledger.set_run(conn, name, scheduled_for, status, now=now, detail=detail, send_id=send_id)
+        return RunOutcome(name, scheduled_for, status, detail, report)
+
+    previous = ledger.find_run(conn, name, scheduled_for)
+    if previous is not None and previous.status in DONE:
+        log.info("%s: the run due %s already ended (%s); not repeating it", name, scheduled_for, previous.status)
+        return outcome(previous.status, previous.detail, record=False)
+    lateness = now - scheduled_for
+    if lateness > schedule.grace:
+        detail = f"{_duration(lateness)} late, beyond the {_duration(schedule.grace)} grace window"
+        log.warning("%s: skipping the run due %s: %s", name, scheduled_for, detail)
+        return outcome("skipped-late", detail)
+    ledger.set_run(conn, name, scheduled_for, "started", now=now)
+    transport = transport or make_transport(config)
+    try:
+        record = ledger.send_for_run(conn, name, scheduled_for)
+        if record is None:
+            result = build_edition(config, name, now=scheduled_for, conn=conn)
+            for warning in result.warnings:
+                log.warning("%s: %s", name, warning)
+            edition = result.edition
+            if edition_config.only_when_new:
+                seen = ledger.stories_sent(conn, name, before=scheduled_for)
+                if not {story.id for story in edition.stories} - seen:
+                    log.info("%s: no new stories since the last edition; nothing sent for %s", name, scheduled_for)
+                    return outcome("skipped-no-new", "no new stories")
+            record = begin_send(
+                conn,
+                config,
+                compose(config, name, edition, date=now),
+                kind="scheduled",
+                run_at=scheduled_for,
+                recipients=load_recipients(config, name),
+                transport=transport,
+                now=now,
+            )
+            readers = len(ledger.deliveries(conn, record.send_id))
+            log.info("%s: edition %s to %d reader(s) via %s", name, edition.id, readers, transport.description)
+        else:
+            log.info("%s: resuming the send of %s", name, record.edition_id)
+        report = deliver_send(conn, config, record, transport, stop=stop)
+    except DigestError as exc:
+        log.error("%s: the run due %s failed: %s", name, scheduled_for, exc)
+        return outcome("failed", str(exc))
+    if report.interrupted:
+        return outcome("started", report.summary(), report)
+    return outcome("sent", report.summary(), report)
+
+
+def _duration(delta: timedelta) -> str:
+    minutes = int(delta.total_seconds() // 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m"
+
+
+def catch_up(
+    config: Config,
+    conn: sqlite3.Connection,
+    *,
+    now: datetime,
+    transport: Transport | None = None,
+    stop: threading.Event | None = None,
+) -> list[RunOutcome]:
+    """What a (re)start owes: interrupted runs, and fire times missed while digest was down."""
+    ledger.ensure_ledger(conn)
+    outcomes: list[RunOutcome] = []
+    for name, edition in config.editions.items():
+        schedule = edition.schedule
+        if schedule is None:
+            continue
+        for run in ledger.unfinished_runs(conn, name):
+            if stop is not None and stop.is_set():
+                return outcomes
+            log.info("%s: the run due %s was interrupted; resuming it", name, run.scheduled_for)
+            outcomes.append(run_scheduled(config, name, run.scheduled_for, now=now, conn=conn, transport=transport, stop=stop))
+        last = ledger.latest_run(conn, name)
+        after = max(last.scheduled_for, now - LOOKBACK) if last else now - schedule.grace
+        due = list(fire_times(trigger_for(schedule), after, now))
+        if not due:
+            continue
+        latest = due[-1]
+        in_grace = now - latest <= schedule.grace
+        missed = due[:-1] if in_grace else due
+        if missed:
+            detail = (
+                f"{len(missed)} run(s) missed while digest was not running, the last due {missed[-1]}: "
+                f"beyond the {_duration(schedule.grace)} grace window, not sent"
+            )
+            log.warning("%s: %s", name, detail)
+            ledger.set_run(conn, name, missed[-1], "skipped-late", now=now, detail=detail)
+            outcomes.append(RunOutcome(name, missed[-1], "skipped-late", detail))
+        if in_grace and not (stop is not None and stop.is_set()):
+            log.info("%s: the run due %s was missed; catching up (within grace)", name, latest)
+            outcomes.append(run_scheduled(config, name, latest, now=now, conn=conn, transport=transport, stop=stop))
+    return outcomes
+
+
+class EditionJob:
+    """What APScheduler calls at each fire time of one edition."""
+
+    def __init__(self, config: Config, name: str, stop: threading.Event):
+        self.config = config
+        self.name = name
+        self.stop = stop
+        self.schedule = _schedule(config, name)
+
+    def __call__(self) -> None:
+        now = datetime.now(UTC)
+        scheduled_for = latest_fire_time(self.schedule, now)
+        if scheduled_for is None:
+            log.error("%s: started at %s with no fire time within the grace window", self.name, now)
+            return
+        with closing(connect(self.config.path(self.config.store))) as conn:
+            run_scheduled(self.config, self.name, scheduled_for, now=now, conn=conn, stop=self.stop)
+
+
+def build_scheduler(config: Config, stop: threading.Event) -> BackgroundScheduler:
+    """A scheduler with one cron job per scheduled edition (not started)."""
+    names = [name for name, edition in config.editions.items() if edition.schedule is not None]
+    if not names:
+        raise ConfigError("no edition has a schedule: nothing for `digest run` to do")
+    scheduler = BackgroundScheduler(
+        timezone=UTC, executors={"default": ThreadPoolExecutor(max_workers=len(names))}
+    )
+    for name in names:
+        schedule = _schedule(config, name)
+        scheduler.add_job(
+            EditionJob(config, name, stop),
+            trigger=trigger_for(schedule),
+            id=name,
+            name=f"edition {name}",
+            misfire_grace_time=max(1, int(schedule.grace.total_seconds())),
+            coalesce=True,
+            max_instances=1,
+        )
+
+    def missed(event: JobExecutionEvent) -> None:
+        detail = f"APScheduler missed it by more than the grace window (due {event.scheduled_run_time})"
+        log.warning("%s: %s; skipped", event.job_id, detail)
+        with closing(connect(config.path(config.store))) as conn:
+            ledger.ensure_ledger(conn)
+            ledger.set_run(
+                conn, event.job_id, event.scheduled_run_time, "skipped-late", now=datetime.now(UTC), detail=detail
+            )
+
+    scheduler.add_listener(missed, EVENT_JOB_MISSED)
+    return scheduler
+
+
+def describe_transport(config: Config, *, outbox: Path | None = None) -> str:
+    """Where messages go, for the log: an operator must see at once that nothing is mailed."""
+    if config.smtp is None:
+        folder = outbox or config.path(config.delivery.outbox)
+        return f"no smtp: configured: messages are written to the directory {folder} ({config.delivery.outbox_format})"
+    return f"messages are sent through SMTP {config.smtp.host}:{config.smtp.port} ({config.smtp.security})"
+
+
+def serve(config: Config, *, stop: threading.Event) -> None:
+    """`digest run`: catch up, then run every scheduled edition until ``stop`` is set."""
+    log.info("%s", describe_transport(config))
+    scheduler = build_scheduler(config, stop)
+    with closing(connect(config.path(config.store))) as conn:
+        catch_up(config, conn, now=datetime.now(UTC), stop=stop)
+    if stop.is_set():
+        return
+    scheduler.start()
+    try:
+        for job in scheduler.get_jobs():
+            schedule = _schedule(config, job.id)
+            local = job.next_run_time.astimezone(ZoneInfo(schedule.timezone))
+            log.info("%s: next run %s (%s, cron '%s')", job.id, local.isoformat(), schedule.timezone, schedule.cron)
+        while not stop.wait(1.0):
+            pass
+        log.info("stopping: waiting for the message in flight")
+    finally:
+        scheduler.shutdown(wait=True)
+    log.info("stopped")
+
+
+@contextmanager
+def stop_on_signals() -> Iterator[threading.Event]:
+    """A flag SIGTERM and SIGINT set instead of killing the process mid-message."""
+    stop = threading.Event()
+
+    def handle(signum: int, _frame: object) -> None:
+        log.info("%s received: finishing the message in flight, then stopping", signal.Signals(signum).name)
+        stop.set()
+
+    previous = {sig: signal.signal(sig, handle) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        yield stop
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)

@@ -1,0 +1,219 @@
+"""Scheduled runs with a controlled clock: the job is called with a fixed fire time, never slept for."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from contextlib import closing
+from datetime import UTC, datetime, timedelta
+from email import policy
+from email.parser import BytesParser
+from zoneinfo import ZoneInfo
+
+import pytest
+from smtpserver import SmtpServer, delivery_config
+
+from digest import ledger
+from digest.config import Schedule
+from digest.deliver import SmtpTransport
+from digest.message import make_message_id
+from digest.scheduler import build_scheduler, catch_up, fire_times, run_scheduled, serve, trigger_for
+from digest.store import connect
+
+LONDON = ZoneInfo("Europe/London")
+DUE = datetime(2026, 11, 23, 7, 0, tzinfo=LONDON)  # a Monday, the bundled cron '0 7 * * mon'
+WEEK = timedelta(days=7)
+READERS = ["ann@example.org", "bob@example.net", "chloe@example.com"]
+
+
+@pytest.fixture
+def server():
+    with SmtpServer() as running:
+        yield running
+
+
+@pytest.fixture
+def setup(tmp_path, server):
+    config = delivery_config(tmp_path, recipients=READERS, port=server.port)
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        yield config, conn, server
+
+
+def run_status(conn, due):
+    return ledger.find_run(conn, "weekly", due).status
+
+
+def test_cron_keeps_local_time_across_daylight_saving_changes():
+    trigger = trigger_for(Schedule(cron="0 7 * * mon", timezone="Europe/London"))
+    spring = list(fire_times(trigger, datetime(2026, 3, 20, tzinfo=UTC), datetime(2026, 4, 7, tzinfo=UTC)))
+    assert [t.astimezone(UTC).hour for t in spring] == [7, 6, 6]  # GMT, then BST from 29 March
+    assert {(t.hour, t.minute) for t in spring} == {(7, 0)}
+    autumn = list(fire_times(trigger, datetime(2026, 10, 15, tzinfo=UTC), datetime(2026, 11, 3, tzinfo=UTC)))
+    assert [t.astimezone(UTC).hour for t in autumn] == [6, 7, 7]  # BST, then GMT from 25 October
+
+
+def test_fire_times_exclude_the_start_and_include_the_end():
+    trigger = trigger_for(Schedule(cron="0 7 * * mon", timezone="Europe/London"))
+    assert list(fire_times(trigger, DUE, DUE + WEEK)) == [DUE + WEEK]
+    assert list(fire_times(trigger, DUE - timedelta(seconds=1), DUE)) == [DUE]
+
+
+def test_the_scheduled_job_sends_the_edition_of_its_fire_time_once(setup):
+    config, conn, server = setup
+    outcome = run_scheduled(config, "weekly", DUE, now=DUE + timedelta(minutes=5), conn=conn)
+
+    assert outcome.status == "sent" and outcome.report.counts["sent"] == 3
+    assert server.copies_per_recipient() == {address: 1 for address in READERS}
+    edition_id = "weekly-20261123T0700+0000"
+    for received in server.messages:
+        message = BytesParser(policy=policy.default).parsebytes(received.content)
+        (address,) = received.recipients
+        assert message["To"] == address
+        assert message["Message-ID"] == make_message_id(edition_id, address, "digest.example.org")
+        assert message["Subject"] == "The Weekly Digest — 23 November 2026"
+        assert message["Date"] == "Mon, 23 Nov 2026 07:05:00 +0000"
+        assert [p.get_content_type() for p in message.iter_parts()] == ["text/plain", "text/html"]
+    assert (config.path(config.delivery.archive) / "weekly-2026-11-23-0700.html").exists()
+    assert run_status(conn, DUE) == "sent"
+
+    again = run_scheduled(config, "weekly", DUE, now=DUE + timedelta(minutes=30), conn=conn)
+    assert again.status == "sent" and again.report is None
+    assert server.copies_per_recipient() == {address: 1 for address in READERS}
+
+
+def test_the_edition_date_is_the_local_fire_time_in_summer(setup):
+    config, conn, server = setup
+    summer = datetime(2026, 7, 6, 6, 0, tzinfo=UTC)  # 07:00 BST
+    outcome = run_scheduled(config, "weekly", summer, now=summer + timedelta(minutes=1), conn=conn)
+    assert outcome.report.edition_id == "weekly-20260706T0700+0100"
+    assert outcome.scheduled_for.utcoffset() == timedelta(hours=1)
+
+
+def test_a_run_later_than_the_grace_window_is_skipped_and_recorded(setup):
+    config, conn, server = setup
+    outcome = run_scheduled(config, "weekly", DUE, now=DUE + timedelta(hours=2, minutes=1), conn=conn)
+    assert outcome.status == "skipped-late"
+    assert "2h01m late, beyond the 2h00m grace window" in outcome.detail
+    assert server.messages == []
+    assert run_status(conn, DUE) == "skipped-late"
+
+
+def test_no_new_stories_means_no_send_when_so_configured(setup):
+    config, conn, server = setup
+    run_scheduled(config, "weekly", DUE, now=DUE, conn=conn)
+    outcome = run_scheduled(config, "weekly", DUE + WEEK, now=DUE + WEEK, conn=conn)
+    assert outcome.status == "skipped-no-new"
+    assert len(server.messages) == 3
+    assert run_status(conn, DUE + WEEK) == "skipped-no-new"
+
+
+def test_without_only_when_new_the_same_stories_go_out_again(tmp_path, server):
+    config = delivery_config(tmp_path, recipients=READERS, port=server.port, edition={"only_when_new": False})
+    with closing(connect(config.store)) as conn:
+        run_scheduled(config, "weekly", DUE, now=DUE, conn=conn)
+        outcome = run_scheduled(config, "weekly", DUE + WEEK, now=DUE + WEEK, conn=conn)
+    assert outcome.status == "sent"
+    assert server.copies_per_recipient() == {address: 2 for address in READERS}
+
+
+def test_catch_up_on_a_first_start_within_grace(setup):
+    config, conn, server = setup
+    outcomes = catch_up(config, conn, now=DUE + timedelta(minutes=30))
+    assert [(o.scheduled_for, o.status) for o in outcomes] == [(DUE, "sent")]
+    assert server.copies_per_recipient() == {address: 1 for address in READERS}
+
+
+def test_catch_up_after_weeks_down_skips_the_old_runs_and_sends_the_due_one(tmp_path, server):
+    config = delivery_config(tmp_path, recipients=READERS, port=server.port, edition={"only_when_new": False})
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        run_scheduled(config, "weekly", DUE, now=DUE, conn=conn)
+        outcomes = catch_up(config, conn, now=DUE + 3 * WEEK + timedelta(minutes=30))
+        assert [(o.scheduled_for, o.status) for o in outcomes] == [
+            (DUE + 2 * WEEK, "skipped-late"),
+            (DUE + 3 * WEEK, "sent"),
+        ]
+        assert outcomes[0].detail.startswith("2 run(s) missed while digest was not running")
+        assert run_status(conn, DUE + 2 * WEEK) == "skipped-late"
+    assert server.copies_per_recipient() == {address: 2 for address in READERS}
+
+
+def test_catch_up_never_sends_hours_late(setup):
+    config, conn, server = setup
+    run_scheduled(config, "weekly", DUE, now=DUE, conn=conn)
+    outcomes = catch_up(config, conn, now=DUE + WEEK + timedelta(hours=3))
+    assert [(o.scheduled_for, o.status) for o in outcomes] == [(DUE + WEEK, "skipped-late")]
+    assert len(server.messages) == 3
+    assert catch_up(config, conn, now=DUE + WEEK + timedelta(hours=4)) == []
+
+
+class StopAfter(SmtpTransport):
+    """Sets the stop flag (as SIGTERM would) once ``count`` messages were handed over."""
+
+    def __init__(self, config, stop, count):
+        super().__init__(config)
+        self.stop, self.count = stop, count
+
+    def deliver(self, *args, **kwargs):
+        reply = super().deliver(*args, **kwargs)
+        self.count -= 1
+        if self.count == 0:
+            self.stop.set()
+        return reply
+
+
+def test_an_interrupted_run_is_resumed_on_restart_without_a_duplicate(setup):
+    config, conn, server = setup
+    stop = threading.Event()
+    first = run_scheduled(
+        config, "weekly", DUE, now=DUE, conn=conn, transport=StopAfter(config.smtp, stop, 1), stop=stop
+    )
+    assert first.status == "started" and first.report.interrupted
+    assert server.copies_per_recipient() == {"ann@example.org": 1}
+    outcomes = catch_up(config, conn, now=DUE + timedelta(minutes=20))
+    assert [(o.scheduled_for, o.status) for o in outcomes] == [(DUE, "sent")]
+    assert server.copies_per_recipient() == {address: 1 for address in READERS}
+
+
+def test_an_interrupted_run_is_not_finished_hours_late(setup):
+    config, conn, server = setup
+    stop = threading.Event()
+    run_scheduled(config, "weekly", DUE, now=DUE, conn=conn, transport=StopAfter(config.smtp, stop, 1), stop=stop)
+    outcomes = catch_up(config, conn, now=DUE + timedelta(hours=5))
+    assert [(o.scheduled_for, o.status) for o in outcomes] == [(DUE, "skipped-late")]
+    assert server.copies_per_recipient() == {"ann@example.org": 1}
+
+
+def test_one_job_per_scheduled_edition_with_its_grace_and_time_zone(tmp_path):
+    config = delivery_config(tmp_path, recipients=[])
+    scheduler = build_scheduler(config, threading.Event())
+    (job,) = scheduler.get_jobs()
+    assert job.id == "weekly"
+    assert job.misfire_grace_time == 2 * 3600
+    assert job.coalesce is True and job.max_instances == 1
+    assert str(job.trigger.timezone) == "Europe/London"
+
+
+def test_serve_logs_the_next_run_and_stops_on_request(tmp_path, caplog):
+    config = delivery_config(tmp_path, recipients=[])
+    stop = threading.Event()
+    caplog.set_level(logging.INFO, logger="digest")
+    worker = threading.Thread(target=serve, args=(config,), kwargs={"stop": stop})
+    worker.start()
+    try:
+        seen = threading.Event()
+        for _ in range(600):
+            if any("next run" in r.getMessage() for r in caplog.records):
+                seen.set()
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert seen.is_set() and not worker.is_alive()
+    messages = [r.getMessage() for r in caplog.records]
+    assert any(m.startswith("no smtp: configured: messages are written to the directory") for m in messages)
+    (next_run,) = [m for m in messages if "next run" in m]
+    assert next_run.startswith("weekly: next run ") and "Europe/London" in next_run
+    when = datetime.fromisoformat(next_run.split()[3])
+    assert (when.weekday(), when.hour, when.minute) == (0, 7, 0)
+    assert messages[-1] == "stopped"
