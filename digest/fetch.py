@@ -1,0 +1,299 @@
+"""HTTP for feeds: polite, bounded and never trusting the server.
+
+One ``Fetcher`` is shared by every feed of a run (httpx's client is safe to
+share across threads). It sends conditional requests, spaces requests to the
+same host, retries what may pass (timeouts, 5xx) with exponential backoff and
+caps both time and size. The size cap counts *decompressed* bytes: httpx's own
+decoders inflate each network chunk without a bound (a 64 KB gzip chunk can
+become 64 MB), so bodies are read raw and inflated here with ``max_length``.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, replace
+from types import TracebackType
+from urllib.parse import urlsplit
+
+import httpx
+
+from digest.config import FetchConfig
+from digest.errors import FetchError
+
+GZIP_MAGIC = b"\x1f\x8b"
+NOT_FEEDS = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
+"""Content types no feed is ever served as: refused before parsing a byte."""
+
+
+class TransientFetchError(FetchError):
+    """A failure that may pass on its own (timeout, 5xx): worth a retry."""
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the server gave us to make the next request conditional."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True)
+class Fetched:
+    url: str
+    """The final URL, after redirects: relative links in the feed resolve against it."""
+    status: int
+    body: bytes
+    content_type: str | None
+    validators: Validators
+    attempts: int = 1
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+def human_size(size: int) -> str:
+    for unit, factor in (("GB", 1 << 30), ("MB", 1 << 20), ("KB", 1 << 10)):
+        if size >= factor:
+            return f"{size / factor:g} {unit}"
+    return f"{size} bytes"
+
+
+class _Inflater:
+    """Undo one Content-Encoding, never producing more than ``limit`` bytes in all."""
+
+    def __init__(self, encoding: str, limit: int):
+        self.encoding = encoding
+        self.limit = limit
+        self.produced = 0
+        self.decompressor = self._new()
+        self.started = False
+
+    def _new(self) -> zlib._Decompress:  # type: ignore[name-defined]
+        if self.encoding in ("gzip", "x-gzip"):
+            return zlib.decompressobj(zlib.MAX_WBITS | 16)
+        return zlib.decompressobj(zlib.MAX_WBITS)
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        while data:
+            try:
+                out = self.decompressor.decompress(data, self.limit - self.produced + 1)
+            except zlib.error as exc:
+                if self.encoding == "deflate" and not self.started:
+                    # Some servers send raw deflate without the zlib header.
+                    self.decompressor = zlib.decompressobj(-zlib.MAX_WBITS)
+                    self.started = True
+                    continue
+                raise FetchError(f"corrupt {self.encoding} data ({exc})") from None
+            self.started = True
+            self.produced += len(out)
+            if self.produced > self.limit:
+                raise FetchError(f"response larger than {human_size(self.limit)} after decompression")
+            if out:
+                yield out
+            if self.decompressor.unconsumed_tail:
+                data = self.decompressor.unconsumed_tail
+            elif self.decompressor.eof and self.decompressor.unused_data:
+                # Concatenated gzip members: each inflates on its own.
+                data = self.decompressor.unused_data
+                self.decompressor = self._new()
+            else:
+                data = b""
+
+
+def inflate(chunks: Iterable[bytes], encodings: Iterable[str], limit: int) -> bytes:
+    """Join ``chunks`` after undoing ``encodings`` (in the order applied), bounded by ``limit``."""
+    stream: Iterable[bytes] = chunks
+    for encoding in encodings:
+        if encoding in ("", "identity"):
+            continue
+        if encoding not in ("gzip", "x-gzip", "deflate"):
+            raise FetchError(f"unsupported content encoding {encoding!r}")
+        stream = _inflated(stream, _Inflater(encoding, limit))
+    body = bytearray()
+    for chunk in stream:
+        body += chunk
+        if len(body) > limit:
+            raise FetchError(f"response larger than {human_size(limit)}")
+    return bytes(body)
+
+
+def _inflated(chunks: Iterable[bytes], inflater: _Inflater) -> Iterator[bytes]:
+    for chunk in chunks:
+        yield from inflater.feed(chunk)
+
+
+def gunzip_if_gzipped(data: bytes, limit: int) -> bytes:
+    """A .gz file served (or stored) without Content-Encoding is still a feed once inflated."""
+    if data.startswith(GZIP_MAGIC):
+        return inflate([data], ["gzip"], limit)
+    return data
+
+
+class HostSpacer:
+    """Keeps requests to one host at least ``delay`` seconds apart, across threads."""
+
+    def __init__(
+        self,
+        delay: float,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], None] = time.sleep,
+    ):
+        self.delay = delay
+        self.clock = clock
+        self.sleep = sleep
+        self.lock = threading.Lock()
+        self.next_slot: dict[str, float] = {}
+
+    def wait(self, url: str) -> None:
+        """Block until this thread may send a request to ``url``'s host (slots are handed out in order)."""
+        host = (urlsplit(url).hostname or "").lower()
+        with self.lock:
+            now = self.clock()
+            slot = max(now, self.next_slot.get(host, now))
+            self.next_slot[host] = slot + self.delay
+        if slot > now:
+            self.sleep(slot - now)
+
+
+class Fetcher:
+    """Fetches feed URLs under the limits of a FetchConfig."""
+
+    def __init__(self, settings: FetchConfig, *, backoff: float = 1.0):
+        self.settings = settings
+        self.backoff = backoff
+        """Seconds before the first retry; doubled for each further one."""
+        self.spacer = HostSpacer(settings.per_host_delay)
+        self.client = httpx.Client(
+            headers={
+                "User-Agent": settings.user_agent,
+                "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
+                "text/xml;q=0.9, */*;q=0.5",
+                "Accept-Encoding": "gzip, deflate",
+            },
+            timeout=httpx.Timeout(
+                connect=settings.connect_timeout,
+                read=min(settings.read_timeout, settings.total_timeout),
+                write=settings.read_timeout,
+                pool=settings.total_timeout,
+            ),
+            follow_redirects=True,
+            max_redirects=settings.max_redirects,
+            limits=httpx.Limits(max_connections=settings.concurrency),
+        )
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.client.close()
+
+    def fetch(self, url: str, validators: Validators = Validators()) -> Fetched:
+        """GET ``url``; a 304 comes back with an empty body. Raises FetchError."""
+        try:
+            httpx.URL(url)
+            urlsplit(url)
+        except (httpx.InvalidURL, ValueError) as exc:
+            raise FetchError(f"invalid URL ({exc})") from None
+        attempt = 1
+        while True:
+            try:
+                fetched = self._attempt(url, validators)
+            except TransientFetchError as exc:
+                if attempt > self.settings.retries:
+                    more = f" after {attempt} attempts" if attempt > 1 else ""
+                    raise FetchError(f"{exc}{more}") from None
+                time.sleep(self.backoff * 2 ** (attempt - 1))
+                attempt += 1
+                continue
+            return replace(fetched, attempts=attempt)
+
+    def _attempt(self, url: str, validators: Validators) -> Fetched:
+        headers = {}
+        if validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        self.spacer.wait(url)
+        deadline = time.monotonic() + self.settings.total_timeout
+        try:
+            with self.client.stream("GET", url, headers=headers) as response:
+                return self._read(response, deadline)
+        except httpx.TooManyRedirects:
+            raise FetchError(f"too many redirects (more than {self.settings.max_redirects})") from None
+        except httpx.UnsupportedProtocol as exc:
+            raise FetchError(f"unsupported URL ({exc})") from None
+        except httpx.InvalidURL as exc:
+            raise FetchError(f"invalid redirect URL ({exc})") from None
+        except httpx.ConnectTimeout:
+            raise TransientFetchError(
+                f"unreachable (no connection within {self.settings.connect_timeout:g}s)"
+            ) from None
+        except httpx.TimeoutException:
+            raise TransientFetchError(
+                f"timeout (no data for {min(self.settings.read_timeout, self.settings.total_timeout):g}s)"
+            ) from None
+        except httpx.ConnectError as exc:
+            raise FetchError(f"unreachable ({_connect_reason(exc)})") from None
+        except httpx.RemoteProtocolError as exc:
+            raise TransientFetchError(f"broken response ({exc})") from None
+        except httpx.HTTPError as exc:
+            raise FetchError(f"request failed ({exc})") from None
+
+    def _read(self, response: httpx.Response, deadline: float) -> Fetched:
+        validators = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
+        content_type = response.headers.get("content-type")
+        final_url = str(response.url)
+        if response.status_code == 304:
+            return Fetched(final_url, 304, b"", content_type, validators)
+        if response.status_code >= 500 or response.status_code == 429:
+            raise TransientFetchError(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
+        if response.status_code >= 400:
+            raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
+        if response.status_code != 200:
+            raise FetchError(f"unexpected HTTP {response.status_code} {response.reason_phrase}".rstrip())
+        media_type = (content_type or "").split(";")[0].strip().lower()
+        if media_type.startswith(NOT_FEEDS):
+            raise FetchError(f"not a feed (content type {media_type})")
+        limit = self.settings.max_bytes
+        encodings = [
+            e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")
+        ]
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and encodings in ([""], ["identity"]) and int(declared) > limit:
+            raise FetchError(
+                f"response larger than {human_size(limit)} (Content-Length: {declared} bytes)"
+            )
+        body = inflate(self._raw_chunks(response, deadline), encodings, limit)
+        return Fetched(final_url, 200, gunzip_if_gzipped(body, limit), content_type, validators)
+
+    def _raw_chunks(self, response: httpx.Response, deadline: float) -> Iterator[bytes]:
+        for chunk in response.iter_raw():
+            if time.monotonic() > deadline:
+                raise TransientFetchError(
+                    f"timeout (no complete response within {self.settings.total_timeout:g}s)"
+                )
+            yield chunk
+
+
+def _connect_reason(exc: httpx.ConnectError) -> str:
+    text = str(exc)
+    lowered = text.lower()
+    if "name or service not known" in lowered or "name resolution" in lowered or "nodename" in lowered:
+        return "host not found"
+    if "refused" in lowered:
+        return "connection refused"
+    if "certificate" in lowered:
+        return f"TLS certificate problem: {text}"
+    return text or type(exc).__name__

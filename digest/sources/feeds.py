@@ -1,0 +1,588 @@
+"""RSS and Atom feeds as Documents.
+
+Feeds are fetched (concurrently, politely: see digest.fetch), parsed by
+feedparser from the fetched bytes, turned into plain text with lxml, and
+remembered in the store (digest.feedstore) with the time digest first saw
+each entry. An edition then takes the entries of its window from the store,
+so a feed that answers 304 still contributes what it carried earlier.
+
+A feed that fails is reported in one line and never stops the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import sqlite3
+import sys
+from collections.abc import Sequence
+from contextlib import nullcontext
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+from urllib.parse import urlsplit, urlunsplit
+
+import feedparser
+import nh3
+from lxml import etree
+from lxml import html as lxml_html
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+from digest import feedstore
+from digest.config import Config, FeedConfig, FetchConfig
+from digest.errors import FetchError
+from digest.fetch import Fetched, Fetcher, gunzip_if_gzipped
+from digest.feedstore import FeedState, StoredEntry, Window
+from digest.models import Document, SourceRef
+from digest.sanitize import WEB_SCHEMES, safe_url, strip_control_chars
+
+BLOCK_TAGS = frozenset(
+    {
+        "address", "article", "aside", "blockquote", "caption", "center", "dd", "details", "dialog",
+        "div", "dl", "dt", "fieldset", "figcaption", "figure", "footer", "h1", "h2", "h3", "h4",
+        "h5", "h6", "header", "hgroup", "hr", "li", "main", "nav", "ol", "p", "pre", "section",
+        "summary", "table", "tr", "ul",
+    }
+)  # fmt: skip
+"""Elements that start and end a paragraph of their own."""
+
+CELL_TAGS = frozenset({"td", "th"})
+
+DROPPED_TAGS = frozenset(
+    {
+        "script", "style", "noscript", "template", "iframe", "frame", "frameset", "object",
+        "applet", "svg", "math", "head", "title", "form", "button", "select",
+        "textarea", "audio", "video", "canvas", "map",
+    }
+)  # fmt: skip
+"""Elements whose content is code or controls, never article text.
+
+(Not <embed>: it is void, but libxml2 nests whatever follows it inside it.)
+"""
+
+FLAT_TAGS = frozenset({"p", "br", "li", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
+"""Paragraph boundaries kept when over-deep markup is flattened."""
+
+HIDDEN_STYLE = re.compile(
+    r"display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0(?![.\d]*[1-9])|"
+    r"opacity\s*:\s*0(?![.\d]*[1-9])",
+    re.IGNORECASE,
+)
+"""Inline styles that hide text from readers: hidden text must not reach a summary."""
+
+TRACKING_PARAMS = re.compile(
+    r"^(utm_\w*|fbclid|gclid|dclid|gbraid|wbraid|msclkid|mc_cid|mc_eid|_hsenc|_hsmi|igshid|"
+    r"yclid|twclid|ncid|cmp)$",
+    re.IGNORECASE,
+)
+TAG_LIKE = re.compile(r"<[a-zA-Z!/][^>]*>")
+HAS_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:\S", re.IGNORECASE)
+WHITESPACE = re.compile(r"\s+")
+PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+DEFAULT_PORTS = {"http": 80, "https": 443}
+SAX_POSITION = re.compile(r"^<unknown>:(\d+):(\d+):")
+
+HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
+"""feedparser notes that change nothing for readers: a wrong charset or content-type header."""
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One parsed entry, before the store."""
+
+    key: str
+    title: str | None
+    text: str
+    link: str | None
+    published: datetime | None
+    html: str
+    """The entry's own markup, untouched: pass it through digest.sanitize before showing it."""
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    title: str | None
+    entries: tuple[FeedEntry, ...]
+    problem: str | None = None
+    """Why feedparser found the feed malformed, when its entries were kept anyway."""
+
+
+@dataclass(frozen=True)
+class FeedHarvest:
+    documents: tuple[Document, ...]
+    warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class FeedCheck:
+    """How one feed's fetch went, for `digest feeds check` and the build summary."""
+
+    url: str
+    status: Literal["ok", "not-modified", "error"]
+    state: FeedState
+    """The feed's stored state after this fetch."""
+    entries: int | None = None
+    """Entries in the feed as fetched now (None on a 304 or an error)."""
+    new_entries: int = 0
+    message: str | None = None
+    """The error, or what was wrong with a feed whose entries were kept."""
+
+    def warning(self, threshold: int) -> str | None:
+        """One line for the build summary, or None when all went well."""
+        if self.status == "error":
+            streak = self.state.consecutive_failures
+            tail = f"; failed {streak} times in a row" if streak >= threshold else ""
+            return f"feed {self.url}: {self.message}{tail}"
+        if self.message:
+            return f"feed {self.url}: {self.message}"
+        return None
+
+
+# --- text ---------------------------------------------------------------------------
+
+
+def collapse(text: str) -> str:
+    return WHITESPACE.sub(" ", strip_control_chars(text)).strip()
+
+
+def html_to_text(markup: str) -> str:
+    """Readable text of an HTML fragment: one paragraph per line, a blank line between.
+
+    Script, style, embeds and text hidden by inline CSS are dropped; block
+    elements and <br> end a paragraph.
+    """
+    if not markup.strip():
+        return ""
+    root, too_deep = _parse_html(markup)
+    if too_deep:
+        # libxml2 gives up below 2048 nested elements, html5ever (inside nh3) does
+        # not: flatten such markup to paragraphs first rather than lose its text.
+        flat = nh3.clean(
+            markup, tags=set(FLAT_TAGS), clean_content_tags=set(DROPPED_TAGS), attributes={}
+        )
+        root, _ = _parse_html(flat)
+    if root is None:
+        return ""
+    paragraphs: list[str] = []
+    pending: list[str] = []
+
+    def end_paragraph() -> None:
+        paragraph = collapse("".join(pending))
+        if paragraph:
+            paragraphs.append(paragraph)
+        pending.clear()
+
+    walker = etree.iterwalk(root, events=("start", "end"))
+    for event, element in walker:
+        tag = element.tag.lower() if isinstance(element.tag, str) else ""
+        if event == "start":
+            if tag in DROPPED_TAGS or _hidden(element):
+                walker.skip_subtree()
+                continue
+            if tag in BLOCK_TAGS or tag == "br":
+                end_paragraph()
+            if element.text:
+                pending.append(element.text)
+        else:
+            if tag in BLOCK_TAGS:
+                end_paragraph()
+            elif tag in CELL_TAGS:
+                pending.append(" ")
+            if element.tail and element is not root:
+                pending.append(element.tail)
+    end_paragraph()
+    return "\n\n".join(paragraphs)
+
+
+def _parse_html(markup: str) -> tuple[Any, bool]:
+    """The parsed document (None if there is none) and whether it nested too deep to read whole."""
+    parser = lxml_html.HTMLParser(
+        encoding="utf-8", remove_comments=True, remove_pis=True, no_network=True, huge_tree=True
+    )
+    try:
+        root = lxml_html.document_fromstring(markup.encode("utf-8", "replace"), parser=parser)
+    except (etree.ParserError, ValueError):
+        return None, False
+    too_deep = any(error.type_name == "ERR_RESOURCE_LIMIT" for error in parser.error_log)
+    return root, too_deep
+
+
+def _hidden(element: Any) -> bool:
+    if element.get("hidden") is not None or element.get("aria-hidden", "").lower() == "true":
+        return True
+    return bool(HIDDEN_STYLE.search(element.get("style", "")))
+
+
+def plain_text(text: str) -> str:
+    """Plain text (Atom type="text"): its blank lines are the paragraph breaks."""
+    paragraphs = (collapse(p) for p in PARAGRAPH_BREAK.split(text))
+    return "\n\n".join(p for p in paragraphs if p)
+
+
+def _detail_text(value: str, content_type: str | None) -> str:
+    if content_type in ("text/html", "application/xhtml+xml"):
+        return html_to_text(value)
+    return plain_text(value)
+
+
+# --- keys and links -----------------------------------------------------------------
+
+
+def _without_tracking(query: str) -> str:
+    kept = [p for p in query.split("&") if p and not TRACKING_PARAMS.match(p.split("=", 1)[0])]
+    return "&".join(kept)
+
+
+def strip_tracking(url: str) -> str:
+    """The same link without tracking parameters (utm_*, fbclid, …)."""
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(query=_without_tracking(parts.query)))
+
+
+def canonical_url(url: str) -> str:
+    """One spelling per page: lower-case scheme and host, no default port, no fragment, no tracking."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    netloc = host if port in (None, DEFAULT_PORTS.get(scheme)) else f"{host}:{port}"
+    return urlunsplit((scheme, netloc, parts.path or "/", _without_tracking(parts.query), ""))
+
+
+def entry_key(guid: str | None, link: str | None, feed_url: str, title: str | None, text: str) -> str:
+    """The identity of an entry across fetches and feeds.
+
+    The GUID when there is one (an opaque GUID such as "123" is only unique
+    within its feed, so it is scoped by the feed's URL), else the canonical
+    link, else a hash of the content.
+    """
+    guid = collapse(guid or "")
+    if guid:
+        if safe_url(guid):
+            return canonical_url(guid)
+        if HAS_SCHEME.match(guid):
+            return guid
+        return f"{canonical_url(feed_url)}#guid={guid}"
+    if link:
+        return canonical_url(link)
+    digest = hashlib.sha256(f"{title or ''}\n{text}".encode()).hexdigest()
+    return f"sha256:{digest[:32]}"
+
+
+# --- parsing ------------------------------------------------------------------------
+
+
+def _published(entry: Any) -> datetime | None:
+    for field in ("published_parsed", "updated_parsed", "created_parsed"):
+        stamp = entry.get(field)
+        if stamp:
+            try:
+                return datetime(*stamp[:6], tzinfo=UTC)
+            except (TypeError, ValueError, OverflowError):
+                continue
+    return None
+
+
+def _body(entry: Any) -> tuple[str, str]:
+    """The fullest text the entry carries, as (html, text)."""
+    candidates = [*entry.get("content", ()), entry.get("summary_detail")]
+    best = max(
+        (c for c in candidates if c and c.get("value")),
+        key=lambda c: len(c["value"]),
+        default=None,
+    )
+    if best is None:
+        return "", ""
+    return best["value"], _detail_text(best["value"], best.get("type"))
+
+
+def _title(detail: Any, fallback: str | None, untyped: bool) -> str | None:
+    """A title as one line of text.
+
+    RSS titles declare no type and feedparser only guesses: in an ``untyped``
+    (non-Atom) feed, a title with anything tag-like in it is read as HTML,
+    so markup never reaches a reader as literal text.
+    """
+    value = detail.get("value") if detail else fallback
+    if not value:
+        return None
+    content_type = detail.get("type") if detail else None
+    if untyped and TAG_LIKE.search(value):
+        content_type = "text/html"
+    return collapse(_detail_text(value, content_type).replace("\n\n", " ")) or None
+
+
+def parse_feed(
+    data: bytes, *, url: str, content_type: str | None = None, max_bytes: int = 10 * 1024 * 1024
+) -> ParsedFeed:
+    """Parse fetched bytes (never a URL: feedparser must not fetch anything itself).
+
+    Raises FetchError, naming what is wrong, when the bytes are not a feed.
+    A malformed feed that still yields entries is kept, with ``problem`` set.
+    """
+    data = gunzip_if_gzipped(data, max_bytes)
+    headers = {"content-location": url}
+    if content_type:
+        headers["content-type"] = content_type
+    result = feedparser.parse(
+        io.BytesIO(data), response_headers=headers, sanitize_html=False, resolve_relative_uris=False
+    )
+    problem = _bozo_problem(result)
+    if not result.entries and not result.get("version"):
+        media = (content_type or "").split(";")[0].strip()
+        reasons = [f"content type {media}"] if media else []
+        reasons += [problem] if problem else []
+        hint = f" ({'; '.join(reasons)})" if reasons else ""
+        raise FetchError(f"not an RSS or Atom feed{hint}")
+    base = result.get("href") or url
+    untyped = not str(result.get("version", "")).startswith("atom")
+    entries = tuple(
+        parsed
+        for parsed in (_entry(raw, base, untyped) for raw in result.entries)
+        if parsed is not None
+    )
+    feed = result.get("feed", {})
+    title = _title(feed.get("title_detail"), feed.get("title"), untyped)
+    kept = f"malformed feed ({problem}); {len(entries)} entries kept" if problem else None
+    return ParsedFeed(title, entries, kept)
+
+
+def _bozo_problem(result: Any) -> str | None:
+    if not result.get("bozo"):
+        return None
+    exception = result.get("bozo_exception")
+    if isinstance(exception, HARMLESS_BOZO):
+        return None
+    text = SAX_POSITION.sub(r"line \1, column \2:", collapse(str(exception))) if exception else ""
+    return text or (type(exception).__name__ if exception else "malformed")
+
+
+def _entry(raw: Any, feed_url: str, untyped: bool) -> FeedEntry | None:
+    markup, text = _body(raw)
+    title = _title(raw.get("title_detail"), raw.get("title"), untyped)
+    if not title and not text:
+        return None
+    link = safe_url(raw.get("link"), feed_url)
+    link = strip_tracking(link) if link else None
+    return FeedEntry(
+        key=entry_key(raw.get("id"), link, feed_url, title, text),
+        title=title,
+        text=text,
+        link=link,
+        published=_published(raw),
+        html=markup,
+    )
+
+
+# --- fetching -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    fetched: Fetched | None = None
+    parsed: ParsedFeed | None = None
+    error: str | None = None
+
+
+def _fetch_one(fetcher: Fetcher, url: str, state: FeedState, max_bytes: int) -> _Outcome:
+    try:
+        fetched = fetcher.fetch(url, state.validators)
+        if fetched.not_modified:
+            return _Outcome(fetched)
+        parsed = parse_feed(
+            fetched.body, url=fetched.url, content_type=fetched.content_type, max_bytes=max_bytes
+        )
+    except FetchError as exc:
+        return _Outcome(error=str(exc))
+    except Exception as exc:  # noqa: BLE001 - one feed tripping a library bug must not stop the rest
+        return _Outcome(error=f"unexpected error ({type(exc).__name__}: {collapse(str(exc))})")
+    return _Outcome(fetched, parsed)
+
+
+def _progress(enabled: bool | None) -> Progress | None:
+    if enabled is None:
+        enabled = sys.stderr.isatty()
+    if not enabled:
+        return None
+    return Progress(
+        TextColumn("Fetching feeds"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        console=Console(stderr=True),
+        transient=True,
+    )
+
+
+def _fetch_all(
+    urls: Sequence[str],
+    states: dict[str, FeedState],
+    settings: FetchConfig,
+    progress: bool | None,
+    backoff: float,
+) -> dict[str, _Outcome]:
+    outcomes: dict[str, _Outcome] = {}
+    bar = _progress(progress)
+    with Fetcher(settings, backoff=backoff) as fetcher, ThreadPoolExecutor(
+        max_workers=settings.concurrency, thread_name_prefix="feed"
+    ) as pool:
+        futures = {
+            pool.submit(_fetch_one, fetcher, url, states[url], settings.max_bytes): url
+            for url in urls
+        }
+        with bar if bar is not None else nullcontext():
+            task = bar.add_task("fetch", total=len(futures)) if bar is not None else None
+            for future in as_completed(futures):
+                outcomes[futures[future]] = future.result()
+                if bar is not None and task is not None:
+                    bar.advance(task)
+    return outcomes
+
+
+def fetch_feeds(
+    config: Config,
+    conn: sqlite3.Connection,
+    *,
+    now: datetime,
+    progress: bool | None = None,
+    backoff: float = 1.0,
+) -> tuple[FeedCheck, ...]:
+    """Fetch every enabled feed at once and record what came back; one FeedCheck per feed.
+
+    Results are recorded in config order, so the store ends up the same
+    whichever feed answers first.
+    """
+    feedstore.ensure_tables(conn)
+    urls = list(dict.fromkeys(feed.url for feed in config.feeds if feed.enabled))
+    states = feedstore.feed_states(conn, urls)
+    outcomes = _fetch_all(urls, states, config.fetch, progress, backoff)
+    return tuple(_record(conn, url, outcomes[url], now) for url in urls)
+
+
+def _record(conn: sqlite3.Connection, url: str, outcome: _Outcome, now: datetime) -> FeedCheck:
+    if outcome.error is not None or outcome.fetched is None:
+        state = feedstore.record_failure(conn, url, at=now, error=outcome.error or "failed")
+        return FeedCheck(url, "error", state, message=outcome.error)
+    if outcome.parsed is None:
+        state = feedstore.record_not_modified(
+            conn, url, at=now, validators=outcome.fetched.validators
+        )
+        return FeedCheck(url, "not-modified", state)
+    parsed = outcome.parsed
+    new = feedstore.record_entries(conn, url, parsed.entries, now=now)
+    state = feedstore.record_success(
+        conn,
+        url,
+        at=now,
+        validators=outcome.fetched.validators,
+        title=parsed.title,
+        entries=len(parsed.entries),
+    )
+    return FeedCheck(url, "ok", state, len(parsed.entries), new, parsed.problem)
+
+
+# --- harvest ------------------------------------------------------------------------
+
+
+def _compile(patterns: Sequence[str]) -> list[re.Pattern[str]]:
+    return [re.compile(p, re.IGNORECASE) for p in patterns]
+
+
+class _Filter:
+    """A feed's include/exclude patterns (case-insensitive, on title or text)."""
+
+    def __init__(self, feed: FeedConfig):
+        self.include = _compile(feed.include)
+        self.exclude = _compile(feed.exclude)
+
+    def admits(self, entry: StoredEntry) -> bool:
+        fields = (entry.title or "", entry.text)
+
+        def hit(pattern: re.Pattern[str]) -> bool:
+            return any(pattern.search(field) for field in fields)
+
+        if self.include and not any(hit(p) for p in self.include):
+            return False
+        return not any(hit(p) for p in self.exclude)
+
+
+def _source_name(feed: FeedConfig, state: FeedState | None) -> str:
+    if feed.name:
+        return feed.name
+    if state and state.title:
+        return state.title
+    return urlsplit(feed.url).hostname or feed.url
+
+
+def _documents(
+    entries: Sequence[StoredEntry], feeds: Sequence[FeedConfig], states: dict[str, FeedState]
+) -> tuple[Document, ...]:
+    filters = {id(feed): _Filter(feed) for feed in feeds}
+    documents = []
+    for entry in entries:
+        carriers = [
+            feed for feed in feeds if feed.url in entry.feeds and filters[id(feed)].admits(entry)
+        ]
+        if not carriers:
+            continue
+        first = carriers[0]
+        hints = tuple(dict.fromkeys(theme for feed in carriers for theme in feed.themes))
+        documents.append(
+            Document(
+                id=entry.key,
+                text=entry.text,
+                title=entry.title,
+                source=SourceRef(
+                    name=_source_name(first, states.get(first.url)),
+                    url=safe_url(entry.link, schemes=WEB_SCHEMES),
+                    published=entry.published,
+                    document=entry.key,
+                ),
+                theme_hints=hints,
+            )
+        )
+    return tuple(documents)
+
+
+def harvest(
+    config: Config,
+    conn: sqlite3.Connection,
+    *,
+    now: datetime,
+    since: datetime | None,
+    until: datetime | None,
+    fetch: bool = True,
+    progress: bool | None = None,
+    window: Window = "first-seen",
+) -> FeedHarvest:
+    """The feed entries of an edition's window, after fetching every enabled feed.
+
+    ``window="first-seen"`` (a regular edition): entries first seen after
+    ``since`` (the previous edition's end) up to ``until``.
+    ``window="published"`` (a one-off edition of a period): entries
+    published, else first seen, from ``since`` to ``until``.
+    Never raises for one feed's failure: each failing feed is one warning.
+    """
+    feedstore.ensure_tables(conn)
+    feeds = [feed for feed in config.feeds if feed.enabled]
+    threshold = config.fetch.failure_threshold
+    if fetch:
+        checks = fetch_feeds(config, conn, now=now, progress=progress)
+        warnings = [w for check in checks if (w := check.warning(threshold)) is not None]
+        states = {check.url: check.state for check in checks}
+    else:
+        states = feedstore.feed_states(conn, (feed.url for feed in feeds))
+        warnings = [
+            f"feed {state.url}: {state.last_error}; failed {state.consecutive_failures} times in a row"
+            for state in states.values()
+            if state.consecutive_failures >= threshold
+        ]
+    entries = feedstore.entries_in_window(
+        conn, (feed.url for feed in feeds), since=since, until=until, window=window
+    )
+    return FeedHarvest(_documents(entries, feeds, states), tuple(warnings))

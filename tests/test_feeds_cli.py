@@ -1,0 +1,295 @@
+"""`digest feeds …` end to end: a real config file, a real store, a real local HTTP server."""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from feedserver import Route, feed_server, fixture  # noqa: F401
+from lxml import etree
+
+from digest.commands.feeds import feeds
+from digest.config import load_config
+
+BUNDLED = Path(__file__).parent.parent / "schedule.yaml"
+
+SMALL = """\
+# A small config for the feeds commands.
+feeds:
+  # The first feed, with a comment of its own.
+  - url: {first}
+    name: First
+    themes: [solidarity]
+
+  # A second one, switched off.
+  - url: https://off.example.org/rss
+    enabled: false
+
+# Fetch settings: tiny timeouts for tests.
+fetch:
+  connect_timeout: 1
+  read_timeout: 0.5
+  total_timeout: 2
+  retries: 0
+  per_host_delay: 0
+  failure_threshold: 1
+
+store: state/digest.sqlite
+
+themes:
+  solidarity:
+    title: Solidarity
+    description: Acts of support.
+    signals:
+      keywords: {{solidarity: 1}}
+  arms-exports:
+    title: Arms exports
+    description: Weapons sales.
+    signals:
+      keywords: {{arms: 1}}
+
+editions:
+  weekly:
+    title: The Weekly Digest
+    themes: [solidarity, arms-exports]
+"""
+
+
+def closed_port_url() -> str:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    return f"http://127.0.0.1:{port}/feed"
+
+
+def run(config: Path, command: str, *args: str):
+    return CliRunner().invoke(feeds, [command, "--config", str(config), *args], catch_exceptions=False)
+
+
+def changes(before: str, after: str) -> tuple[list[str], list[str]]:
+    """Lines removed and lines added between two versions of a file."""
+    diff = list(difflib.ndiff(before.splitlines(), after.splitlines()))
+    return [d[2:] for d in diff if d.startswith("- ")], [d[2:] for d in diff if d.startswith("+ ")]
+
+
+@pytest.fixture
+def bundled(tmp_path) -> Path:
+    path = tmp_path / "schedule.yaml"
+    shutil.copy(BUNDLED, path)
+    return path
+
+
+@pytest.fixture
+def small(tmp_path, feed_server) -> Path:
+    path = tmp_path / "schedule.yaml"
+    first = feed_server.route("/first.rss", Route(fixture("news.rss")))
+    path.write_text(SMALL.format(first=first), encoding="utf-8")
+    return path
+
+
+def test_add_checks_the_feed_and_appends_it_keeping_everything_else(bundled, feed_server):
+    url = feed_server.route("/news.rss", Route(fixture("news.rss")))
+    before = bundled.read_text(encoding="utf-8")
+    count = len(load_config(bundled).feeds)
+    result = run(bundled, "add", url, "--name", "Monitor", "--theme", "arms-exports", "--theme", "solidarity")
+    assert result.exit_code == 0, result.output
+    assert result.output == f"Example Monitor: 4 entries\nAdded feed #{count + 1} to {bundled}: {url}\n"
+    removed, added = changes(before, bundled.read_text(encoding="utf-8"))
+    assert removed == []
+    assert added == [f"  - url: {url}", "    name: Monitor", "    themes: [arms-exports, solidarity]"]
+    feed = load_config(bundled).feeds[-1]
+    assert (feed.url, feed.name, feed.themes, feed.enabled) == (url, "Monitor", ["arms-exports", "solidarity"], True)
+
+
+def test_add_to_an_empty_list_replaces_the_empty_brackets(tmp_path, feed_server):
+    path = tmp_path / "schedule.yaml"
+    text = SMALL.format(first="unused")
+    start, end = text.index("feeds:"), text.index("# Fetch settings")
+    path.write_text(text[:start] + "feeds: []  # none yet\n\n" + text[end:], encoding="utf-8")
+    url = feed_server.route("/news.rss", Route(fixture("news.rss")))
+    assert run(path, "add", url, "--include", "arms|settler").exit_code == 0
+    assert [(f.url, f.include) for f in load_config(path).feeds] == [(url, ["arms|settler"])]
+    assert "# Fetch settings: tiny timeouts for tests." in path.read_text(encoding="utf-8")
+
+
+def test_add_without_check_makes_no_request(small, feed_server):
+    url = closed_port_url()
+    result = run(small, "add", url, "--no-check")
+    assert result.exit_code == 0
+    assert result.output == f"Added feed #3 to {small}: {url}\n"
+    assert load_config(small).feeds[2].url == url
+    assert feed_server.requests == []
+
+
+def test_add_refuses_an_unreachable_feed_and_leaves_the_file_alone(small):
+    before = small.read_text(encoding="utf-8")
+    url = closed_port_url()
+    result = run(small, "add", url)
+    assert result.exit_code == 1
+    assert f"{url}: unreachable (connection refused) (add it anyway with --no-check)" in result.output
+    assert small.read_text(encoding="utf-8") == before
+
+
+def test_add_refuses_something_that_is_not_a_feed(small, feed_server):
+    url = feed_server.route("/page", Route(fixture("page.html"), content_type="text/html"))
+    result = run(small, "add", url)
+    assert result.exit_code == 1
+    assert "not an RSS or Atom feed (content type text/html)" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["ftp://files.example.org/feed"], "cannot add 'ftp://files.example.org/feed': 'ftp://files.example.org/feed' is not an http(s) URL"),
+        (["https://new.example.org/rss", "--theme", "sport"], "unknown theme 'sport' (configured: solidarity, arms-exports)"),
+        (["https://new.example.org/rss", "--include", "(unclosed"], "bad regular expression '(unclosed'"),
+        (["https://OFF.example.org/rss", "--no-check"], "https://OFF.example.org/rss is already listed (feed #2)"),
+    ],
+)  # fmt: skip
+def test_add_rejects_bad_input_with_a_config_error(small, args, message):
+    before = small.read_text(encoding="utf-8")
+    result = run(small, "add", *args)
+    assert result.exit_code == 2
+    assert message in result.output
+    assert small.read_text(encoding="utf-8") == before
+
+
+def test_list_shows_every_feed_numbered(small):
+    result = run(small, "list")
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert lines[0].split() == ["#", "on", "name", "themes", "filters", "url"]
+    assert lines[1].split()[:4] == ["1", "yes", "First", "solidarity"]
+    assert lines[2].split() == ["2", "no", "https://off.example.org/rss"]
+    rows = json.loads(run(small, "list", "--json").output)
+    assert [(r["number"], r["enabled"]) for r in rows] == [(1, True), (2, False)]
+
+
+@pytest.mark.parametrize("selector", ["1", "first", "FIRST"])
+def test_remove_by_number_or_name_keeps_other_comments(small, selector):
+    before = small.read_text(encoding="utf-8")
+    result = run(small, "remove", selector)
+    assert result.exit_code == 0
+    removed, added = changes(before, small.read_text(encoding="utf-8"))
+    assert removed[1:] == ["    name: First", "    themes: [solidarity]"]
+    assert added == []
+    assert [f.url for f in load_config(small).feeds] == ["https://off.example.org/rss"]
+
+
+def test_removing_the_last_feed_leaves_an_empty_list(small):
+    assert run(small, "remove", "https://off.example.org/rss").exit_code == 0
+    assert run(small, "remove", "1").exit_code == 0
+    assert load_config(small).feeds == []
+    assert "feeds: []" in small.read_text(encoding="utf-8")
+
+
+def test_remove_unknown_feed_is_an_error(small):
+    result = run(small, "remove", "7")
+    assert result.exit_code == 1
+    assert "there is no feed #7" in result.output
+
+
+def test_check_reports_each_enabled_feed_as_json(small, feed_server):
+    broken = feed_server.route("/broken", Route(b"", 500, "text/plain"))
+    assert run(small, "add", broken, "--no-check").exit_code == 0
+    result = run(small, "check", "--json")
+    assert result.exit_code == 1
+    first, failing = json.loads(result.stdout)
+    assert {k: first[k] for k in ("number", "name", "status", "failing", "entries", "new_entries")} == {
+        "number": 1,
+        "name": "First",
+        "status": "ok",
+        "failing": False,
+        "entries": 4,
+        "new_entries": 4,
+    }
+    assert first["last_success"] is not None and first["consecutive_failures"] == 0
+    assert {k: failing[k] for k in ("number", "status", "failing", "consecutive_failures", "message")} == {
+        "number": 3,
+        "status": "error",
+        "failing": True,
+        "consecutive_failures": 1,
+        "message": "HTTP 500 Internal Server Error",
+    }
+    assert failing["last_success"] is None
+    assert (small.parent / "state" / "digest.sqlite").exists()
+
+
+def test_check_table_and_conditional_second_check(small, feed_server):
+    feed_server.routes["/first.rss"] = lambda request: Route(fixture("news.rss"), etag='"1"')
+    first = run(small, "check")
+    assert first.exit_code == 0
+    assert first.output.splitlines()[0].split() == [
+        "#", "feed", "status", "entries", "new", "last", "success", "failures", "message",
+    ]  # fmt: skip
+    row = first.output.splitlines()[1]
+    assert row.split()[:5] == ["1", "First", "ok", "4", "4"]
+    assert re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d UTC +0 *$", row)
+    second = run(small, "check")
+    assert second.output.splitlines()[1].split()[:5] == ["1", "First", "not-modified", "4", "0"]
+    assert feed_server.requests_to("/first.rss")[1].headers["if-none-match"] == '"1"'
+
+
+def test_import_adds_new_feeds_with_theme_hints_from_folders(small, tmp_path, feed_server):
+    first = feed_server.url("/first.rss")
+    opml = tmp_path / "subscriptions.opml"
+    opml.write_text(
+        f"""<?xml version="1.0"?>
+<opml version="1.0"><head><title>My reader</title></head><body>
+  <outline text="Solidarity">
+    <outline type="rss" text="Union News" xmlUrl="https://union.example.org/feed"/>
+    <outline type="rss" text="Already here" xmlUrl="{first}"/>
+  </outline>
+  <outline text="Other" title="Other">
+    <outline text="Weapons desk" xmlurl="https://arms.example.org/rss" category="/arms-exports,misc"/>
+    <outline text="Not http" xmlUrl="javascript:alert(1)"/>
+  </outline>
+</body></opml>""",
+        encoding="utf-8",
+    )
+    result = run(small, "import", str(opml))
+    assert result.exit_code == 0
+    assert result.stdout == f"Imported 2 feeds into {small} (1 already listed).\n"
+    assert result.stderr == "skipped javascript:alert(1): not an http(s) URL\n"
+    added = load_config(small).feeds[2:]
+    assert [(f.url, f.name, f.themes) for f in added] == [
+        ("https://union.example.org/feed", "Union News", ["solidarity"]),
+        ("https://arms.example.org/rss", "Weapons desk", ["arms-exports"]),
+    ]
+
+
+def test_export_then_import_round_trips(small, tmp_path):
+    out = tmp_path / "out.opml"
+    assert run(small, "export", str(out), "--all").output == f"Wrote 2 feeds to {out}\n"
+    root = etree.fromstring(out.read_bytes())
+    outlines = root.findall("body/outline")
+    assert [(o.get("text"), o.get("category")) for o in outlines] == [
+        ("First", "solidarity"),
+        ("https://off.example.org/rss", None),
+    ]
+    assert run(small, "export").stdout.count("<outline") == 1
+    fresh = tmp_path / "fresh.yaml"
+    fresh.write_text(SMALL.format(first="https://placeholder.example/rss"), encoding="utf-8")
+    run(fresh, "remove", "1")
+    run(fresh, "remove", "1")
+    assert run(fresh, "import", str(out)).exit_code == 0
+    assert [(f.url, f.name, f.themes) for f in load_config(fresh).feeds] == [
+        (f.url, f.name, f.themes) for f in load_config(small).feeds
+    ]
+
+
+def test_bundled_config_lists_real_feeds_switched_off():
+    config = load_config(BUNDLED)
+    assert len(config.feeds) >= 10
+    assert not any(feed.enabled for feed in config.feeds)
+    assert {theme for feed in config.feeds for theme in feed.themes} == {
+        "arms-exports",
+        "settler-violence",
+        "solidarity",
+    }
