@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from digest.commands.feeds import feeds
 from digest.config import Config, load_config
 from digest.errors import DigestError
 from digest.models import BuildResult
@@ -132,6 +133,9 @@ def validate(config_path: Path) -> None:
         f"{config_path}: OK — {len(config.themes)} themes, {len(config.editions)} editions, "
         f"{sum(f.enabled for f in config.feeds)} of {len(config.feeds)} feeds enabled"
     )
+
+
+main.add_command(feeds)
 
 
 if __name__ == "__main__":

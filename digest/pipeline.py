@@ -26,8 +26,10 @@ from digest.export import edition_to_json
 from digest.message import make_message_id, prepare_message
 from digest.models import BuildResult, Document, Drop, SummarizedStory
 from digest.render import UNSUBSCRIBE_TOKEN, render_edition
+from digest.sources.feeds import harvest
 from digest.sources.seeds import read_seeds
 from digest.split import split_documents
+from digest.store import previous_window_end, record_edition
 from digest.summarize import summarize_many
 from digest.themes import assign_themes
 
@@ -46,15 +48,18 @@ def collect_documents(
     since: datetime | None,
     until: datetime | None,
     fetch: bool,
+    one_off: bool,
 ) -> Sources:
+    """Seeds, plus feed entries: first seen in the edition's window, or published in a one-off period."""
     documents: list[Document] = []
     if config.sources.seeds is not None:
         documents.extend(read_seeds(config.path(config.sources.seeds)))
     if conn is None or not any(feed.enabled for feed in config.feeds):
         return Sources(tuple(documents))
-    from digest.sources.feeds import harvest
-
-    harvested = harvest(config, conn, now=now, since=since, until=until, fetch=fetch)
+    harvested = harvest(
+        config, conn, now=now, since=since, until=until, fetch=fetch,
+        window="first-seen" if one_off is False else "published",
+    )
     return Sources(tuple(documents) + harvested.documents, harvested.warnings)
 
 
@@ -70,9 +75,14 @@ def build_edition(
     fetch: bool = True,
 ) -> BuildResult:
     name, edition_config = config.edition(edition_name)
+    one_off = since is not None
+    if not one_off and conn is not None:
+        since, until = previous_window_end(conn, name, now), now
     clock = _StageClock()
     with clock("sources"):
-        sources = collect_documents(config, now=now, conn=conn, since=since, until=until, fetch=fetch)
+        sources = collect_documents(
+            config, now=now, conn=conn, since=since, until=until, fetch=fetch, one_off=one_off
+        )
     with clock("clean"):
         cleaned = clean_documents(list(sources.documents))
     drops: list[Drop] = [drop for doc in cleaned for drop in doc.drops]
@@ -98,6 +108,8 @@ def build_edition(
     )
     with clock("assemble"):
         edition = assemble(name, edition_config, themes, summarized, now, per_theme)
+    if conn is not None and not one_off:
+        record_edition(conn, edition.id, name, now, since, now, len(edition.stories))
     return BuildResult(edition, tuple(drops), tuple(themed), sources.warnings, tuple(clock.seconds.items()))
 
 

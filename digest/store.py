@@ -101,9 +101,13 @@ def record_edition(
 
 
 def previous_window_end(conn: sqlite3.Connection, name: str, before: datetime) -> datetime | None:
-    """End of the latest window of edition ``name`` that closed no later than ``before``."""
+    """End of the latest window of edition ``name`` that closed before ``before``.
+
+    Strictly before: rebuilding an edition for the same moment covers the same
+    window again, so the same inputs and clock give the same edition.
+    """
     row = conn.execute(
-        "SELECT window_end FROM editions WHERE name = ? AND window_end <= ? "
+        "SELECT window_end FROM editions WHERE name = ? AND window_end < ? "
         "ORDER BY window_end DESC LIMIT 1",
         (name, before.isoformat()),
     ).fetchone()

@@ -1,0 +1,99 @@
+"""Feeds through `digest build`: a real local HTTP server, the bundled config, the real store."""
+
+from __future__ import annotations
+
+import json
+import socket
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from feedserver import Route, feed_server, fixture  # noqa: F401
+
+from digest.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    shutil.copy(ROOT / "schedule.yaml", tmp_path / "schedule.yaml")
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    return tmp_path
+
+
+def digest(project: Path, *args: str):
+    return CliRunner().invoke(main, [args[0], *args[1:], "--config", str(project / "schedule.yaml")])
+
+
+def build(project: Path, now: str, *extra: str) -> dict:
+    out = project / f"out-{now[:13]}"
+    result = digest(project, "build", "--out", str(out), "--now", now, *extra)
+    assert result.exit_code == 0, result.output
+    data = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))
+    data["_stderr"] = result.stderr
+    data["_files"] = {p.suffix: p for p in out.iterdir()}
+    return data
+
+
+def feed_stories(edition: dict) -> dict[str, str | None]:
+    """Title -> theme of every story that came from a feed."""
+    found = {}
+    sections = [*edition["sections"], *([edition["also_noted"]] if edition["also_noted"] else [])]
+    for section in sections:
+        for story in section["stories"]:
+            if any(s["url"] for s in story["sources"]):
+                found[story["title"]] = section["theme"]
+    return found
+
+
+def test_added_feed_is_themed_sourced_sanitised_and_never_repeated(project, feed_server):
+    url = feed_server.route("/monitor.rss", Route(fixture("themed.rss"), etag='"v1"'))
+    added = digest(project, "feeds", "add", url, "--name", "Monitor")
+    assert added.exit_code == 0, added.output
+
+    first = build(project, "2026-11-21T07:00:00+00:00")
+    assert feed_stories(first) == {
+        "Settlers torch cars and olive groves in Turmus Ayya": "settler-violence",
+        "Dutch court halts export of F-35 parts": "arms-exports",
+        "City council approves new bus lanes": "also-noted",
+    }
+    settlers = next(s for sec in first["sections"] for s in sec["stories"] if s["title"].startswith("Settlers torch"))
+    assert settlers["sources"][0] == {
+        "name": "Monitor", "url": "https://monitor.example.org/2026/11/turmus-ayya",
+        "published": "2026-11-20T09:00:00+00:00", "document": f"{url}#guid=monitor-2026-11-20-turmus-ayya",
+    }
+    for path in first["_files"].values():
+        content = path.read_text(encoding="utf-8", errors="replace").lower()
+        assert "javascript:" not in content and "steal()" not in content and 'alert("x")' not in content
+
+    # the next edition takes only entries first seen since the previous one: none
+    second = build(project, "2026-11-28T07:00:00+00:00")
+    assert feed_stories(second) == {}
+
+    # a one-off period by publication date brings them back
+    period = build(project, "2026-11-28T07:00:00+00:00", "--since", "2026-11-19", "--until", "2026-11-21")
+    assert set(feed_stories(period)) == {
+        "Settlers torch cars and olive groves in Turmus Ayya", "Dutch court halts export of F-35 parts",
+    }
+
+
+def test_rebuilding_the_same_edition_at_the_same_clock_is_identical(project, feed_server):
+    url = feed_server.route("/monitor.rss", Route(fixture("themed.rss")))
+    assert digest(project, "feeds", "add", url, "--no-check").exit_code == 0
+    first = build(project, "2026-11-21T07:00:00+00:00")
+    again = build(project, "2026-11-21T07:00:00+00:00")
+    assert first["_files"][".html"].read_bytes() == again["_files"][".html"].read_bytes()
+    assert len(feed_stories(first)) == 3
+
+
+def test_unreachable_feed_is_reported_in_one_line_and_the_edition_still_builds(project, feed_server):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/gone.rss"
+    assert digest(project, "feeds", "add", dead, "--no-check").exit_code == 0
+    edition = build(project, "2026-11-21T07:00:00+00:00")
+    warnings = [line for line in edition["_stderr"].splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and dead in warnings[0]
+    assert edition["sections"][0]["stories"]
