@@ -64,6 +64,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, urlsplit
@@ -132,8 +133,9 @@ def _dot_stuffed(message: bytes) -> bytes:
     smtplib.SMTP.data() writes payload and terminating dot in one call; we
     need the ledger commit between the two, so the quoting is repeated here.
     """
-    payload = re.sub(rb"(?m)^\.", b"..", message)
-    return payload if payload.endswith(b"\r\n") else payload + b"\r\n"
+    if message.startswith(b".") or b"\n." in message:  # rare in quoted-printable: skip the regex pass
+        message = re.sub(rb"(?m)^\.", b"..", message)
+    return message if message.endswith(b"\r\n") else message + b"\r\n"
 
 
 class SmtpTransport:
@@ -368,12 +370,6 @@ def subject_line(template: str, edition: Edition) -> str:
         raise ConfigError(f"subject {template!r}: only {{title}} and {{date}} can be used ({exc})") from None
 
 
-def envelope_address(sender: str) -> str:
-    """The bare address of a sender written as ``Name <address>`` or ``address``."""
-    match = re.search(r"<([^<>]+)>\s*$", sender)
-    return (match[1] if match else sender).strip()
-
-
 @dataclass(frozen=True)
 class Outgoing:
     """Everything needed to produce an edition's messages: pickled into the ledger,
@@ -413,7 +409,11 @@ def compose(config: Config, name: str, edition: Edition, *, date: datetime) -> O
     _, edition_config = config.edition(name)
     base_url = config.delivery.base_url
     domain = domain_of(base_url)
-    rendered = render_edition(edition, web_url=archive.page_url(base_url, edition))
+    rendered = render_edition(
+        edition,
+        web_url=archive.page_url(base_url, edition),
+        unsubscribe_page=f"{base_url.rstrip('/')}/unsubscribe",
+    )
     return Outgoing(
         edition=edition,
         rendered=rendered,
@@ -586,7 +586,7 @@ class Sender:
         self.wait = wait if wait is not None else self.stop.wait
         self.now = now
         self.pace = _Pace(transport.rate, self.wait, clock)
-        self.envelope_from = envelope_address(self.outgoing.sender)
+        self.envelope_from = parseaddr(self.outgoing.sender)[1]
 
     def backoff(self, failures: int) -> float:
         return min(self.retry_delay * 2 ** (failures - 1), MAX_BACKOFF)

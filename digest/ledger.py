@@ -401,8 +401,8 @@ def latest_run(conn: sqlite3.Connection, name: str) -> RunRecord | None:
 
 
 def unfinished_runs(conn: sqlite3.Connection, name: str) -> list[RunRecord]:
-    """Runs that began and never reached an outcome: the process stopped during them."""
+    """Runs that were stopped midway (the process ended) or failed (e.g. the SMTP server was down)."""
     rows = conn.execute(
-        "SELECT * FROM runs WHERE name = ? AND status = 'started' ORDER BY scheduled_for", (name,)
+        "SELECT * FROM runs WHERE name = ? AND status IN ('started', 'failed') ORDER BY scheduled_for", (name,)
     )
     return [_run(row) for row in rows]

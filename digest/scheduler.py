@@ -9,8 +9,9 @@ in the SQLite ledger: one ``runs`` row per fire time (started, sent,
 skipped-late, skipped-no-new, failed). On start, ``catch_up`` looks at the
 fire times since the last recorded run: the latest is sent if it is still
 within the grace window, older ones are recorded as skipped and reported,
-and a run a crash interrupted is resumed (within grace) from its ledger, so
-nobody gets it twice. SIGTERM/SIGINT set a stop flag: the message in flight
+and a run a crash interrupted (or that failed, say with the SMTP server
+down) is tried again within grace, resuming from its ledger, so nobody gets
+it twice. SIGTERM/SIGINT set a stop flag: the message in flight
 is finished and recorded, then the process exits; the next start resumes.
 
 The edition of a run is built with ``now`` = its scheduled time, so its id
@@ -183,7 +184,7 @@ def catch_up(
         for run in ledger.unfinished_runs(conn, name):
             if stop is not None and stop.is_set():
                 return outcomes
-            log.info("%s: the run due %s was interrupted; resuming it", name, run.scheduled_for)
+            log.info("%s: the run due %s did not finish (%s); trying it again", name, run.scheduled_for, run.status)
             outcomes.append(run_scheduled(config, name, run.scheduled_for, now=now, conn=conn, transport=transport, stop=stop))
         last = ledger.latest_run(conn, name)
         after = max(last.scheduled_for, now - LOOKBACK) if last else now - schedule.grace

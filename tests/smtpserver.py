@@ -179,9 +179,10 @@ def delivery_config(
     edition: dict | None = None,
     delivery: dict | None = None,
 ) -> Config:
-    """The bundled schedule.yaml, pointed at tmp_path (store, outbox, archive) and, given a port, this server."""
+    """The bundled schedule.yaml, pointed at tmp_path (store, outbox, archive) and, given a port, an SMTP server."""
     data = YAML(typ="safe").load((REPO / "schedule.yaml").read_text(encoding="utf-8"))
     data["sources"]["seeds"] = str(REPO / "seeds")
+    data["feeds"] = []  # the seeds only: tests never reach the network
     data["store"] = str(tmp_path / "digest.sqlite")
     data["delivery"] = {
         "outbox": str(tmp_path / "outbox"),

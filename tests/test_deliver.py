@@ -21,6 +21,7 @@ from digest.deliver import (
     DirectoryTransport,
     Sender,
     SmtpTransport,
+    _dot_stuffed,
     _Pace,
     begin_send,
     compose,
@@ -454,3 +455,20 @@ def test_a_missing_recipients_file_is_named(tmp_path):
 def test_retry_delay_reads_a_duration(tmp_path):
     config = delivery_config(tmp_path, recipients=[], port=2525, smtp={"retry_delay": "3s"})
     assert config.smtp.retry_delay == timedelta(seconds=3)
+
+
+def test_lines_starting_with_a_dot_are_doubled_and_the_data_ends_with_a_line_break():
+    assert _dot_stuffed(b".a\r\nb\r\n..c\r\n.") == b"..a\r\nb\r\n...c\r\n..\r\n"
+    assert _dot_stuffed(b"a\r\nb") == b"a\r\nb\r\n"
+
+
+def test_a_body_line_with_a_leading_dot_arrives_intact(setup):
+    config, conn, server = setup
+    edition = sample_edition()
+    story = dataclasses.replace(edition.sections[0].stories[0], summary=(".308 rifles were listed.",))
+    section = dataclasses.replace(edition.sections[0], stories=(story,))
+    record, transport = start(config, conn, edition=dataclasses.replace(edition, sections=(section,)),
+                              recipients=["ann@example.org"])
+    send(config, conn, record, transport)
+    plain = next(parse(server.messages[0].content).iter_parts()).get_content()
+    assert "\n.308 rifles were listed." in plain

@@ -104,7 +104,11 @@ def test_runs_are_one_row_per_fire_time(conn):
     ledger.set_run(conn, "weekly", due, "started", now=T0)
     ledger.set_run(conn, "weekly", due, "sent", now=T0, detail="3 sent", send_id="weekly-1")
     ledger.set_run(conn, "weekly", due + timedelta(days=7), "started", now=T0)
+    ledger.set_run(conn, "weekly", due + timedelta(days=14), "failed", now=T0, detail="SMTP down")
     run = ledger.find_run(conn, "weekly", due.astimezone(UTC))
     assert (run.status, run.detail, run.send_id) == ("sent", "3 sent", "weekly-1")
-    assert ledger.latest_run(conn, "weekly").scheduled_for == due + timedelta(days=7)
-    assert [r.scheduled_for for r in ledger.unfinished_runs(conn, "weekly")] == [due + timedelta(days=7)]
+    assert ledger.latest_run(conn, "weekly").scheduled_for == due + timedelta(days=14)
+    assert [r.scheduled_for for r in ledger.unfinished_runs(conn, "weekly")] == [
+        due + timedelta(days=7),
+        due + timedelta(days=14),
+    ]

@@ -11,7 +11,7 @@ from email.parser import BytesParser
 from zoneinfo import ZoneInfo
 
 import pytest
-from smtpserver import SmtpServer, delivery_config
+from smtpserver import SmtpServer, delivery_config, free_port
 
 from digest import ledger
 from digest.config import Schedule
@@ -217,3 +217,15 @@ def test_serve_logs_the_next_run_and_stops_on_request(tmp_path, caplog):
     when = datetime.fromisoformat(next_run.split()[3])
     assert (when.weekday(), when.hour, when.minute) == (0, 7, 0)
     assert messages[-1] == "stopped"
+
+
+def test_a_run_that_failed_is_tried_again_on_restart_within_grace(tmp_path):
+    config = delivery_config(tmp_path, recipients=READERS, port=free_port())  # nothing listens there
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        failed = run_scheduled(config, "weekly", DUE, now=DUE, conn=conn)
+        assert failed.status == "failed" and "giving up after 4 failed connections" in failed.detail
+        with SmtpServer() as server:
+            config = delivery_config(tmp_path, recipients=READERS, port=server.port)
+            outcomes = catch_up(config, conn, now=DUE + timedelta(minutes=45))
+            assert [(o.scheduled_for, o.status) for o in outcomes] == [(DUE, "sent")]
+            assert server.copies_per_recipient() == {address: 1 for address in READERS}

@@ -42,11 +42,18 @@ class DeliveryCommand(click.Command):
             ctx.exit(exc.exit_code)
 
 
+class _StderrHandler(logging.Handler):
+    """Writes through click.echo, so the lines land wherever click's stderr is at that moment."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        click.echo(self.format(record), err=True)
+
+
 @contextmanager
 def logging_to_stderr() -> Iterator[None]:
     """digest's log lines (progress, retries, next run times) on stderr while a command runs."""
     logger = logging.getLogger("digest")
-    handler = logging.StreamHandler(click.get_text_stream("stderr"))
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     previous = logger.level
     logger.addHandler(handler)

@@ -1,0 +1,74 @@
+"""kill -9 at random moments of a 1,000-reader send, restart, count what each reader got.
+
+The sending process is the real `send` command in a process of its own,
+talking to a real SMTP server in this one. Each run is killed (SIGKILL, no
+chance to clean up) a random number of messages into its work and a random
+fraction of a message later, 20 times; then a last run finishes. Every
+reader must have the edition, with a single Message-ID. A reader may hold a
+second copy only when the kill fell between the end of the message's data
+and the recording of the server's 250 (see digest.deliver): the ledger must
+have flagged every such reader, and there is at most one per kill.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import time
+from contextlib import closing
+
+from smtpserver import REPO, SmtpServer, delivery_config
+from test_delivery_cli import command
+
+from digest import ledger
+from digest.store import connect
+
+READERS = 1000
+KILLS = 20
+
+
+def test_twenty_kills_during_a_send_lose_no_reader_and_duplicate_none_unflagged(tmp_path):
+    readers = [f"reader{i:04d}@example.org" for i in range(READERS)]
+    (tmp_path / "readers.txt").write_text("\n".join(readers) + "\n", encoding="utf-8")
+    seed = random.randrange(2**32)
+    rng = random.Random(seed)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with SmtpServer() as server, (tmp_path / "send.log").open("w") as log:
+        config = delivery_config(tmp_path, recipients="readers.txt", port=server.port)
+        args = command("send", "--config", str(tmp_path / "schedule.yaml"))
+        kills = 0
+        while kills < KILLS:
+            before = len(server.messages)
+            target = before + rng.randint(1, 40)
+            with subprocess.Popen(args, stdout=log, stderr=log, env=env) as process:
+                while len(server.messages) < target and process.poll() is None:
+                    time.sleep(0.0005)
+                time.sleep(rng.uniform(0, 0.004))
+                if process.poll() is not None:
+                    break
+                process.send_signal(signal.SIGKILL)
+                kills += 1
+        final = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+        assert final.returncode == 0, final.stderr
+        copies = server.copies_per_recipient()
+        message_ids = server.message_ids_per_recipient()
+
+    with closing(connect(config.store)) as conn:
+        (record,) = conn.execute("SELECT send_id FROM sends").fetchall()
+        rows = {row.recipient: row for row in ledger.deliveries(conn, record["send_id"])}
+    misses = [r for r in readers if copies[r] == 0]
+    duplicated = [r for r in readers if copies[r] > 1]
+    flagged = {r for r, row in rows.items() if row.uncertain}
+    print(
+        f"\ncrash test (seed {seed}): {kills} kills, {sum(copies.values())} deliveries to {READERS} readers, "
+        f"{len(misses)} missed, {len(duplicated)} with a second copy in the kill window "
+        f"(all same Message-ID, {len(flagged)} flagged uncertain)"
+    )
+    assert kills == KILLS, f"seed {seed}: the send finished after {kills} kills"
+    assert misses == [], f"seed {seed}"
+    assert {r: len(ids) for r, ids in message_ids.items()} == {r: 1 for r in readers}, f"seed {seed}"
+    assert set(duplicated) <= flagged, f"seed {seed}"
+    assert all(copies[r] <= 2 for r in readers) and len(duplicated) <= kills, f"seed {seed}"
+    assert {row.status for row in rows.values()} == {"sent"}, f"seed {seed}"

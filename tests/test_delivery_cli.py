@@ -1,0 +1,185 @@
+"""`digest send`, `digest run` and `digest unsubscribe` as a user runs them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from contextlib import closing
+
+import pytest
+from click.testing import CliRunner
+from smtpserver import REPO, SmtpServer, delivery_config
+
+from digest import ledger
+from digest.commands.delivery import run, send, unsubscribe
+from digest.store import connect
+
+READERS = ["ann@example.org", "bob@example.net", "chloe@example.com"]
+NOW = "2026-11-23T07:00:00+00:00"
+EDITION_ID = "weekly-20261123T0700+0000"
+
+
+@pytest.fixture
+def server():
+    with SmtpServer() as running:
+        yield running
+
+
+def invoke(command, *args):
+    return CliRunner().invoke(command, [str(a) for a in args], catch_exceptions=False)
+
+
+def test_dry_run_writes_every_readers_message_and_mails_nobody(tmp_path, server):
+    config = delivery_config(tmp_path, recipients=READERS, port=server.port)
+    result = invoke(send, "--config", tmp_path / "schedule.yaml", "--dry-run", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert "--dry-run: messages are written to the directory" in result.stderr
+    assert result.stdout.startswith(f"{EDITION_ID}~dry-run~") and "3 sent" in result.stdout
+    files = sorted(p.name for p in (tmp_path / "outbox" / EDITION_ID).glob("*.eml"))
+    assert files == sorted(f"{address}.eml" for address in READERS)
+    assert server.messages == []
+    assert not (tmp_path / "archive").exists()  # a rehearsal is not published
+    with closing(connect(config.store)) as conn:
+        assert ledger.find_send(conn, EDITION_ID) is None  # readers' ledger untouched
+
+
+def test_without_smtp_the_send_goes_to_the_outbox_and_says_so(tmp_path):
+    delivery_config(tmp_path, recipients=READERS)
+    result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert "no smtp: configured: messages are written to the directory" in result.stderr
+    assert result.stdout.strip() == (
+        f"{EDITION_ID}: 3 sent, 0 failed, 0 deferred, 0 suppressed via directory {tmp_path / 'outbox'} (.eml files)"
+    )
+    assert len(list((tmp_path / "outbox" / EDITION_ID).glob("*.eml"))) == 3
+    assert (tmp_path / "archive" / "weekly-2026-11-23-0700.html").exists()
+
+
+def test_to_sends_one_test_copy_and_leaves_the_readers_ledger_alone(tmp_path, server):
+    config = delivery_config(tmp_path, recipients=READERS, port=server.port)
+    result = invoke(send, "--config", tmp_path / "schedule.yaml", "--to", "editor@example.org", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert server.copies_per_recipient() == {"editor@example.org": 1}
+    with closing(connect(config.store)) as conn:
+        assert ledger.find_send(conn, EDITION_ID) is None
+    result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
+    assert server.copies_per_recipient() == {"editor@example.org": 1, **{a: 1 for a in READERS}}
+
+
+def test_sending_the_same_edition_again_mails_nobody_twice(tmp_path, server):
+    delivery_config(tmp_path, recipients=READERS, port=server.port)
+    for _ in range(2):
+        result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
+        assert result.exit_code == 0, result.output
+        assert "3 sent" in result.stdout
+    assert server.copies_per_recipient() == {address: 1 for address in READERS}
+
+
+def test_unsubscribed_readers_are_skipped_at_send_time(tmp_path, server):
+    delivery_config(tmp_path, recipients=READERS, port=server.port)
+    result = invoke(unsubscribe, "--config", tmp_path / "schedule.yaml", "Bob@Example.net")
+    assert result.stdout.strip() == "1 address(es) added to the suppression list, 0 already on it"
+    result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
+    assert "2 sent, 0 failed, 0 deferred, 1 suppressed" in result.stdout
+    assert server.copies_per_recipient() == {"ann@example.org": 1, "chloe@example.com": 1}
+
+
+def test_a_suppression_file_is_imported_only_when_every_line_is_valid(tmp_path):
+    config = delivery_config(tmp_path, recipients=READERS)
+    bad = tmp_path / "bounces.txt"
+    bad.write_text("# bounces\nann@example.org\nnot an address\n", encoding="utf-8")
+    result = invoke(unsubscribe, "--config", tmp_path / "schedule.yaml", "--import", bad)
+    assert result.exit_code == 2
+    assert "bounces.txt:3: 'not an address' is not a valid address" in result.stderr
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        assert not ledger.is_suppressed(conn, "ann@example.org")
+    bad.write_text("ann@example.org\nbob@example.net  # bounced\n", encoding="utf-8")
+    result = invoke(unsubscribe, "--config", tmp_path / "schedule.yaml", "--import", bad, "--reason", "bounce")
+    assert result.stdout.strip() == "2 address(es) added to the suppression list, 0 already on it"
+    with closing(connect(config.store)) as conn:
+        assert ledger.is_suppressed(conn, "bob@example.net")
+
+
+def test_unsubscribe_needs_an_address(tmp_path):
+    delivery_config(tmp_path, recipients=READERS)
+    result = invoke(unsubscribe, "--config", tmp_path / "schedule.yaml")
+    assert result.exit_code == 2 and "give one or more ADDRESSES, or --import FILE" in result.stderr
+
+
+def test_missing_smtp_credentials_are_named(tmp_path, server, monkeypatch):
+    monkeypatch.delenv("DIGEST_TEST_USER", raising=False)
+    monkeypatch.delenv("DIGEST_TEST_PASSWORD", raising=False)
+    smtp = {"username_env": "DIGEST_TEST_USER", "password_env": "DIGEST_TEST_PASSWORD"}
+    delivery_config(tmp_path, recipients=READERS, port=server.port, smtp=smtp)
+    result = invoke(send, "--config", tmp_path / "schedule.yaml")
+    assert result.exit_code == 1
+    assert result.stderr.strip() == (
+        "digest: SMTP credentials: environment variable DIGEST_TEST_USER, DIGEST_TEST_PASSWORD is not set"
+    )
+    assert server.messages == []
+
+
+def command(name: str, *args: str) -> list[str]:
+    """A delivery command in a process of its own, as `digest NAME ARGS` runs it."""
+    code = f"from digest.commands.delivery import {name}; {name}()"
+    return [sys.executable, "-c", code, *args]
+
+
+def read_until(stream, needle: str, lines: list[str]) -> bool:
+    for line in stream:
+        lines.append(line)
+        if needle in line:
+            return True
+    return False
+
+
+def test_run_with_the_bundled_config_writes_to_the_outbox_logs_next_runs_and_stops_on_sigterm(tmp_path):
+    shutil.copy(REPO / "schedule.yaml", tmp_path / "schedule.yaml")
+    (tmp_path / "seeds").symlink_to(REPO / "seeds")
+    lines: list[str] = []
+    with subprocess.Popen(
+        command("run", "--config", "schedule.yaml"), cwd=tmp_path, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONPATH": str(REPO)},
+    ) as process:
+        try:
+            assert read_until(process.stderr, "next run", lines), "".join(lines)
+            process.send_signal(signal.SIGTERM)
+            lines.extend(process.stderr)
+            assert process.wait(timeout=60) == 0
+        finally:
+            process.kill()
+    log = "".join(lines)
+    assert "no smtp: configured: messages are written to the directory outbox (eml)" in log
+    assert "weekly: next run " in log and "(Europe/London, cron '0 7 * * mon')" in log
+    assert "SIGTERM received: finishing the message in flight, then stopping" in log
+    assert log.rstrip().endswith("stopped")
+
+
+def test_sigterm_during_a_send_finishes_the_message_in_flight_and_a_rerun_completes(tmp_path, server):
+    readers = [f"reader{i:03d}@example.org" for i in range(120)]
+    config = delivery_config(tmp_path, recipients=readers, port=server.port, smtp={"rate": 100})
+    args = command("send", "--config", str(tmp_path / "schedule.yaml"), "--now", NOW)
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    with subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env) as process:
+        try:
+            lines: list[str] = []
+            assert read_until(process.stderr, "reader(s) via SMTP", lines), "".join(lines)
+            while len(server.messages) < 5:
+                time.sleep(0.01)
+            process.send_signal(signal.SIGTERM)
+            out, err = process.communicate(timeout=60)
+        finally:
+            process.kill()
+    assert process.returncode == 1, err
+    assert "stopped early, run again to finish" in out
+    with closing(connect(config.store)) as conn:
+        counts = ledger.tally(conn, EDITION_ID)
+    assert "sending" not in counts
+    assert counts["sent"] == len(server.messages) < len(readers)
+    result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert server.copies_per_recipient() == {address: 1 for address in readers}
