@@ -1,0 +1,226 @@
+"""Extractive summaries: a story's own most central sentences, verbatim, in source order.
+
+Algorithm: biased LexRank (Erkan & Radev 2004; Otterbacher, Erkan & Radev
+2005). Sentences are TF-IDF vectors over Snowball stems of content words
+(IDF smoothed over the story's sentences, as sklearn does, so a word in every
+sentence still counts a little); their cosine similarities are a graph whose
+stationary distribution under a damped random walk (power iteration) is each
+sentence's centrality. The walk's restart vector is biased towards what news
+editors pick: early sentences (weight 1/sqrt(position + 1), the lead-paragraph
+convention) and sentences that share words with the headline. A graph method
+is the right tool here because it needs no training data and no model
+download, and a misquote is impossible by construction: we only ever choose
+whole sentences.
+
+Selection is greedy by score within the word budget: a sentence that would
+overflow it is skipped, not cut; one too similar to a sentence already chosen
+(cosine > REDUNDANT) is skipped as a restatement. Fragments are chosen only
+when nothing better exists: headings (no sentence-final punctuation), sentences
+under MIN_WORDS words, bare questions to the reader, and sentences that start
+inside a quotation or leave one open (someone's words without their quote
+marks or attribution). If the best whole sentence is over budget and no other
+fits, it alone is the summary.
+
+Measured with bench/summarizer.py on this 2-core machine (busy with other
+work, so speeds vary by about a third between runs):
+- speed, 88 stories (median 266 words), cold caches: 350 articles/s with
+  PyStemmer installed (snowballstemmer then stems in C; 80/s without it),
+  against sumy's LexRank 110/s and TextRank 130/s;
+- quality, 17 labelled articles (tests/data/summaries: 12 written for the
+  sample, 5 from seeds/; the editor's picks are ours, so read it as a sanity
+  check, not a benchmark): ROUGE-1 F 0.69 and sentence recall 0.58, against
+  sumy LexRank 0.58 / 0.41 (0.61 / 0.49 given our budgeted selection), sumy
+  TextRank 0.65 / 0.47 (0.68 / 0.55), and the lead-3 baseline 0.71 / 0.54.
+  The 26 other settings of damping (0.3, 0.6), position exponent (1, 2) and
+  title weight (0, 3) score ROUGE-1 F 0.66-0.71 on the sample: no setting is
+  clearly better on 17 articles, so the textbook damping 0.85 stays.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from digest.config import SummaryConfig
+from digest.models import Story
+from digest.sentences import split_sentences
+from digest.words import content_stems, words
+
+DAMPING = 0.85
+"""Probability that the random walk follows a similarity edge rather than restarting."""
+POSITION_EXPONENT = 0.5
+"""Restart weight of the sentence at position i is 1 / (i + 1) ** POSITION_EXPONENT."""
+TITLE_WEIGHT = 1.0
+"""Restart weight grows by TITLE_WEIGHT * cosine(sentence, headline)."""
+REDUNDANT = 0.6
+"""A candidate this similar (cosine) to a chosen sentence adds nothing new."""
+MIN_WORDS = 4
+"""Shorter sentences are fragments ("Hi anon!", "Never.")."""
+ITERATIONS = 200
+"""Fixed power-iteration steps: DAMPING ** 200 < 1e-14, far below SCORE_DECIMALS."""
+SCORE_DECIMALS = 9
+"""Scores are rounded before ranking so ties break by position, not by float noise."""
+
+SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+QUESTION_END = re.compile(r"\?[\"'”’)\]]*$")
+QUOTE_MARK = re.compile(r'[“”"]')
+
+
+@dataclass(frozen=True)
+class _Sentence:
+    text: str
+    position: int
+    n_words: int
+    fragment: bool
+    heading: bool
+
+
+def count_words(text: str) -> int:
+    """Words as a reader counts them: runs of non-space characters."""
+    return len(text.split())
+
+
+def _is_heading(sentence: str) -> bool:
+    return not SENTENCE_END.search(sentence)
+
+
+def _is_fragment(sentence: str) -> bool:
+    """Too short to say anything, or a bare question to the reader."""
+    return len(words(sentence)) < MIN_WORDS or bool(QUESTION_END.search(sentence))
+
+
+def _quote_open_after(sentence: str, quote_open: bool) -> bool:
+    """Whether a quotation is still open after this sentence (paragraph-local state).
+
+    A sentence that starts inside a quotation, or leaves one open, is a piece of
+    someone's words without its quote marks or its attribution: quoting it alone
+    would put those words in the publisher's mouth.
+    """
+    for mark in QUOTE_MARK.findall(sentence):
+        quote_open = mark == "“" or (mark == '"' and not quote_open)
+    return quote_open
+
+
+def _tfidf(token_lists: list[list[str]]) -> np.ndarray:
+    """L2-normalised TF-IDF rows, IDF smoothed over the given sentences."""
+    vocabulary: dict[str, int] = {}
+    rows, cols = [], []
+    for row, tokens in enumerate(token_lists):
+        for token in tokens:
+            rows.append(row)
+            cols.append(vocabulary.setdefault(token, len(vocabulary)))
+    counts = np.zeros((len(token_lists), max(len(vocabulary), 1)))
+    np.add.at(counts, (rows, cols), 1.0)
+    n = len(token_lists)
+    document_frequency = (counts > 0).sum(axis=0)
+    idf = np.log((1 + n) / (1 + document_frequency)) + 1
+    weights = counts * idf
+    norms = np.linalg.norm(weights, axis=1, keepdims=True)
+    return np.divide(weights, norms, out=np.zeros_like(weights), where=norms > 0)
+
+
+@dataclass(frozen=True)
+class _Graph:
+    """One story's sentences as LexRank sees them."""
+
+    sentences: list[_Sentence]
+    cosine: np.ndarray
+    transition: np.ndarray
+    restart: np.ndarray
+
+
+def _graph(story: Story) -> _Graph:
+    sentences = _sentences(story)
+    tokens = [content_stems(s.text) for s in sentences]
+    vectors = _tfidf([*tokens, content_stems(story.title or "")])
+    sentence_vectors, title_vector = vectors[:-1], vectors[-1]
+    cosine = sentence_vectors @ sentence_vectors.T
+    np.fill_diagonal(cosine, 0.0)
+    positions = np.arange(len(sentences))
+    restart = (1.0 + TITLE_WEIGHT * (sentence_vectors @ title_vector)) / (positions + 1) ** POSITION_EXPONENT
+    restart /= restart.sum()
+    out_weight = cosine.sum(axis=1, keepdims=True)
+    # A sentence that shares no word with the others restarts the walk.
+    transition = np.where(out_weight > 0, cosine / np.where(out_weight > 0, out_weight, 1.0), restart)
+    return _Graph(sentences, cosine, transition, restart)
+
+
+def _centralities(graphs: list[_Graph]) -> list[np.ndarray]:
+    """Power iteration for all stories at once, stacked by sentence count.
+
+    Every story gets the same fixed number of steps, so its scores do not
+    depend on which other stories share its batch.
+    """
+    scores: list[np.ndarray] = [np.empty(0)] * len(graphs)
+    by_size: dict[int, list[int]] = {}
+    for index, graph in enumerate(graphs):
+        by_size.setdefault(len(graph.sentences), []).append(index)
+    for size, members in by_size.items():
+        transition = np.stack([graphs[i].transition for i in members])
+        restart = np.stack([graphs[i].restart for i in members])
+        walk = np.full((len(members), size), 1.0 / size)
+        for _ in range(ITERATIONS):
+            walk = (1 - DAMPING) * restart + DAMPING * (walk[:, :, None] * transition).sum(axis=1)
+        for row, index in enumerate(members):
+            scores[index] = walk[row]
+    return scores
+
+
+def _select(graph: _Graph, scores: np.ndarray, config: SummaryConfig) -> list[_Sentence]:
+    ranked = sorted(graph.sentences, key=lambda s: (-round(float(scores[s.position]), SCORE_DECIMALS), s.position))
+    chosen: list[_Sentence] = []
+    used = 0
+
+    def take(candidates: list[_Sentence], until: int) -> None:
+        nonlocal used
+        for sentence in candidates:
+            if len(chosen) >= until:
+                return
+            if used + sentence.n_words > config.max_words:
+                continue
+            if any(sentence.text == c.text or graph.cosine[sentence.position, c.position] > REDUNDANT
+                   for c in chosen):
+                continue
+            chosen.append(sentence)
+            used += sentence.n_words
+
+    whole = [s for s in ranked if not s.fragment and not s.heading]
+    take(whole, config.max_sentences)
+    if whole and not chosen:
+        return [whole[0]]
+    take([s for s in ranked if s.fragment and not s.heading], config.min_sentences)
+    if not chosen:
+        chosen.append(next((s for s in ranked if not s.heading), ranked[0]))
+    return sorted(chosen, key=lambda s: s.position)
+
+
+def _sentences(story: Story) -> list[_Sentence]:
+    """The story's sentences with what selection needs to know about each."""
+    sentences: list[_Sentence] = []
+    for paragraph in story.paragraphs:
+        quote_open = False
+        for text in split_sentences(paragraph):
+            starts_inside = quote_open
+            quote_open = _quote_open_after(text, quote_open)
+            fragment = starts_inside or quote_open or _is_fragment(text)
+            sentences.append(_Sentence(text, len(sentences), count_words(text), fragment, _is_heading(text)))
+    return sentences
+
+
+def summarize(story: Story, config: SummaryConfig) -> tuple[str, ...]:
+    """min..max of the story's sentences, verbatim and in source order, within the word budget."""
+    return summarize_many([story], config)[0]
+
+
+def summarize_many(stories: Sequence[Story], config: SummaryConfig) -> list[tuple[str, ...]]:
+    """summarize() for each story, with the power iteration batched across stories."""
+    graphs = [_graph(story) for story in stories]
+    present = [g for g in graphs if g.sentences]
+    scores = iter(_centralities(present))
+    return [
+        tuple(s.text for s in _select(g, next(scores), config)) if g.sentences else ()
+        for g in graphs
+    ]
