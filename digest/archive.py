@@ -41,6 +41,7 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
   li { margin: 0 0 1.25rem; }
   .date { display: block; color: #555; font-size: .9rem; }
   .stories { margin: .25rem 0 0; color: #333; font-size: .95rem; }
+  footer { margin-top: 2rem; font-size: .9rem; }
   @media (prefers-color-scheme: dark) {
     body { color: #eaeaea; background: #141414; }
     a { color: #8cc4ff; }
@@ -60,6 +61,7 @@ INDEX_TEMPLATE = """<!DOCTYPE html>
 {% endfor %}</ol>
 {% else %}<p>No editions yet.</p>
 {% endif %}</main>
+<footer><p><a href="{{ unsubscribe }}">Unsubscribe</a> from the email editions.</p></footer>
 </body>
 </html>
 """
@@ -112,7 +114,7 @@ def publish(archive_dir: Path, edition: Edition, web_html: str, *, base_url: str
     entries.sort(key=lambda e: (datetime.fromisoformat(e.date), e.id), reverse=True)
     page = archive_dir / entry.page
     _write(page, web_html)
-    _write(archive_dir / INDEX, render_index(entries))
+    _write(archive_dir / INDEX, render_index(entries, base_url=base_url))
     _write(archive_dir / FEED, render_feed(entries, base_url=base_url))
     manifest = {"editions": [asdict(e) for e in entries]}
     _write(archive_dir / MANIFEST, json.dumps(manifest, ensure_ascii=False, indent=2) + "\n")
@@ -137,12 +139,14 @@ def _date_label(iso: str) -> str:
     return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}"
 
 
-def render_index(entries: list[ArchiveEntry]) -> str:
-    """The archive's home page: every edition, newest first."""
+def render_index(entries: list[ArchiveEntry], *, base_url: str) -> str:
+    """The archive's home page: every edition, newest first (absolute links, so a copy still works)."""
+    base = base_url.rstrip("/")
     return _ENVIRONMENT.from_string(INDEX_TEMPLATE).render(
         title=_archive_title(entries),
-        feed=FEED,
-        entries=[{**asdict(e), "label": _date_label(e.date)} for e in entries],
+        feed=f"{base}/{FEED}",
+        unsubscribe=f"{base}/unsubscribe",
+        entries=[{**asdict(e), "page": f"{base}/{e.page}", "label": _date_label(e.date)} for e in entries],
     )
 
 

@@ -37,9 +37,10 @@ def test_each_edition_gets_its_page_and_the_index_lists_newest_first(tmp_path):
     assert (tmp_path / page_name(first)).read_text() == "<p>first</p>"
     assert (tmp_path / page_name(second)).read_text() == "<p>second</p>"
     index = html.fromstring((tmp_path / INDEX).read_bytes())
-    assert index.xpath("//ol/li/a/@href") == [page_name(second), page_name(first)]
+    assert index.xpath("//ol/li/a/@href") == [page_url(BASE, second), page_url(BASE, first)]
     assert index.xpath("//ol/li/time/text()") == ["30 November 2026", "23 November 2026"]
-    assert index.xpath("//link[@rel='alternate']/@href") == [FEED]
+    assert index.xpath("//link[@rel='alternate']/@href") == [f"{BASE}/{FEED}"]
+    assert index.xpath("//footer//a/@href") == [f"{BASE}/unsubscribe"]
     assert index.xpath("/html/@lang") == ["en"]
     assert [e.id for e in read_manifest(tmp_path)] == [second.id, first.id]
 

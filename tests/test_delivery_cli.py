@@ -94,7 +94,7 @@ def test_a_suppression_file_is_imported_only_when_every_line_is_valid(tmp_path):
     bad.write_text("# bounces\nann@example.org\nnot an address\n", encoding="utf-8")
     result = invoke(unsubscribe, "--config", tmp_path / "schedule.yaml", "--import", bad)
     assert result.exit_code == 2
-    assert "bounces.txt:3: 'not an address' is not a valid address" in result.stderr
+    assert result.stderr.startswith("digest: bounces.txt:3: 'not an address' is not a valid address")
     with closing(ledger.ensure_ledger(connect(config.store))) as conn:
         assert not ledger.is_suppressed(conn, "ann@example.org")
     bad.write_text("ann@example.org\nbob@example.net  # bounced\n", encoding="utf-8")

@@ -38,7 +38,7 @@ class DeliveryCommand(click.Command):
         try:
             return super().invoke(ctx)
         except DigestError as exc:
-            click.echo(f"digest: {exc}", err=True)
+            click.echo(f"digest: {exc}" if "\n" not in str(exc) else f"digest: error\n{exc}", err=True)
             ctx.exit(exc.exit_code)
 
 
