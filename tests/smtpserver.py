@@ -12,7 +12,8 @@ Faults are queued replies or actions consumed in order:
   and then hangs up without saying 250: the window no client can see into.
 
 With ``credentials``, the server offers AUTH (LOGIN/PLAIN, over plain TCP
-here) and accepts only those. The port comes from binding a socket first: aiosmtpd's Controller
+here) and accepts only those. With ``tls`` it demands STARTTLS, or speaks
+TLS from the start (``implicit_tls``). The port comes from binding a socket first: aiosmtpd's Controller
 cannot be given port 0. ``delivery_config`` writes a config that points
 digest at such a server.
 """
@@ -21,6 +22,8 @@ from __future__ import annotations
 
 import json
 import socket
+import ssl
+import subprocess
 import threading
 from collections import Counter, defaultdict, deque
 from dataclasses import dataclass, field
@@ -33,6 +36,20 @@ from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
 from ruamel.yaml import YAML
 
 from digest.config import Config, load_config
+
+
+def server_tls(folder: Path) -> tuple[ssl.SSLContext, Path]:
+    """A TLS context for 127.0.0.1 with a fresh self-signed certificate, and that certificate's file."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+         "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=localhost",
+         "-addext", "subjectAltName=DNS:localhost,IP:127.0.0.1"],
+        check=True, capture_output=True,
+    )
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert, key)
+    return context, cert
 
 
 def free_port() -> int:
@@ -135,14 +152,22 @@ class FaultyController(Controller):
 class SmtpServer:
     """Start with ``with SmtpServer() as server:``; ``server.port`` is where it listens."""
 
-    def __init__(self, credentials: tuple[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        credentials: tuple[str, str] | None = None,
+        *,
+        tls: ssl.SSLContext | None = None,
+        implicit_tls: bool = False,
+    ) -> None:
         self.faults = Faults()
         self.handler = RecordingHandler(self.faults)
         self.port = free_port()
-        auth = {}
+        options: dict = {}
         if credentials is not None:
-            auth = {"auth_require_tls": False, "authenticator": _Authenticator(credentials)}
-        self.controller = FaultyController(self.handler, hostname="127.0.0.1", port=self.port, **auth)
+            options |= {"auth_require_tls": False, "authenticator": _Authenticator(credentials)}
+        if tls is not None:
+            options |= {"ssl_context": tls} if implicit_tls else {"tls_context": tls, "require_starttls": True}
+        self.controller = FaultyController(self.handler, hostname="127.0.0.1", port=self.port, **options)
 
     def __enter__(self) -> SmtpServer:
         self.controller.start()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import shutil
 import subprocess
 import sys
 import threading
@@ -13,7 +14,7 @@ from email.parser import BytesParser
 
 import pytest
 from edition_fixture import CLOCK, sample_edition
-from smtpserver import REPO, SmtpServer, delivery_config, free_port
+from smtpserver import REPO, SmtpServer, delivery_config, free_port, server_tls
 from syrupy.extensions.single_file import SingleFileSnapshotExtension
 
 from digest import ledger
@@ -350,6 +351,23 @@ def test_credentials_come_only_from_the_named_environment_variables(tmp_path):
             with pytest.raises(DeliveryError, match="login refused: 535"):
                 wrong.deliver("digest@example.org", "ann@example.org", b"x\r\n",
                               edition_id="e", message_id="<m@example.org>", commit=lambda: None)
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_tls_is_used_and_the_server_certificate_is_verified(tmp_path, monkeypatch, security):
+    context, certificate = server_tls(tmp_path)
+    with SmtpServer(tls=context, implicit_tls=security == "tls") as server:
+        config = delivery_config(tmp_path, recipients=["ann@example.org"], port=server.port,
+                                 smtp={"security": security})
+        with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+            record, transport = start(config, conn, recipients=["ann@example.org"])
+            with pytest.raises(DeliveryError, match="CERTIFICATE_VERIFY_FAILED"):
+                send(config, conn, record, transport)
+            monkeypatch.setenv("SSL_CERT_FILE", str(certificate))  # now trusted, as a real CA would be
+            report = send(config, conn, record, make_transport(config))
+        assert report.counts["sent"] == 1
+        assert server.copies_per_recipient() == {"ann@example.org": 1}
 
 
 def test_signed_unsubscribe_links_need_the_key_variable(tmp_path, monkeypatch):
