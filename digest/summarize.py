@@ -18,8 +18,11 @@ overflow it is skipped, not cut; one too similar to a sentence already chosen
 when nothing better exists: headings (no sentence-final punctuation), sentences
 under MIN_WORDS words, bare questions to the reader, and sentences that start
 inside a quotation or leave one open (someone's words without their quote
-marks or attribution). If the best whole sentence is over budget and no other
-fits, it alone is the summary.
+marks or attribution). A sentence whose speaker or subject is only a personal
+pronoun ("…,” he said.", "She told reporters …") is taken only together with
+the sentence before it, which names who that is: out of context, "he said"
+invites the reader to attribute a quote to the wrong person. If the best
+whole sentence is over budget and no other fits, it alone is the summary.
 
 Measured with bench/summarizer.py on this 2-core machine (busy with other
 work, so speeds vary by about a third between runs):
@@ -67,6 +70,12 @@ SCORE_DECIMALS = 9
 SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 QUESTION_END = re.compile(r"\?[\"'”’)\]]*$")
 QUOTE_MARK = re.compile(r'[“”"]')
+PRONOUN_REFERENCE = re.compile(
+    r"^(?:[\"“‘']\s*)?(?:he|she|they|his|her|their)\b"
+    r"|\b(?:he|she|they)\s+(?:said|says|told|tells|added|adds|explained|continued|wrote|writes|noted|argued"
+    r"|stated|insisted|warned|claimed|asked|replied|recalled|admitted|alleged)\b",
+    re.IGNORECASE,
+)
 
 
 @dataclass(frozen=True)
@@ -76,6 +85,7 @@ class _Sentence:
     n_words: int
     fragment: bool
     heading: bool
+    needs_antecedent: bool = False
 
 
 def count_words(text: str) -> int:
@@ -184,11 +194,14 @@ def _select(graph: _Graph, scores: np.ndarray, config: SummaryConfig) -> list[_S
             if any(sentence.text == c.text or graph.cosine[sentence.position, c.position] > REDUNDANT
                    for c in chosen):
                 continue
+            if sentence.needs_antecedent and all(c.position != sentence.position - 1 for c in chosen):
+                continue
             chosen.append(sentence)
             used += sentence.n_words
 
     whole = [s for s in ranked if not s.fragment and not s.heading]
     take(whole, config.max_sentences)
+    take([s for s in whole if s not in chosen], config.max_sentences)  # antecedents may now be chosen
     if whole and not chosen:
         return [whole[0]]
     take([s for s in ranked if s.fragment and not s.heading], config.min_sentences)
@@ -206,7 +219,10 @@ def _sentences(story: Story) -> list[_Sentence]:
             starts_inside = quote_open
             quote_open = _quote_open_after(text, quote_open)
             fragment = starts_inside or quote_open or _is_fragment(text)
-            sentences.append(_Sentence(text, len(sentences), count_words(text), fragment, _is_heading(text)))
+            sentences.append(_Sentence(
+                text, len(sentences), count_words(text), fragment, _is_heading(text),
+                bool(PRONOUN_REFERENCE.search(text)),
+            ))
     return sentences
 
 

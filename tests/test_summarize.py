@@ -233,3 +233,36 @@ def test_summaries_of_random_text_are_its_own_sentences(paragraphs, config):
     summary = summarize(item, config)
     assert_valid(summary, item, config)
     assert bool(summary) == bool(split_sentences(item.text))
+
+
+def test_a_quote_attributed_only_to_a_pronoun_comes_with_the_sentence_naming_the_speaker():
+    story = Story(
+        "s", "Vote on recognition",
+        ("Parliament voted by 274 to 12 to back the recognition of a Palestinian state on Monday evening.",
+         "Support for the motion marks a significant change in the political landscape, observers said.",
+         "Alan Duncan, a former minister, said he would back the motion.",
+         "“Refusing recognition is tantamount to giving a veto to one side of the conflict,” he said."),
+        (SourceRef("Example"),), "doc", 1,
+    )
+    quoted = 0
+    for budget in (40, 60, 200):
+        for most in (2, 3, 4):
+            summary = summarize(story, SummaryConfig(min_sentences=2, max_sentences=most, max_words=budget))
+            if story.paragraphs[3] in summary:
+                quoted += 1
+                assert story.paragraphs[2] in summary
+    assert quoted, "the quote is never chosen, so the rule was not exercised"
+
+
+def test_a_pronoun_quote_without_its_speaker_is_left_out():
+    story = Story(
+        "s", None,
+        ("Parliament voted by 274 to 12 to back the recognition of a Palestinian state on Monday evening.",
+         "Labour whipped its MPs to vote for the motion, raising the prospect of recognition after an election.",
+         "The chairman of the foreign affairs committee said he had been a friend of the government for decades.",
+         "Support for the motion marks a significant change in the political landscape, observers said.",
+         "“Refusing recognition of the state is tantamount to giving a veto to one side,” he said."),
+        (SourceRef("Example"),), "doc", 1,
+    )
+    summary = summarize(story, SummaryConfig(min_sentences=2, max_sentences=3, max_words=60))
+    assert story.paragraphs[4] not in summary and len(summary) >= 2
