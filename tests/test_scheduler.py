@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from contextlib import closing
 from datetime import UTC, datetime, timedelta
 from email import policy
@@ -229,3 +230,23 @@ def test_a_run_that_failed_is_tried_again_on_restart_within_grace(tmp_path):
             outcomes = catch_up(config, conn, now=DUE + timedelta(minutes=45))
             assert [(o.scheduled_for, o.status) for o in outcomes] == [(DUE, "sent")]
             assert server.copies_per_recipient() == {address: 1 for address in READERS}
+
+
+def test_a_fire_time_the_scheduler_itself_missed_is_recorded_as_skipped(tmp_path):
+    config = delivery_config(tmp_path, recipients=[])
+    scheduler = build_scheduler(config, threading.Event())
+    missed = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)  # beyond the 2h grace
+    scheduler.start(paused=True)
+    try:
+        scheduler.modify_job("weekly", next_run_time=missed)
+        scheduler.resume()
+        with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+            for _ in range(400):
+                if ledger.find_run(conn, "weekly", missed) is not None:
+                    break
+                time.sleep(0.05)
+            run = ledger.find_run(conn, "weekly", missed)
+    finally:
+        scheduler.shutdown(wait=True)
+    assert run is not None and run.status == "skipped-late"
+    assert "missed it by more than the grace window" in run.detail
