@@ -96,7 +96,7 @@ def send(
     config_path: Path, edition_name: str | None, dry_run: bool, outbox: Path | None, to_address: str | None,
     now: str | None,
 ) -> None:
-    """Build an edition and send it now, to every reader exactly once.
+    """Build an edition and send it now, once to every reader (a ledger remembers who has it).
 
     Delivery goes through smtp: when configured, otherwise (and with
     --dry-run) into the outbox folder as .eml files or a Maildir. An
