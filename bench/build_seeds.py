@@ -36,7 +36,8 @@ def command_seconds(runs: int) -> list[float]:
 
 def stage_seconds(runs: int) -> dict[str, list[float]]:
     from digest.config import load_config
-    from digest.pipeline import build_edition, write_outputs
+    from digest.outputs import write_outputs
+    from digest.pipeline import build_edition
 
     config = load_config(ROOT / "schedule.yaml")
     stages: dict[str, list[float]] = defaultdict(list)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from digest.commands.delivery import run, send, unsubscribe
 from digest.commands.feeds import feeds
 from digest.config import Config, load_config
 from digest.errors import DigestError
@@ -86,6 +87,8 @@ def explain(result: BuildResult) -> str:
 @click.option("--per-theme", type=click.IntRange(min=1), help="Stories per theme (overrides the config).")
 @click.option("--offline", is_flag=True, help="Do not fetch feeds; use what the store already holds.")
 @click.option("--explain", "show_explain", is_flag=True, help="Print every drop and theme decision with its reason.")
+@click.option("--archive/--no-archive", "publish", default=True, show_default=True,
+              help="Also publish the edition to the web archive (delivery.archive).")
 def build(
     config_path: Path,
     edition_name: str | None,
@@ -96,9 +99,12 @@ def build(
     per_theme: int | None,
     offline: bool,
     show_explain: bool,
+    publish: bool,
 ) -> None:
     """Build one edition now and write it as web page, email, text and JSON."""
-    from digest.pipeline import build_edition, write_outputs
+    from digest import archive
+    from digest.outputs import write_outputs
+    from digest.pipeline import build_edition
     from digest.store import connect
 
     config = _load(config_path)
@@ -115,8 +121,15 @@ def build(
         click.echo(f"warning: {warning}", err=True)
     if show_explain:
         click.echo(explain(result))
-    for path in write_outputs(result, out_dir, config):
+    paths = write_outputs(result, out_dir, config)
+    for path in paths:
         click.echo(str(path))
+    if publish:
+        web_page = next(p for p in paths if p.suffix == ".html" and not p.name.endswith(".email.html"))
+        archive_dir = config.path(config.delivery.archive)
+        archive.publish(archive_dir, result.edition, web_page.read_text(encoding="utf-8"),
+                        base_url=config.delivery.base_url)
+        click.echo(f"archived in {archive_dir}", err=True)
     stories = len(result.edition.stories)
     click.echo(f"{stories} stories, {len(result.drops)} items dropped", err=True)
 
@@ -135,7 +148,8 @@ def validate(config_path: Path) -> None:
     )
 
 
-main.add_command(feeds)
+for command in (feeds, send, run, unsubscribe):
+    main.add_command(command)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,7 @@
 """The one module that composes the stages into an edition.
 
-read sources -> clean -> split -> dedupe -> theme -> summarize -> assemble,
-then render and write. Every stage is a plain function over the models in
+read sources -> clean -> split -> dedupe -> theme -> summarize -> assemble.
+Rendering and writing the result is digest.outputs. Every stage is a plain function over the models in
 digest.models; this module only wires them and collects the record of what
 was dropped and why, for ``digest build --explain``.
 """
@@ -9,23 +9,17 @@ was dropped and why, for ``digest build --explain``.
 from __future__ import annotations
 
 import sqlite3
-from email.utils import parseaddr
-from html import escape
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 from digest.assemble import assemble
 from digest.clean import clean_documents
 from digest.config import Config
 from digest.dedupe import dedupe_stories
-from digest.export import edition_to_json
-from digest.message import make_message_id, prepare_message
 from digest.models import BuildResult, Document, Drop, SummarizedStory
-from digest.render import UNSUBSCRIBE_TOKEN, render_edition
 from digest.sources.feeds import harvest
 from digest.sources.seeds import read_seeds
 from digest.split import split_documents
@@ -73,7 +67,13 @@ def build_edition(
     until: datetime | None = None,
     per_theme: int | None = None,
     fetch: bool = True,
+    record_window: bool = True,
 ) -> BuildResult:
+    """Build an edition; with a store, it covers what is new since the previous one.
+
+    ``record_window=False`` (dry runs, test copies) leaves the window where it
+    was, so the next real edition still gets every new story.
+    """
     name, edition_config = config.edition(edition_name)
     one_off = since is not None
     if not one_off and conn is not None:
@@ -108,7 +108,7 @@ def build_edition(
     )
     with clock("assemble"):
         edition = assemble(name, edition_config, themes, summarized, now, per_theme)
-    if conn is not None and not one_off:
+    if conn is not None and not one_off and record_window:
         record_edition(conn, edition.id, name, now, since, now, len(edition.stories))
     return BuildResult(edition, tuple(drops), tuple(themed), sources.warnings, tuple(clock.seconds.items()))
 
@@ -126,52 +126,3 @@ class _StageClock:
             yield
         finally:
             self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
-
-
-def output_stem(result: BuildResult) -> str:
-    edition = result.edition
-    return f"{edition.name}-{edition.date:%Y-%m-%d}"
-
-
-def write_outputs(result: BuildResult, out_dir: Path, config: Config) -> list[Path]:
-    """The web page, the email (.eml and its HTML), the text and the data of an edition."""
-    edition = result.edition
-    _, edition_config = config.edition(edition.name)
-    base_url = config.delivery.base_url.rstrip("/")
-    domain = base_url.split("://", 1)[-1].split("/", 1)[0]
-    stem = output_stem(result)
-    unsubscribe_page = f"{base_url}/unsubscribe"
-    rendered = render_edition(edition, web_url=f"{base_url}/{stem}.html", unsubscribe_page=unsubscribe_page)
-    sender = edition_config.sender or f"digest@{domain}"
-    preview_recipient = parseaddr(sender)[1]
-    template = prepare_message(
-        rendered,
-        edition,
-        sender=sender,
-        subject=edition_config.subject.format(title=edition.title, date=f"{edition.date:%-d %B %Y}"),
-        list_id=f"{edition.name}.{domain}",
-        unsubscribe_mailto=config.delivery.unsubscribe_mailto,
-        date=edition.date,
-        boundary_seed=edition.id,
-    )
-    eml = template.for_recipient(
-        preview_recipient,
-        unsubscribe_url=unsubscribe_page,
-        message_id=make_message_id(edition.id, preview_recipient, domain),
-    )
-    out_dir.mkdir(parents=True, exist_ok=True)
-    outputs = {
-        ".html": rendered.web_html.encode("utf-8"),
-        ".email.html": rendered.email_html.replace(UNSUBSCRIBE_TOKEN, escape(unsubscribe_page)).encode("utf-8"),
-        ".txt": rendered.text.replace(UNSUBSCRIBE_TOKEN, unsubscribe_page).encode("utf-8"),
-        ".eml": eml,
-        ".json": edition_to_json(edition).encode("utf-8"),
-    }
-    paths = []
-    for suffix, data in outputs.items():
-        path = out_dir / f"{stem}{suffix}"
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        paths.append(path)
-    return paths

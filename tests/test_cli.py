@@ -28,7 +28,7 @@ def run(*args: str) -> tuple[int, str, str]:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("edition")
-    code, stdout, stderr = run("build", "--config", str(ROOT / "schedule.yaml"), "--out", str(out), "--now", NOW)
+    code, stdout, stderr = run("build", "--config", str(ROOT / "schedule.yaml"), "--out", str(out), "--now", NOW, "--no-archive")
     assert code == 0, stderr
     paths = [Path(line) for line in stdout.splitlines()]
     return {suffix: next(p for p in paths if p.name.endswith(suffix) and not (
@@ -126,7 +126,7 @@ def test_no_paragraph_or_sentence_twice(edition):
 
 
 def test_same_inputs_and_clock_give_byte_identical_outputs(built, tmp_path):
-    code, stdout, _ = run("build", "--config", str(ROOT / "schedule.yaml"), "--out", str(tmp_path), "--now", NOW)
+    code, stdout, _ = run("build", "--config", str(ROOT / "schedule.yaml"), "--out", str(tmp_path), "--now", NOW, "--no-archive")
     assert code == 0
     for suffix, first in built.items():
         assert (tmp_path / first.name).read_bytes() == first.read_bytes(), suffix
@@ -134,7 +134,7 @@ def test_same_inputs_and_clock_give_byte_identical_outputs(built, tmp_path):
 
 def test_explain_prints_every_drop_and_theme_decision():
     code, stdout, _ = run("build", "--config", str(ROOT / "schedule.yaml"), "--out", "/tmp/digest-explain",
-                          "--now", NOW, "--explain")
+                          "--now", NOW, "--explain", "--no-archive")
     assert code == 0
     assert "[clean] 'read more' link (credits The Independent)" in stdout
     assert "[clean] line in another script (Hebrew) than the document" in stdout

@@ -7,7 +7,8 @@ import pytest
 from snapshot_formats import EmlSnapshot, HTMLSnapshot, JSONSnapshot, TextSnapshot
 
 from digest.config import load_config
-from digest.pipeline import build_edition, write_outputs
+from digest.outputs import write_outputs
+from digest.pipeline import build_edition
 
 ROOT = Path(__file__).resolve().parent.parent
 CLOCK = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

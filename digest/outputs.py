@@ -1,0 +1,50 @@
+"""Writing a built edition: web page, email (.eml and its HTML), text and data.
+
+The email is composed exactly as `digest send` composes it (digest.deliver),
+addressed to the sender, so the .eml is what a reader would receive.
+"""
+
+from __future__ import annotations
+
+from email.utils import parseaddr
+from html import escape
+from pathlib import Path
+
+from digest.config import Config
+from digest.deliver import compose
+from digest.export import edition_to_json
+from digest.models import BuildResult
+from digest.render import UNSUBSCRIBE_TOKEN
+
+
+def output_stem(result: BuildResult) -> str:
+    edition = result.edition
+    return f"{edition.name}-{edition.date:%Y-%m-%d}"
+
+
+def write_outputs(result: BuildResult, out_dir: Path, config: Config) -> list[Path]:
+    """Write the five files of an edition atomically; returns their paths."""
+    edition = result.edition
+    outgoing = compose(config, edition.name, edition, date=edition.date)
+    rendered = outgoing.rendered
+    unsubscribe_page = f"{config.delivery.base_url.rstrip('/')}/unsubscribe"
+    recipient = parseaddr(outgoing.sender)[1]
+    eml = outgoing.template().for_recipient(
+        recipient, unsubscribe_url=unsubscribe_page, message_id=outgoing.message_id(recipient)
+    )
+    outputs = {
+        ".html": rendered.web_html.encode("utf-8"),
+        ".email.html": rendered.email_html.replace(UNSUBSCRIBE_TOKEN, escape(unsubscribe_page)).encode("utf-8"),
+        ".txt": rendered.text.replace(UNSUBSCRIBE_TOKEN, unsubscribe_page).encode("utf-8"),
+        ".eml": eml,
+        ".json": edition_to_json(edition).encode("utf-8"),
+    }
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for suffix, data in outputs.items():
+        path = out_dir / f"{output_stem(result)}{suffix}"
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(data)
+        tmp.replace(path)
+        paths.append(path)
+    return paths
