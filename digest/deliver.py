@@ -768,7 +768,7 @@ def send_now(
         if record is not None:
             log.info("%s: resuming the send of %s begun %s", name, record.edition_id, record.created_at)
             return deliver_send(conn, config, record, transport, stop=stop)
-    result = build_edition(config, name, now=run_at or now, conn=conn)
+    result = build_edition(config, name, now=run_at or now, conn=conn, record_window=kind in ledger.REAL_KINDS)
     for warning in result.warnings:
         log.warning("%s: %s", name, warning)
     recipients = [_test_address(to)] if to else load_recipients(config, name)

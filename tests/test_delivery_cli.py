@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from contextlib import closing
+from datetime import UTC, datetime
 
 import pytest
 from click.testing import CliRunner
@@ -16,7 +17,7 @@ from smtpserver import REPO, SmtpServer, delivery_config
 
 from digest import ledger
 from digest.commands.delivery import run, send, unsubscribe
-from digest.store import connect
+from digest.store import connect, previous_window_end
 
 READERS = ["ann@example.org", "bob@example.net", "chloe@example.com"]
 NOW = "2026-11-23T07:00:00+00:00"
@@ -45,6 +46,8 @@ def test_dry_run_writes_every_readers_message_and_mails_nobody(tmp_path, server)
     assert not (tmp_path / "archive").exists()  # a rehearsal is not published
     with closing(connect(config.store)) as conn:
         assert ledger.find_send(conn, EDITION_ID) is None  # readers' ledger untouched
+        # nor the edition window: the next real edition still gets every new story
+        assert previous_window_end(conn, "weekly", datetime(2026, 12, 1, tzinfo=UTC)) is None
 
 
 def test_without_smtp_the_send_goes_to_the_outbox_and_says_so(tmp_path):
@@ -66,6 +69,7 @@ def test_to_sends_one_test_copy_and_leaves_the_readers_ledger_alone(tmp_path, se
     assert server.copies_per_recipient() == {"editor@example.org": 1}
     with closing(connect(config.store)) as conn:
         assert ledger.find_send(conn, EDITION_ID) is None
+        assert previous_window_end(conn, "weekly", datetime(2026, 12, 1, tzinfo=UTC)) is None
     result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
     assert server.copies_per_recipient() == {"editor@example.org": 1, **{a: 1 for a in READERS}}
 
