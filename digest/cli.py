@@ -8,43 +8,12 @@ from pathlib import Path
 
 import click
 
+from digest.commands.common import CONFIG_OPTION, DigestGroup, parse_instant
 from digest.commands.delivery import run, send, unsubscribe
 from digest.commands.feeds import feeds
 from digest.config import Config, load_config
 from digest.errors import DigestError
 from digest.models import BuildResult
-
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("schedule.yaml"),
-    show_default=True,
-    help="The config file.",
-)
-
-
-def parse_instant(value: str | None, option: str) -> datetime | None:
-    """An ISO date or date-time; a naive one is read as UTC."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO date or date-time", param_hint=option) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-class DigestGroup(click.Group):
-    """Reports DigestErrors as one clear line and their exit code, not a traceback."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except DigestError as exc:
-            click.echo(f"digest: {exc}" if "\n" not in str(exc) else f"digest: error\n{exc}", err=True)
-            ctx.exit(exc.exit_code)
-
 
 @click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="digest")

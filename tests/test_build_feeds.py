@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from feedserver import Route, feed_server, fixture  # noqa: F401
+from feedserver import Route, fixture
 
 from digest.cli import main
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from smtpserver import REPO, SmtpServer, delivery_config
 
 from digest import ledger
-from digest.commands.delivery import run, send, unsubscribe
+from digest.commands.delivery import send, unsubscribe
 from digest.store import connect, previous_window_end
 
 READERS = ["ann@example.org", "bob@example.net", "chloe@example.com"]

@@ -6,7 +6,7 @@ import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from feedserver import Route, feed_server, fixture, gzip_bomb  # noqa: F401
+from feedserver import Route, fixture, gzip_bomb
 
 from digest.config import Config
 from digest.errors import FetchError

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from feedserver import Route, feed_server, fixture  # noqa: F401
+from feedserver import Route, fixture
 from lxml import etree
 
 from digest.commands.feeds import feeds

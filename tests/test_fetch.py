@@ -8,7 +8,7 @@ import tracemalloc
 import zlib
 
 import pytest
-from feedserver import Route, feed_server, fixture, gzip_bomb  # noqa: F401
+from feedserver import Route, fixture, gzip_bomb
 
 from digest.config import FetchConfig
 from digest.errors import FetchError

@@ -12,35 +12,14 @@ from pathlib import Path
 import click
 
 from digest import ledger
+from digest.commands.common import CONFIG_OPTION, DigestCommand, parse_instant
 from digest.config import load_config
 from digest.deliver import make_transport, send_now
-from digest.errors import DigestError
 from digest.recipients import read_address_file, validate_addresses
 from digest.scheduler import describe_transport, serve, stop_on_signals
 from digest.store import connect
 
 log = logging.getLogger("digest")
-
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("schedule.yaml"),
-    show_default=True,
-    help="The config file.",
-)
-
-
-class DeliveryCommand(click.Command):
-    """Reports a DigestError as one line and its exit code, also when run outside the `digest` group."""
-
-    def invoke(self, ctx: click.Context) -> object:
-        try:
-            return super().invoke(ctx)
-        except DigestError as exc:
-            click.echo(f"digest: {exc}" if "\n" not in str(exc) else f"digest: error\n{exc}", err=True)
-            ctx.exit(exc.exit_code)
-
 
 class _StderrHandler(logging.Handler):
     """Writes through click.echo, so the lines land wherever click's stderr is at that moment."""
@@ -65,18 +44,7 @@ def logging_to_stderr() -> Iterator[None]:
         logger.setLevel(previous)
 
 
-def _instant(value: str | None) -> datetime | None:
-    """An ISO date-time for --now; a naive one is read as UTC."""
-    if value is None:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)
-    except ValueError:
-        raise click.BadParameter(f"{value!r} is not an ISO date-time", param_hint="--now") from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
-
-
-@click.command("send", cls=DeliveryCommand)
+@click.command("send", cls=DigestCommand)
 @CONFIG_OPTION
 @click.option("--edition", "edition_name", help="Edition to send (default: the first in the config).")
 @click.option(
@@ -115,7 +83,7 @@ def send(
             log.info("%s", describe_transport(config, outbox=outbox))
         with closing(connect(config.path(config.store))) as conn:
             report = send_now(
-                config, conn, edition_name, now=moment, run_at=_instant(now), transport=transport,
+                config, conn, edition_name, now=moment, run_at=parse_instant(now, "--now"), transport=transport,
                 kind=kind, to=to_address, stop=stop,
             )
     click.echo(report.summary())
@@ -123,7 +91,7 @@ def send(
         sys.exit(1)
 
 
-@click.command("run", cls=DeliveryCommand)
+@click.command("run", cls=DigestCommand)
 @CONFIG_OPTION
 def run(config_path: Path) -> None:
     """Send every scheduled edition on time, until stopped.
@@ -138,7 +106,7 @@ def run(config_path: Path) -> None:
         serve(config, stop=stop)
 
 
-@click.command("unsubscribe", cls=DeliveryCommand)
+@click.command("unsubscribe", cls=DigestCommand)
 @CONFIG_OPTION
 @click.argument("addresses", nargs=-1)
 @click.option(

@@ -8,13 +8,12 @@ is printed as plain text, never as rich markup, with control characters
 
 from __future__ import annotations
 
-import functools
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 from pydantic import ValidationError
@@ -23,6 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from digest import configedit
+from digest.commands.common import CONFIG_OPTION, DigestGroup
 from digest.config import Config, FeedConfig, load_config
 from digest.errors import ConfigError, DigestError, FetchError
 from digest.fetch import Fetcher
@@ -31,29 +31,6 @@ from digest.sanitize import strip_control_chars
 from digest.sources.feeds import FeedCheck, canonical_url, fetch_feeds, parse_feed
 from digest.store import connect
 
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-class _Failure(click.ClickException):
-    """A DigestError shown as `digest` shows errors (one line, no traceback), keeping its exit code."""
-
-    def __init__(self, error: DigestError):
-        super().__init__(str(error))
-        self.exit_code = error.exit_code
-
-    def show(self, file: Any = None) -> None:
-        click.echo(f"digest: {self.message}", err=True)
-
-
-def _reports_errors(command: F) -> F:
-    @functools.wraps(command)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return command(*args, **kwargs)
-        except DigestError as exc:
-            raise _Failure(exc) from None
-
-    return wrapper  # type: ignore[return-value]
 
 
 def _text(value: str | None) -> Text:
@@ -101,17 +78,7 @@ def _require_known_themes(config: Config, themes: Sequence[str]) -> None:
         raise ConfigError(f"unknown theme {unknown[0]!r} (configured: {known})")
 
 
-CONFIG_OPTION = click.option(
-    "--config",
-    "config_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("schedule.yaml"),
-    show_default=True,
-    help="The config file.",
-)
-
-
-@click.group("feeds")
+@click.group("feeds", cls=DigestGroup)
 def feeds() -> None:
     """Add, list, remove, check, import and export the feeds in schedule.yaml."""
 
@@ -124,7 +91,6 @@ def feeds() -> None:
 @click.option("--include", multiple=True, help="Only entries matching this regular expression; repeatable.")
 @click.option("--exclude", multiple=True, help="Leave out entries matching this regular expression; repeatable.")
 @click.option("--no-check", is_flag=True, help="Add without fetching the feed once first.")
-@_reports_errors
 def add(
     config_path: Path,
     url: str,
@@ -170,7 +136,6 @@ def add(
 @feeds.command("list")
 @CONFIG_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@_reports_errors
 def list_feeds(config_path: Path, as_json: bool) -> None:
     """List the configured feeds, numbered as `remove` expects."""
     config = load_config(config_path)
@@ -198,7 +163,6 @@ def list_feeds(config_path: Path, as_json: bool) -> None:
 @feeds.command("remove")
 @CONFIG_OPTION
 @click.argument("selector")
-@_reports_errors
 def remove(config_path: Path, selector: str) -> None:
     """Remove a feed, given its number (from `feeds list`), URL or name."""
     config = load_config(config_path)
@@ -226,7 +190,6 @@ def _check_row(number: int, feed: FeedConfig, check: FeedCheck, threshold: int) 
 @feeds.command("check")
 @CONFIG_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@_reports_errors
 def check(config_path: Path, as_json: bool) -> None:
     """Fetch every enabled feed now and report how each is doing.
 
@@ -274,7 +237,6 @@ def check(config_path: Path, as_json: bool) -> None:
 @click.argument("opml_file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--theme", "themes", multiple=True, help="Theme hint for every imported feed; repeatable.")
 @click.option("--disabled", is_flag=True, help="Import the feeds switched off (enabled: false).")
-@_reports_errors
 def import_opml(config_path: Path, opml_file: Path, themes: tuple[str, ...], disabled: bool) -> None:
     """Add the feeds of an OPML file (from a feed reader) that are not listed yet.
 
@@ -312,7 +274,6 @@ def import_opml(config_path: Path, opml_file: Path, themes: tuple[str, ...], dis
 @CONFIG_OPTION
 @click.argument("output", type=click.Path(dir_okay=False, allow_dash=True, path_type=Path), default=Path("-"))
 @click.option("--all", "include_disabled", is_flag=True, help="Include the feeds switched off.")
-@_reports_errors
 def export_opml(config_path: Path, output: Path, include_disabled: bool) -> None:
     """Write the feeds as OPML to OUTPUT (default: standard output), for a feed reader."""
     config = load_config(config_path)
