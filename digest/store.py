@@ -51,23 +51,30 @@ def connect(path: Path | str) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection, part: str, migrations: Sequence[str]) -> None:
-    """Apply the migrations of ``part`` that this database has not applied yet."""
-    row = conn.execute("SELECT version FROM schema_versions WHERE part = ?", (part,)).fetchone()
-    current = row["version"] if row else 0
-    if current > len(migrations):
-        raise DigestError(
-            f"the store's '{part}' tables are at version {current}, newer than this digest "
-            f"knows ({len(migrations)}); upgrade digest"
-        )
-    for version, script in enumerate(migrations[current:], start=current + 1):
+    """Apply the migrations of ``part`` that this database has not applied yet.
+
+    The version is read inside the write transaction, so two processes opening
+    a new store at once apply each migration exactly once.
+    """
+    while True:
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in filter(str.strip, script.split(";")):
+            row = conn.execute("SELECT version FROM schema_versions WHERE part = ?", (part,)).fetchone()
+            current = row["version"] if row else 0
+            if current > len(migrations):
+                raise DigestError(
+                    f"the store's '{part}' tables are at version {current}, newer than this digest "
+                    f"knows ({len(migrations)}); upgrade digest"
+                )
+            if current == len(migrations):
+                conn.execute("COMMIT")
+                return
+            for statement in filter(str.strip, migrations[current].split(";")):
                 conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_versions (part, version) VALUES (?, ?) "
                 "ON CONFLICT (part) DO UPDATE SET version = excluded.version",
-                (part, version),
+                (part, current + 1),
             )
             conn.execute("COMMIT")
         except BaseException:

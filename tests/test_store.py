@@ -1,0 +1,66 @@
+import sqlite3
+import threading
+from contextlib import closing
+from datetime import UTC, datetime
+
+import pytest
+
+from digest.errors import DigestError
+from digest.store import connect, migrate, previous_window_end, record_edition
+
+PARTS = ("CREATE TABLE a (x INTEGER)", "CREATE TABLE b (y INTEGER); CREATE INDEX b_y ON b (y)")
+
+
+def test_migrations_apply_once_and_in_order(tmp_path):
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        migrate(conn, "demo", PARTS[:1])
+        migrate(conn, "demo", PARTS)
+        migrate(conn, "demo", PARTS)
+        version = conn.execute("SELECT version FROM schema_versions WHERE part = 'demo'").fetchone()[0]
+        assert version == 2
+        conn.execute("INSERT INTO b (y) VALUES (1)")
+
+
+def test_many_connections_opening_a_new_store_at_once_all_succeed(tmp_path):
+    path = tmp_path / "s.sqlite"
+    errors: list[BaseException] = []
+    start = threading.Barrier(8)
+
+    def open_and_migrate() -> None:
+        try:
+            start.wait()
+            with closing(connect(path)) as conn:
+                migrate(conn, "demo", PARTS)
+        except BaseException as exc:  # collected for the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=open_and_migrate) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+
+
+def test_a_store_from_a_newer_digest_is_refused(tmp_path):
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        migrate(conn, "demo", PARTS)
+        with pytest.raises(DigestError, match="newer than this digest knows"):
+            migrate(conn, "demo", PARTS[:1])
+
+
+def test_failed_migration_leaves_nothing_half_done(tmp_path):
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        with pytest.raises(sqlite3.OperationalError):
+            migrate(conn, "demo", ("CREATE TABLE c (x INTEGER); CREATE TABLE c (x INTEGER)",))
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'c'").fetchone() is None
+
+
+def test_previous_window_is_strictly_before_the_moment(tmp_path):
+    t1, t2 = datetime(2026, 11, 16, 7, tzinfo=UTC), datetime(2026, 11, 23, 7, tzinfo=UTC)
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        record_edition(conn, "weekly-1", "weekly", t1, None, t1, 3)
+        record_edition(conn, "weekly-2", "weekly", t2, t1, t2, 4)
+        assert previous_window_end(conn, "weekly", t2) == t1
+        assert previous_window_end(conn, "weekly", t1) is None
+        assert previous_window_end(conn, "daily", t2) is None
