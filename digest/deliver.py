@@ -772,6 +772,8 @@ def send_now(
     for warning in result.warnings:
         log.warning("%s: %s", name, warning)
     recipients = [_test_address(to)] if to else load_recipients(config, name)
+    if not recipients:
+        log.warning("%s: no readers: add addresses to editions.%s.recipients (or a file of them)", name, name)
     record = begin_send(
         conn,
         config,

@@ -187,3 +187,10 @@ def test_sigterm_during_a_send_finishes_the_message_in_flight_and_a_rerun_comple
     result = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
     assert result.returncode == 0, result.stderr
     assert server.copies_per_recipient() == {address: 1 for address in readers}
+
+
+def test_an_edition_without_readers_says_so(tmp_path):
+    delivery_config(tmp_path, recipients=[])
+    result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
+    assert result.exit_code == 0
+    assert "no readers: add addresses to editions.weekly.recipients" in result.stderr
