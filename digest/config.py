@@ -60,9 +60,12 @@ class ThemeSignals(Strict):
     require: list[list[str]] = Field(default_factory=list)
     """Groups of terms; a story must mention a term of every group."""
     keywords: dict[str, float]
-    """Weighted terms; their density in the story is the theme's score."""
+    """Weighted terms; their density in the story is the theme's score. A negative
+    weight counts against the theme."""
     min_score: float = 1.0
     """Weighted keyword hits per 100 words a story needs to be placed here."""
+    min_hits: float = 4.0
+    """Weighted keyword hits a story needs however short it is: one passing mention is not enough."""
 
     @field_validator("keywords")
     @classmethod

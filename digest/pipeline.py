@@ -96,15 +96,17 @@ def build_edition(
         themed = assign_themes(stories, themes)
     with clock("summarize"):
         summaries = summarize_many([t.story for t in themed], edition_config.summary)
+    # a story with nothing to quote is still listed by its own headline, if it has one
     summarized = [
         SummarizedStory(t.story, t.decision, summary)
         for t, summary in zip(themed, summaries, strict=True)
-        if summary
+        if summary or t.story.title
     ]
     drops.extend(
-        Drop("summarize", "no sentence to summarize", t.story.text[:80], t.story.document, t.story.line)
+        Drop("summarize", "no sentence to summarize and no headline", t.story.text[:80], t.story.document,
+             t.story.line)
         for t, summary in zip(themed, summaries, strict=True)
-        if not summary
+        if not summary and not t.story.title
     )
     with clock("assemble"):
         edition = assemble(name, edition_config, themes, summarized, now, per_theme)

@@ -24,7 +24,7 @@ import hashlib
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from digest.models import Block, BlockKind, CleanedDocument, SourceRef, Story
 from digest.words import content_stems, words
@@ -156,7 +156,15 @@ def _merge_cohesive(segments: list[_Segment], idf: dict[str, float], dropped: se
 def _story(cleaned: CleanedDocument, blocks: list[Block]) -> Story:
     document = cleaned.document
     title = None
-    if blocks[0].kind is BlockKind.HEADING:
+    opens_document = not blocks or blocks[0] is cleaned.blocks[0]
+    if document.title and opens_document:
+        # the document's own title (a feed entry's); a heading under it is a standfirst
+        title = document.title
+        if blocks and blocks[0].text == title:
+            blocks = blocks[1:]
+        elif blocks:
+            blocks = [replace(blocks[0], kind=BlockKind.PARAGRAPH), *blocks[1:]]
+    elif blocks[0].kind is BlockKind.HEADING:
         title, blocks = blocks[0].text, blocks[1:]
     heading_date = None
     if title is not None:
@@ -173,7 +181,7 @@ def _story(cleaned: CleanedDocument, blocks: list[Block]) -> Story:
     digest_id = hashlib.sha1(f"{document.id}:{first_line}".encode()).hexdigest()[:12]
     return Story(
         id=digest_id,
-        title=title or (document.title if _is_whole_document(cleaned, blocks) else None),
+        title=title,
         paragraphs=tuple(b.text for b in blocks if b.kind is BlockKind.PARAGRAPH),
         sources=(source,),
         document=document.id,
@@ -182,14 +190,11 @@ def _story(cleaned: CleanedDocument, blocks: list[Block]) -> Story:
     )
 
 
-def _is_whole_document(cleaned: CleanedDocument, blocks: list[Block]) -> bool:
-    return bool(blocks) and blocks[0] is cleaned.blocks[0]
-
-
 def split_document(cleaned: CleanedDocument) -> list[Story]:
     blocks = list(cleaned.blocks)
     if not blocks:
-        return []
+        # a feed entry whose text was all furniture (or empty) is still its headline
+        return [_story(cleaned, [])] if cleaned.document.title else []
     dropped = {d.line for d in cleaned.drops if d.line is not None}
     bags = [Counter(content_stems(b.text)) for b in blocks]
     df = Counter(t for bag in bags for t in bag)

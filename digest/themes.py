@@ -3,8 +3,12 @@
 A theme is recognised from signals in the config, so users can add, remove
 and rename themes without code. A story qualifies for a theme when it
 mentions a term of every ``require`` group (a settler *and* an act of
-violence) and its weighted keyword density, hits per 100 words with the
-title counted twice, reaches ``min_score``. Density rather than raw counts
+violence *and* a place), its weighted keyword hits reach ``min_hits`` (one
+passing mention in a short feed entry is not a story about the theme), a
+brief (a body under BRIEF_WORDS words) names the theme in its headline, and
+their density, hits per 100 words with the title counted twice, reaches
+``min_score``. A negative weight counts against a theme (``pro-israel`` for
+a theme about solidarity with Palestinians). Density rather than raw counts
 keeps a long history essay that mentions settlers once out of the settler
 violence section. Among qualifying themes the densest wins; a story that
 qualifies for none fits no theme. Precision first: a misplaced story
@@ -25,17 +29,21 @@ from digest.models import Story, ThemeDecision, ThemedStory
 
 HINT_BOOST = 1.25
 """A story from a feed configured with theme hints scores this much higher in those themes."""
+BRIEF_WORDS = 60
+"""A story with a body shorter than this is a brief: its headline must name the theme."""
 MIN_WORDS = 50
 """Density is computed over at least this many words, so a one-line post cannot score high by luck."""
 
 
-TOKEN = re.compile(r"[\w'’]+(?:-[\w'’]+)*")
+TOKEN = re.compile(r"\w+(?:['’]\w+)*")
+"""Words, apostrophes kept inside (settler's) but not around (‘solidarity’); a hyphen separates
+words, so 'pro-Palestinian' matches both palestin* and pro-palestin*."""
 
 
 @lru_cache(maxsize=4096)
 def parse_term(term: str) -> tuple[tuple[str, bool], ...]:
     """'fighter jet*' -> (('fighter', False), ('jet', True)): words, and whether any ending matches."""
-    parts = term.lower().split()
+    parts = [part for part in re.split(r"[\s-]+", term.lower()) if part]
     return tuple((part.rstrip("*"), part.endswith("*")) for part in parts)
 
 
@@ -83,11 +91,17 @@ class ThemeScore:
     hits: tuple[tuple[str, int], ...]
     missing: tuple[str, ...]
     hinted: bool = False
+    enough: bool = True
+    brief_off_headline: bool = False
 
     def describe(self, title: str) -> str:
         top = ", ".join(f"{term} ×{n}" for term, n in self.hits[:4]) or "no keywords"
         if self.missing:
             return f"{title}: never mentions {' / '.join(self.missing)}"
+        if not self.enough:
+            return f"{title}: too few keywords to be about it ({top})"
+        if self.brief_off_headline:
+            return f"{title}: a brief whose headline does not name it ({top})"
         hint = f", ×{HINT_BOOST} for the feed's theme hint" if self.hinted else ""
         return f"{title}: {self.score:.1f} per 100 words ({top}{hint})"
 
@@ -108,12 +122,17 @@ def score_theme(key: str, theme: Theme, story: Story, title: Terms, body: Terms)
         for group in theme.signals.require
         if not any(body.count(term) or title.count(term) for term in group)
     )
+    enough = weighted >= theme.signals.min_hits
+    brief_off_headline = bool(title.tokens) and len(body.tokens) < BRIEF_WORDS and not any(
+        title.count(term) for term, weight in theme.signals.keywords.items() if weight > 0
+    )
     score = 100 * weighted / n_words
     hinted = key in story.theme_hints
     if hinted:
         score *= HINT_BOOST
     score = round(score, 2)
-    return ThemeScore(key, score, not missing and score >= theme.signals.min_score, tuple(hits), missing, hinted)
+    qualifies = not missing and enough and not brief_off_headline and score >= theme.signals.min_score
+    return ThemeScore(key, score, qualifies, tuple(hits), missing, hinted, enough, brief_off_headline)
 
 
 def decide(story: Story, themes: Mapping[str, Theme]) -> ThemeDecision:

@@ -99,3 +99,14 @@ def test_every_line_is_either_kept_verbatim_or_dropped_with_a_reason(lines):
     accounted = {b.line for b in cleaned.blocks} | {d.line for d in cleaned.drops}
     non_empty = {i for i, line in enumerate(source_lines, start=1) if line.strip()}
     assert accounted == non_empty
+
+
+def test_continue_reading_link_credits_nobody():
+    cleaned = clean_document(doc(f"{PROSE}\n\nContinue reading..."))
+    assert cleaned.drops[0].reason == "'read more' link"
+    assert cleaned.blocks[0].credit is None
+
+
+def test_agency_and_photographer_credit_in_parentheses_is_a_caption():
+    caption = "Soldiers inspect a damaged police station in Sderot on Oct. 8, 2023. (Reuters/Ronen Zvulun)"
+    assert reasons(f"{PROSE}\n\n{caption}")[caption] == "photo caption or credit"

@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
+from digest.clean import clean_document
 from digest.config import load_config
-from digest.models import SourceRef, Story, ThemedStory
+from digest.models import Document, SourceRef, Story, ThemeDecision, ThemedStory
 from digest.sources.feeds import html_to_text
+from digest.split import split_document
 from digest.themes import assign_themes
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -64,8 +66,8 @@ def _corpus_entries(wanted: set[Key]) -> dict[Key, list[dict]]:
     return found
 
 
-def _story(entry: dict, n: int) -> Story:
-    """The entry as feed ingestion sees it: an RSS description is HTML, read as text."""
+def _stories(entry: dict) -> list[Story]:
+    """The entry as the pipeline sees it: feed HTML read as text, then cleaned and split."""
     published = entry.get("date_published")
     source = SourceRef(
         entry["feed_name"],
@@ -73,25 +75,24 @@ def _story(entry: dict, n: int) -> Story:
         published=datetime.fromisoformat(published) if published else None,
         document=entry["feed_url"],
     )
-    return Story(
-        id=f"real-{n}",
-        title=entry["title"],
-        paragraphs=(html_to_text(entry["description"] or ""),),
-        sources=(source,),
-        document=entry["feed_url"],
-        line=0,
-    )
+    document = Document(entry["feed_url"], html_to_text(entry["description"] or ""), source, entry["title"])
+    return split_document(clean_document(document))
 
 
 @pytest.fixture(scope="module")
 def labelled() -> list[tuple[dict, ThemedStory]]:
     labels = _labels()
     entries = _corpus_entries({_key(x["day"], x["feed"], x["title"]) for x in labels})
-    stories = [
-        _story(entries[_key(x["day"], x["feed"], x["title"])][0], n) for n, x in enumerate(labels)
-    ]
     themes = load_config(ROOT / "schedule.yaml").themes
-    return list(zip(labels, assign_themes(stories, themes), strict=True))
+    placed = []
+    for label in labels:
+        stories = _stories(entries[_key(label["day"], label["feed"], label["title"])][0])
+        themed = assign_themes(stories, themes)
+        # an entry whose text is all furniture yields no story, and so no theme
+        chosen = next((t for t in themed if t.decision.theme), themed[0] if themed else None)
+        placed.append((label, chosen or ThemedStory(Story("", label["title"], (), (), "", 0), ThemeDecision(
+            None, 0.0, "no story left after cleaning"))))
+    return placed
 
 
 def _show(theme: str | None) -> str:
@@ -123,22 +124,41 @@ def test_every_label_names_one_corpus_entry_and_a_configured_theme():
     assert unknown == set()
 
 
-def test_no_entry_is_placed_in_a_theme_other_than_its_label(labelled):
-    pairs = [(label["theme"], themed.decision.theme) for label, themed in labelled]
-    wrong = [
-        f"- {label['title']!r} ({label['day']}, {label['feed']})\n"
-        f"    labelled {_show(label['theme'])}, digest chose {themed.decision.theme}: "
-        f"{themed.decision.reason}"
-        for label, themed in labelled
+def _is_ambiguous(label: dict) -> bool:
+    """The labeller judged either placement defensible (the note says so)."""
+    return str(label.get("note", "")).startswith("ambiguous")
+
+
+def _misplaced(labelled) -> list[tuple[dict, ThemedStory]]:
+    return [
+        (label, themed) for label, themed in labelled
         if themed.decision.theme is not None and themed.decision.theme != label["theme"]
     ]
+
+
+def _describe(label: dict, themed: ThemedStory) -> str:
+    return (
+        f"- {label['title']!r} ({label['day']}, {label['feed']})\n"
+        f"    labelled {_show(label['theme'])}, digest chose {themed.decision.theme}: {themed.decision.reason}"
+    )
+
+
+def test_no_entry_is_placed_in_a_theme_other_than_its_label(labelled):
+    """Precision first. Entries labelled ambiguous are reported, not held to their label; each
+    known error is named in the labels with why digest gets it wrong, and one that digest now
+    gets right must lose its mark."""
+    pairs = [(label["theme"], themed.decision.theme) for label, themed in labelled]
+    misplaced = _misplaced(labelled)
     print(_confusion(pairs))
+    print("ambiguous, placed in a theme:\n" + "\n".join(_describe(*m) for m in misplaced if _is_ambiguous(m[0])))
+    wrong = [m for m in misplaced if not _is_ambiguous(m[0]) and "known_error" not in m[0]]
     assert not wrong, (
         f"{len(wrong)} of {len(labelled)} real entries placed in a theme they are not about\n"
-        + _confusion(pairs)
-        + "\n"
-        + "\n".join(wrong)
+        + _confusion(pairs) + "\n" + "\n".join(_describe(*m) for m in wrong)
     )
+    fixed = [label["title"] for label in (m[0] for m in labelled) if "known_error" in label
+             and all(label is not m[0] for m in misplaced)]
+    assert not fixed, f"no longer misplaced, remove their known_error mark: {fixed}"
 
 
 def test_each_well_sampled_theme_finds_most_of_its_entries(labelled):

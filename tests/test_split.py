@@ -68,3 +68,22 @@ def test_footnote_stays_with_its_post_and_lead_in_with_what_follows():
 
 def test_story_ids_are_stable():
     assert [s.id for s in split(SETTLERS)] == [s.id for s in split(SETTLERS)]
+
+
+def feed_entry(text: str, title: str):
+    return split_document(clean_document(Document("entry-1", text, SourceRef("Feed", document="entry-1"), title)))
+
+
+def test_a_feed_entry_keeps_its_own_title_and_a_standfirst_stays_text():
+    stories = feed_entry(
+        "On Saturday, the senator joined a chorus of critics\n\n"
+        "The senator added his voice to a rising chorus questioning the transfer of munitions abroad.",
+        "Senator condemns arms transfer",
+    )
+    assert len(stories) == 1 and stories[0].title == "Senator condemns arms transfer"
+    assert stories[0].paragraphs[0] == "On Saturday, the senator joined a chorus of critics"
+
+
+def test_a_feed_entry_whose_text_is_all_furniture_is_still_its_headline():
+    stories = feed_entry("Protesters gather in the city centre. (Reuters/Jane Doe)", "Protesters block traffic in Toronto")
+    assert [(s.title, s.paragraphs) for s in stories] == [("Protesters block traffic in Toronto", ())]

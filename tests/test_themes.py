@@ -50,7 +50,7 @@ def test_passing_mention_in_a_long_text_is_not_enough(themes):
 
 
 def test_densest_qualifying_theme_wins_and_the_runner_up_is_named(themes):
-    text = ("Dockworkers refused to load weapons bound for Israel in a protest against arms exports. "
+    text = ("Dockworkers refused to load weapons bound for Israel in a protest against arms exports used in Gaza. "
             "The boycott and the protest drew solidarity from unions; activists said the refusal would continue. "
             "Solidarity protests spread to three ports.")
     decision = decide(story(text), themes)
@@ -65,3 +65,26 @@ def test_feed_theme_hint_boosts_its_theme_and_says_so(themes):
     hinted = decide(Story("s", None, (text,), (SourceRef("Feed"),), "doc", 1, ("solidarity",)), themes)
     assert hinted.theme == "solidarity" and hinted.score > plain.score
     assert "theme hint" in hinted.reason
+
+
+def test_support_for_the_other_side_is_not_solidarity_with_palestinians(themes):
+    text = ("Thousands joined a rally for Israel in the capital on Sunday, and pro-Israel marchers held a vigil "
+            "for the hostages taken to Gaza. Speakers called for solidarity with Israel.")
+    decision = decide(story(text, "Thousands rally for Israel"), themes)
+    assert decision.theme is None
+
+
+def test_a_brief_must_name_its_theme_in_its_headline(themes):
+    passing = decide(story("Authorities banned pro-Palestinian demonstrations in several cities as incidents rose.",
+                           "Antisemitic incidents unsettle the country"), themes)
+    named = decide(story("Protesters marched through the city centre calling for a ceasefire in Gaza.",
+                         "Thousands march in solidarity with Palestinians"), themes)
+    assert passing.theme is None and "headline does not name it" in passing.reason
+    assert named.theme == "solidarity"
+
+
+def test_hyphenated_words_match_their_parts(themes):
+    decision = decide(story("Pro-Palestinian protesters rallied outside the parliament, calling for an end "
+                            "to the Israel-Gaza war; a second pro-Palestinian protest is planned.",
+                            "Pro-Palestinian protest outside parliament"), themes)
+    assert decision.theme == "solidarity" and "pro-palestin*" in decision.reason
