@@ -15,7 +15,7 @@ from email.parser import BytesParser
 import pytest
 from edition_fixture import CLOCK, sample_edition
 from smtpserver import REPO, SmtpServer, delivery_config, free_port, server_tls
-from syrupy.extensions.single_file import SingleFileSnapshotExtension
+from snapshot_formats import EmlSnapshot
 
 from digest import ledger
 from digest.deliver import (
@@ -37,10 +37,6 @@ from digest.store import connect
 
 READERS = ["ann@example.org", "bob@example.net", "chloe@example.com"]
 EMAILCHECK = REPO.parent / "shared" / "tools" / "emailcheck" / "check_eml.py"
-
-
-class EmlSnapshot(SingleFileSnapshotExtension):
-    file_extension = "eml"
 
 
 @pytest.fixture

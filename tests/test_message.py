@@ -14,7 +14,7 @@ import pytest
 from edition_fixture import CLOCK, sample_edition
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from syrupy.extensions.single_file import SingleFileSnapshotExtension
+from snapshot_formats import EmlSnapshot
 
 from digest.errors import DeliveryError, RenderError
 from digest.message import MessageTemplate, make_message_id, prepare_message
@@ -27,10 +27,6 @@ WEB_URL = "https://digest.example.org/weekly/2026-11-23/"
 UNSUBSCRIBE = (
     "https://digest.example.org/unsubscribe?edition=weekly&token=Zm9vYmFyYmF6cXV4&sig=a1b2c3d4e5f6a7b8c9d0"
 )
-
-
-class EmlSnapshot(SingleFileSnapshotExtension):
-    file_extension = "eml"
 
 
 @pytest.fixture(scope="module")

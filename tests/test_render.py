@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime
 import lxml.html
 import pytest
 from edition_fixture import CLOCK, sample_edition
-from syrupy.extensions.single_file import SingleFileSnapshotExtension, WriteMode
+from snapshot_formats import HTMLSnapshot, TextSnapshot
 
 from digest.models import Edition, EditionStory, Section, SourceRef
 from digest.render import UNSUBSCRIBE_TOKEN, RenderedEdition, long_date, preheader, render_edition
@@ -17,16 +17,6 @@ from digest.render import UNSUBSCRIBE_TOKEN, RenderedEdition, long_date, prehead
 WEB_URL = "https://digest.example.org/weekly/2026-11-23/"
 UNSUBSCRIBE_PAGE = "https://digest.example.org/unsubscribe"
 GMAIL_CLIP = 102 * 1024
-
-
-class HTMLSnapshot(SingleFileSnapshotExtension):
-    _write_mode = WriteMode.TEXT
-    file_extension = "html"
-
-
-class TextSnapshot(SingleFileSnapshotExtension):
-    _write_mode = WriteMode.TEXT
-    file_extension = "txt"
 
 
 @pytest.fixture(scope="module")
