@@ -179,6 +179,7 @@ def cold_caches() -> None:
     sentences._tokenizer.cache_clear()
     sentences._tokenizer()
     words.stem.cache_clear()
+    words._content_stem.cache_clear()
 
 
 def articles_per_second(method: Callable[[Sequence[Story]], object], stories: list[Story]) -> float:

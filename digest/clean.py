@@ -28,11 +28,12 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from dateutil import parser as dateparser
 
 from digest.models import Block, BlockKind, CleanedDocument, Document, Drop
-from digest.words import STOPWORDS, dominant_script, guess_language, words
+from digest.words import STOPWORDS, dominant_script, guess_language_of_words, words
 
 SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
 DETACHED_ELLIPSIS = re.compile(r"\s+(?:…|\.\.\.)$")
@@ -60,6 +61,11 @@ CREDIT = re.compile(
     r"|\bGetty Images\b|\bAP Photo\b|\bAFP via\b|\bREUTERS/"
     r"|\((?:[A-Z][\w.&'’ -]{1,30})/(?:[A-Z][\w.&'’ -]{1,40})\)\.?$"  # "(Reuters/Ronen Zvulun)"
 )
+CREDIT_WORDS = ("Credit", "Photo", "Picture", "Image", "Illustration", "Video", "Footage", "AFP via", "REUTERS/",
+                "(")
+"""Every match of CREDIT contains one of these (keep them in step): a line with none is no credit.
+
+Checked first, as plain substring tests: searching CREDIT itself along a long line is slow."""
 READ_MORE = re.compile(
     r"^(?:full (?:article|story|text|report)|read (?:more|whole|full|the (?:full|whole|rest)\b.*|on|it)"
     r"|continue reading|keep reading|source|via|originally published (?:at|in|by|on))\b\s*[:—–-]?\s*(?P<credit>.*)$",
@@ -100,35 +106,53 @@ class Line:
     duplicate_of: int | None = None
     extra: dict[str, object] = field(default_factory=dict)
 
+    # The shape of a line depends on its text and words alone, which never change:
+    # each feature is computed once (cached_property), however many rules ask.
+
     @property
     def n_words(self) -> int:
         return len(self.words)
 
-    @property
+    @cached_property
+    def lower_words(self) -> list[str]:
+        return [w.lower() for w in self.words]
+
+    @cached_property
+    def key(self) -> str:
+        """The line as compared for repetition: its words, lower-cased."""
+        return " ".join(self.lower_words)
+
+    @cached_property
+    def is_teaser(self) -> bool:
+        """Cut off with an ellipsis ('… the minister said…'); the pattern looks at 5 characters at most."""
+        return bool(TEASER_END.search(self.text[-5:]))
+
+    @cached_property
     def is_prose(self) -> bool:
         """Reads as running text: a long line, or a full sentence, not a cut-off teaser."""
-        if TEASER_END.search(self.text):
+        if self.is_teaser:
             return False
         return self.n_words >= 25 or (self.n_words >= 8 and bool(SENTENCE_END.search(self.text)))
 
-    @property
+    @cached_property
     def is_title_case(self) -> bool:
         """Most content words capitalised, as in headlines ('Defend Venezuela’s Sovereignty!')."""
-        content = [w for w in self.words if w.lower() not in STOPWORDS and len(w) > 2]
-        return len(content) >= 2 and sum(w[0].isupper() for w in content) >= 0.7 * len(content)
+        content = [w for w, low in zip(self.words, self.lower_words, strict=True)
+                   if len(w) > 2 and low not in STOPWORDS]
+        return len(content) >= 2 and len([w for w in content if w[0].isupper()]) >= 0.7 * len(content)
 
-    @property
+    @cached_property
     def is_paragraph(self) -> bool:
         """Substantial running text: enough to interrupt a list of links."""
-        return self.is_prose and not self.is_title_case and self.n_words >= 12
+        return self.n_words >= 12 and self.is_prose and not self.is_title_case
 
-    @property
+    @cached_property
     def is_headline_like(self) -> bool:
         """Shaped like an item of a headline list (which may end in ! or ?)."""
         return self.n_words >= 3 and (self.is_title_like or (
             self.n_words <= 20 and self.text[:1].isupper() and self.text[-1] in "!?"))
 
-    @property
+    @cached_property
     def is_title_like(self) -> bool:
         """Shaped like a headline: short, capitalised, no closing punctuation."""
         first = self.text[:1]
@@ -142,17 +166,15 @@ class Line:
 def _lines(text: str) -> list[Line]:
     lines, blanks = [], 0
     for number, raw in enumerate(text.splitlines(), start=1):
-        stripped = DETACHED_ELLIPSIS.sub("", raw.strip())
+        stripped = raw.strip()
+        if stripped.endswith(("…", "...")):
+            stripped = DETACHED_ELLIPSIS.sub("", stripped)
         if not stripped:
             blanks += 1
             continue
         lines.append(Line(number, stripped, words(stripped), blanks))
         blanks = 0
     return lines
-
-
-def _key(text: str) -> str:
-    return " ".join(w.lower() for w in words(text))
 
 
 def parse_date_line(text: str) -> date | None:
@@ -179,7 +201,10 @@ def _doubled(line: Line) -> str | None:
 
 
 def _credit(line: Line) -> str | None:
-    return "photo caption or credit" if CREDIT.search(line.text) else None
+    text = line.text
+    if not any(word in text for word in CREDIT_WORDS):
+        return None
+    return "photo caption or credit" if CREDIT.search(text) else None
 
 
 def _read_more(line: Line) -> str | None:
@@ -215,7 +240,7 @@ def _interface(line: Line) -> str | None:
         return None
     if SUBSCRIPTION_OFFER.search(line.text):
         return "subscription or login prompt"
-    content = [w.lower() for w in line.words if w.lower() not in STOPWORDS and len(w) > 1]
+    content = [w for w in line.lower_words if w not in STOPWORDS and len(w) > 1]
     if not content:
         return None
     hits = sum(w in INTERFACE_WORDS for w in content)
@@ -254,10 +279,10 @@ def _name_like(line: Line) -> bool:
 
 def _mark_repeats(lines: list[Line]) -> None:
     """Short lines that recur are layout; long ones that recur are duplicates of the first."""
-    counts = Counter(_key(line.text) for line in lines)
+    counts = Counter(line.key for line in lines)
     first_seen: dict[str, int] = {}
     for line in lines:
-        key = _key(line.text)
+        key = line.key
         if not key:
             continue
         if key in first_seen and line.reason is None:
@@ -267,9 +292,11 @@ def _mark_repeats(lines: list[Line]) -> None:
         if counts[key] > 1 and line.n_words <= 6 and line.reason is None:
             line.reason = "repeated byline or label"
     # a caption is often printed twice: once alone, once followed by its credit
-    credited = [_key(line.text) for line in lines if line.reason == "photo caption or credit"]
+    credited = [line.key for line in lines if line.reason == "photo caption or credit"]
+    if not credited:
+        return
     for line in lines:
-        key = _key(line.text)
+        key = line.key
         if line.reason is None and line.n_words >= 3 and any(c.startswith(key) and c != key for c in credited):
             line.reason = "photo caption (repeated with its credit)"
 
@@ -288,16 +315,17 @@ def _mark_bylines(lines: list[Line]) -> None:
 def _mark_strays(lines: list[Line], text: str) -> None:
     """Lines in another writing system or language than the document."""
     script = dominant_script(text)
-    language = guess_language(text)
+    language = guess_language_of_words([w for line in lines for w in line.lower_words])
     for line in lines:
         if line.reason:
             continue
-        line_script = dominant_script(line.text)
+        # an ASCII line is Latin (or has no letters): a stray only in a non-Latin document
+        line_script = None if script == "LATIN" and line.text.isascii() else dominant_script(line.text)
         if script and line_script and line_script != script:
             line.reason = f"line in another script ({line_script.title()}) than the document"
             line.extra["stray"] = True
         elif language and line.n_words >= 6:
-            line_language = guess_language(line.text)
+            line_language = guess_language_of_words(line.lower_words)
             if line_language and line_language != language:
                 line.reason = f"line in another language ({line_language}) than the document"
                 line.extra["stray"] = True
@@ -329,7 +357,7 @@ def _mark_lists(lines: list[Line]) -> None:
         listish = sum(
             1 for line in run
             if "date" in line.extra or "stray" in line.extra or "list_header" in line.extra
-            or TEASER_END.search(line.text)
+            or line.is_teaser
         )
         at_tail = run[0].number > last_prose
         if titles >= 2 and titles + listish >= 3 and (at_tail or listish or titles >= 5):

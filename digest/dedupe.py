@@ -161,7 +161,11 @@ def _signature(shingles: np.ndarray) -> np.ndarray:
 
 def _overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Shares of the shorter and of the longer shingle set that both sets hold."""
-    shared = len(np.intersect1d(a, b, assume_unique=True))
+    if len(a) > len(b):
+        a, b = b, a
+    # both are sorted and distinct: look each of the shorter's up in the longer
+    found = np.searchsorted(b, a)
+    shared = int(np.count_nonzero(b[np.minimum(found, len(b) - 1)] == a))
     return shared / min(len(a), len(b)), shared / max(len(a), len(b))
 
 

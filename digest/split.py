@@ -24,10 +24,10 @@ import hashlib
 import math
 import re
 from collections import Counter
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from digest.models import Block, BlockKind, CleanedDocument, SourceRef, Story
-from digest.words import content_stems, words
+from digest.words import content_stems_of_words, words
 
 MERGE_SIMILARITY = 0.03
 """Adjacent segments at least this similar are one story."""
@@ -52,16 +52,41 @@ class _Segment:
     opens_story: bool = False
     words: int = 0
     personal: int = 0
+    _weights: dict[str, float] | None = field(default=None, repr=False)
+    _norm: float | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, block: Block, bag: Counter[str]) -> _Segment:
-        unquoted = [w.lower() for w in words(QUOTED.sub(" ", block.text))]
-        return cls([block], bag, _opens_story(block), len(words(block.text)),
-                   sum(w in PERSONAL_WORDS for w in unquoted))
+    def of(cls, block: Block, block_words: list[str], bag: Counter[str]) -> _Segment:
+        quoted = '"' in block.text or "“" in block.text
+        unquoted = words(QUOTED.sub(" ", block.text)) if quoted else block_words
+        return cls([block], bag, _opens_story(block), len(block_words),
+                   sum(w.lower() in PERSONAL_WORDS for w in unquoted))
 
     def __add__(self, other: _Segment) -> _Segment:
-        return _Segment(self.blocks + other.blocks, self.bag + other.bag, self.opens_story,
-                        self.words + other.words, self.personal + other.personal)
+        bag = self.bag.copy()
+        bag.update(other.bag)  # self.bag + other.bag, in the same key order, without re-adding self's
+        weights = None
+        if self._weights is not None:
+            weights = self._weights.copy()
+            for term in other.bag:
+                weights[term] = 1 + math.log(bag[term])
+        return _Segment(self.blocks + other.blocks, bag, self.opens_story,
+                        self.words + other.words, self.personal + other.personal, weights)
+
+    # A segment's bag never changes (merging makes a new segment), so its term
+    # weights and vector length are computed once, not at every comparison;
+    # a merged segment's weights change only for the other segment's terms.
+
+    def weights(self) -> dict[str, float]:
+        """Sublinear term frequency, 1 + log(count), per stem."""
+        if self._weights is None:
+            self._weights = {t: 1 + math.log(c) for t, c in self.bag.items()}
+        return self._weights
+
+    def norm(self, idf: dict[str, float]) -> float:
+        if self._norm is None:
+            self._norm = math.sqrt(sum((w * idf[t]) ** 2 for t, w in self.weights().items()))
+        return self._norm
 
     @property
     def register(self) -> str | None:
@@ -77,17 +102,15 @@ def _opens_story(block: Block) -> bool:
     )
 
 
-def _cosine(a: Counter[str], b: Counter[str], idf: dict[str, float]) -> float:
-    if len(a) > len(b):
+def _cosine(a: _Segment, b: _Segment, idf: dict[str, float]) -> float:
+    """Cosine of the segments' TF-IDF vectors."""
+    if len(a.bag) > len(b.bag):
         a, b = b, a
-    dot = sum((1 + math.log(c)) * (1 + math.log(b[t])) * idf[t] ** 2 for t, c in a.items() if t in b)
+    b_weights = b.weights()
+    dot = sum(w * b_weights[t] * idf[t] ** 2 for t, w in a.weights().items() if t in b_weights)
     if not dot:
         return 0.0
-    return dot / (_norm(a, idf) * _norm(b, idf))
-
-
-def _norm(bag: Counter[str], idf: dict[str, float]) -> float:
-    return math.sqrt(sum(((1 + math.log(c)) * idf[t]) ** 2 for t, c in bag.items()))
+    return dot / (a.norm(idf) * b.norm(idf))
 
 
 def _furniture_between(a: Block, b: Block, dropped_lines: set[int]) -> bool:
@@ -110,8 +133,8 @@ def _absorb_tiny(segments: list[_Segment], idf: dict[str, float]) -> None:
         elif text.endswith(":") and can_forward:
             target = i + 1
         elif can_back and can_forward:
-            back = _cosine(seg.bag, segments[i - 1].bag, idf)
-            forward = _cosine(seg.bag, segments[i + 1].bag, idf)
+            back = _cosine(seg, segments[i - 1], idf)
+            forward = _cosine(seg, segments[i + 1], idf)
             target = i - 1 if back > forward else i + 1
         elif can_forward:
             target = i + 1
@@ -138,7 +161,7 @@ def _merge_cohesive(segments: list[_Segment], idf: dict[str, float], dropped: se
         )
         if {left.register, right.register} == {"personal", "impersonal"}:
             needed += REGISTER_PENALTY
-        return _cosine(left.bag, right.bag, idf) - needed
+        return _cosine(left, right, idf) - needed
 
     margins = [margin(k) for k in range(len(segments) - 1)]
     while margins:
@@ -196,11 +219,12 @@ def split_document(cleaned: CleanedDocument) -> list[Story]:
         # a feed entry whose text was all furniture (or empty) is still its headline
         return [_story(cleaned, [])] if cleaned.document.title else []
     dropped = {d.line for d in cleaned.drops if d.line is not None}
-    bags = [Counter(content_stems(b.text)) for b in blocks]
+    block_words = [words(b.text) for b in blocks]
+    bags = [Counter(content_stems_of_words(w)) for w in block_words]
     df = Counter(t for bag in bags for t in bag)
     idf = {t: math.log((1 + len(bags)) / (1 + d)) + 1 for t, d in df.items()}
 
-    segments = [_Segment.of(b, bag) for b, bag in zip(blocks, bags, strict=True)]
+    segments = [_Segment.of(*parts) for parts in zip(blocks, block_words, bags, strict=True)]
     # a heading belongs with the text under it
     i = 0
     while i < len(segments) - 1:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -47,14 +47,109 @@ def parse_term(term: str) -> tuple[tuple[str, bool], ...]:
     return tuple((part.rstrip("*"), part.endswith("*")) for part in parts)
 
 
+class TermIndex:
+    """The terms of a set of themes, matched against each distinct word once.
+
+    Stories share most of their words, so which terms a word matches (or
+    starts, for a phrase) is worked out the first time the word is seen and
+    remembered; a text's counts for every term then take one pass over its
+    distinct words and one over its words in order.
+    """
+
+    def __init__(self, terms: Iterable[str]) -> None:
+        self.terms: list[str] = []
+        self.phrases: list[str] = []
+        self._exact: dict[str, list[str]] = defaultdict(list)
+        self._prefixes: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        """Prefix terms by their first letter ('' for a bare '*')."""
+        self._phrase_parts: dict[str, tuple[tuple[str, bool], ...]] = {}
+        for term in dict.fromkeys(terms):
+            parts = parse_term(term)
+            if not parts:
+                continue
+            if len(parts) > 1:
+                self.phrases.append(term)
+                self._phrase_parts[term] = parts
+                continue
+            word, prefix = parts[0]
+            self.terms.append(term)
+            if prefix:
+                self._prefixes[word[:1]].append((word, term))
+            else:
+                self._exact[word].append(term)
+        self._matches: dict[str, tuple[str, ...]] = {}
+        self._starts: dict[str, tuple[tuple[str, tuple[tuple[str, bool], ...]], ...]] = {}
+
+    def _starting(self, token: str) -> tuple[tuple[str, tuple[tuple[str, bool], ...]], ...]:
+        """The phrases whose first word ``token`` matches, each with the words that must follow."""
+        return tuple(
+            (term, parts[1:])
+            for term, parts in self._phrase_parts.items()
+            if (token.startswith(parts[0][0]) if parts[0][1] else token == parts[0][0])
+        )
+
+    def count_phrases(self, tokens: list[str], counts: Counter[str]) -> dict[str, int]:
+        """How often each phrase occurs in a text's words (in order; ``counts``: their counts)."""
+        found = dict.fromkeys(self.phrases, 0)
+        starts = self._starts
+        for token in counts.keys() - starts.keys():
+            starts[token] = self._starting(token)
+        openers = {token for token in counts if starts[token]}
+        if not openers:
+            return found
+        for i in [i for i, token in enumerate(tokens) if token in openers]:
+            for term, rest in starts[tokens[i]]:
+                following = tokens[i + 1 : i + 1 + len(rest)]
+                if len(following) == len(rest) and all(
+                    t.startswith(w) if p else t == w for t, (w, p) in zip(following, rest, strict=True)
+                ):
+                    found[term] += 1
+        return found
+
+    @classmethod
+    def of(cls, themes: Mapping[str, Theme]) -> TermIndex:
+        return cls(
+            term
+            for theme in themes.values()
+            for term in [*theme.signals.keywords, *(t for group in theme.signals.require for t in group)]
+        )
+
+    def _match(self, token: str) -> tuple[str, ...]:
+        candidates = self._prefixes.get(token[:1], []) + self._prefixes.get("", [])
+        return tuple(self._exact.get(token, [])) + tuple(t for w, t in candidates if token.startswith(w))
+
+    def count_all(self, counts: Counter[str]) -> dict[str, int]:
+        """How often each one-word term occurs, given a text's word counts."""
+        found = dict.fromkeys(self.terms, 0)
+        matches = self._matches
+        for token, n in counts.items():
+            matched = matches.get(token)
+            if matched is None:
+                matched = matches[token] = self._match(token)
+            for term in matched:
+                found[term] += n
+        return found
+
+
 class Terms:
     """A text's words, indexed once so each configured term is counted by lookups, not a scan."""
 
-    def __init__(self, text: str) -> None:
+    def __init__(self, text: str, index: TermIndex | None = None) -> None:
         self.tokens = TOKEN.findall(text.lower())
         self.counts = Counter(self.tokens)
-        self.vocabulary = sorted(self.counts)
+        self._vocabulary: list[str] | None = None
         self._positions: dict[str, list[int]] | None = None
+        self._found: dict[str, int] = (
+            index.count_all(self.counts) | index.count_phrases(self.tokens, self.counts) if index is not None else {}
+        )
+        """Counts already taken: themes share terms, and each is asked for several times."""
+
+    @property
+    def vocabulary(self) -> list[str]:
+        """The distinct words, sorted, for prefix lookups (sorted on first use)."""
+        if self._vocabulary is None:
+            self._vocabulary = sorted(self.counts)
+        return self._vocabulary
 
     def _matching(self, word: str, prefix: bool) -> list[str]:
         if not prefix:
@@ -64,9 +159,17 @@ class Terms:
         return self.vocabulary[start:end]
 
     def count(self, term: str) -> int:
+        found = self._found.get(term)
+        if found is None:
+            found = self._found[term] = self._count(term)
+        return found
+
+    def _count(self, term: str) -> int:
         parts = parse_term(term)
         (first, prefix), rest = parts[0], parts[1:]
         if not rest:
+            if not prefix:
+                return self.counts[first]
             return sum(self.counts[token] for token in self._matching(first, prefix))
         if self._positions is None:
             self._positions = defaultdict(list)
@@ -135,8 +238,10 @@ def score_theme(key: str, theme: Theme, story: Story, title: Terms, body: Terms)
     return ThemeScore(key, score, qualifies, tuple(hits), missing, hinted, enough, brief_off_headline)
 
 
-def decide(story: Story, themes: Mapping[str, Theme]) -> ThemeDecision:
-    title, body = Terms(story.title or ""), Terms(story.text)
+def decide(story: Story, themes: Mapping[str, Theme], index: TermIndex | None = None) -> ThemeDecision:
+    """The story's theme; ``index`` (TermIndex.of(themes)) saves matching terms afresh for every story."""
+    index = index if index is not None else TermIndex.of(themes)
+    title, body = Terms(story.title or "", index), Terms(story.text, index)
     scores = [score_theme(key, theme, story, title, body) for key, theme in themes.items()]
     qualifying = sorted((s for s in scores if s.qualifies), key=lambda s: (-s.score, s.theme))
     all_scores = tuple((s.theme, s.score) for s in scores)
@@ -152,4 +257,5 @@ def decide(story: Story, themes: Mapping[str, Theme]) -> ThemeDecision:
 
 
 def assign_themes(stories: Sequence[Story], themes: Mapping[str, Theme]) -> list[ThemedStory]:
-    return [ThemedStory(story, decide(story, themes)) for story in stories]
+    index = TermIndex.of(themes)
+    return [ThemedStory(story, decide(story, themes, index)) for story in stories]

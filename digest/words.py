@@ -52,6 +52,16 @@ STOPWORDS = FUNCTION_WORDS["en"] | set(
     "out up down once why how him himself herself itself themselves yourself one two said says".split()
 )
 
+_LANGUAGES_OF = {
+    word: tuple(lang for lang, vocab in FUNCTION_WORDS.items() if word in vocab)
+    for vocab in FUNCTION_WORDS.values()
+    for word in vocab
+}
+"""Function word -> the languages it belongs to: a text is scanned once, not once per language."""
+_FUNCTION_WORD_SET = frozenset(_LANGUAGES_OF)
+_ASCII_NON_LETTERS = bytes(b for b in range(128) if not chr(b).isalpha())
+_NON_ASCII = re.compile(r"[^\x00-\x7f]+")
+
 _stemmer = snowballstemmer.stemmer("english")
 
 
@@ -67,9 +77,21 @@ def stem(word: str) -> str:
 
 def content_stems(text: str) -> list[str]:
     """Stems of the words that carry meaning (no stop words, no one-letter words)."""
-    return [stem(w) for w in words(text) if len(w) > 1 and w.lower() not in STOPWORDS]
+    return content_stems_of_words(words(text))
 
 
+def content_stems_of_words(text_words: list[str]) -> list[str]:
+    """content_stems() of a text already split by words()."""
+    return [s for s in map(_content_stem, text_words) if s is not None]
+
+
+@lru_cache(maxsize=65536)
+def _content_stem(word: str) -> str | None:
+    """The stem of a word that carries meaning, None for a stop word: one cache lookup per word."""
+    return stem(word) if len(word) > 1 and word.lower() not in STOPWORDS else None
+
+
+@lru_cache(maxsize=8192)
 def script_of(char: str) -> str:
     """The writing system of a letter, from its Unicode name ('LATIN', 'HEBREW', …)."""
     name = unicodedata.name(char, "")
@@ -77,8 +99,16 @@ def script_of(char: str) -> str:
 
 
 def dominant_script(text: str) -> str | None:
-    ascii_letters = sum(c.isalpha() for c in text if c.isascii())
-    letters = Counter(script_of(c) for c in text if not c.isascii() and c.isalpha())
+    """The writing system most of the letters are in (None: no letters).
+
+    Counted in C where it can be: ASCII letters by deleting everything else
+    from the ASCII bytes, and only the (few) non-ASCII characters one by one.
+    """
+    ascii_letters = len(text.encode("ascii", "ignore").translate(None, _ASCII_NON_LETTERS))
+    others = [c for run in _NON_ASCII.findall(text) for c in run if c.isalpha()]
+    if not others:
+        return "LATIN" if ascii_letters else None
+    letters = Counter(map(script_of, others))
     letters["LATIN"] += ascii_letters
     best, n = max(sorted(letters.items()), key=lambda item: item[1])
     return best if n else None
@@ -91,12 +121,23 @@ def guess_language(text: str, minimum_hits: int = 3) -> str | None:
     is not taken for Spanish; long texts count every use, so a stray foreign
     line does not outvote the document around it.
     """
-    tokens = [w.lower() for w in words(text)]
+    return guess_language_of_words([w.lower() for w in words(text)], minimum_hits)
+
+
+def guess_language_of_words(tokens: list[str], minimum_hits: int = 3) -> str | None:
+    """guess_language() of a text already split by words() and lower-cased."""
     if not tokens:
         return None
-    if len(tokens) < 60:
-        tokens = list(set(tokens))
-    hits = {lang: sum(t in vocab for t in tokens) for lang, vocab in FUNCTION_WORDS.items()}
+    hits = dict.fromkeys(FUNCTION_WORDS, 0)
+    if len(tokens) >= 60:
+        counts = Counter(tokens)
+        for token in counts.keys() & _LANGUAGES_OF.keys():
+            for lang in _LANGUAGES_OF[token]:
+                hits[lang] += counts[token]
+    else:
+        for token in _FUNCTION_WORD_SET.intersection(tokens):
+            for lang in _LANGUAGES_OF[token]:
+                hits[lang] += 1
     best = max(sorted(hits), key=lambda lang: hits[lang])
     ranked = sorted(hits.values(), reverse=True)
     if ranked[0] < minimum_hits or ranked[0] < 1.5 * ranked[1]:
