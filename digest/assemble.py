@@ -11,9 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from digest.config import EditionConfig, Theme
-from digest.models import Edition, EditionStory, Section, SummarizedStory
+from digest.models import Edition, EditionStory, Section, SummarizedStory, ThemeDecision
 from digest.sentences import split_sentences
 from digest.words import words
 
@@ -43,8 +44,31 @@ def _edition_story(item: SummarizedStory) -> EditionStory:
     )
 
 
-def _ranked(items: Sequence[SummarizedStory]) -> list[SummarizedStory]:
+class _Decided(Protocol):
+    @property
+    def decision(self) -> ThemeDecision: ...
+
+
+Item = TypeVar("Item", bound=_Decided)
+
+
+def _ranked(items: Sequence[Item]) -> list[Item]:
     return sorted(items, key=lambda item: -item.decision.score)
+
+
+def pick(
+    config: EditionConfig, stories: Sequence[Item], per_theme: int | None = None
+) -> tuple[dict[str, list[Item]], list[Item]]:
+    """The stories an edition shows: per theme its strongest, then the first that fit none.
+
+    Depends on theme decisions alone, so the pipeline summarizes only these.
+    """
+    limit = per_theme or config.stories_per_theme
+    by_theme = {key: _ranked([s for s in stories if s.decision.theme == key])[:limit] for key in config.themes}
+    unthemed: list[Item] = []
+    if config.unthemed == "also-noted":
+        unthemed = [s for s in stories if s.decision.theme not in config.themes][: config.also_noted_limit]
+    return by_theme, unthemed
 
 
 def assemble(
@@ -55,22 +79,19 @@ def assemble(
     now: datetime,
     per_theme: int | None = None,
 ) -> Edition:
-    limit = per_theme or config.stories_per_theme
+    by_theme, unthemed = pick(config, stories, per_theme)
     sections = []
     for key in config.themes:
-        chosen = _ranked([s for s in stories if s.decision.theme == key])[:limit]
         theme = themes[key]
-        sections.append(Section(key, theme.title, theme.description, tuple(map(_edition_story, chosen))))
+        sections.append(Section(key, theme.title, theme.description, tuple(map(_edition_story, by_theme[key]))))
     also_noted = None
-    if config.unthemed == "also-noted":
-        unthemed = [s for s in stories if s.decision.theme not in config.themes][: config.also_noted_limit]
-        if unthemed:
-            also_noted = Section(
-                ALSO_NOTED,
-                "Also noted",
-                "Stories that fit none of this edition's themes.",
-                tuple(map(_edition_story, unthemed)),
-            )
+    if unthemed:
+        also_noted = Section(
+            ALSO_NOTED,
+            "Also noted",
+            "Stories that fit none of this edition's themes.",
+            tuple(map(_edition_story, unthemed)),
+        )
     return Edition(
         name=name,
         title=config.title,

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 
-from digest.assemble import assemble
+from digest.assemble import assemble, pick
 from digest.clean import clean_documents
 from digest.config import Config
 from digest.dedupe import dedupe_stories
@@ -24,7 +24,7 @@ from digest.sources.feeds import harvest
 from digest.sources.seeds import read_seeds
 from digest.split import split_documents
 from digest.store import previous_window_end, record_edition
-from digest.summarize import summarize_many
+from digest.summarize import has_sentences, summarize_many
 from digest.themes import assign_themes
 
 
@@ -95,18 +95,21 @@ def build_edition(
     with clock("theme"):
         themed = assign_themes(stories, themes)
     with clock("summarize"):
-        summaries = summarize_many([t.story for t in themed], edition_config.summary)
-    # a story with nothing to quote is still listed by its own headline, if it has one
+        # a story with nothing to quote is still listed by its own headline, if it has one
+        listed = [t for t in themed if has_sentences(t.story) or t.story.title]
+        # which stories the edition shows depends on their themes alone: summarize only those
+        by_theme, unthemed = pick(edition_config, listed, per_theme)
+        shown = {id(t) for t in [*unthemed, *(t for chosen in by_theme.values() for t in chosen)]}
+        chosen = [t for t in listed if id(t) in shown]
+        summaries = summarize_many([t.story for t in chosen], edition_config.summary)
     summarized = [
-        SummarizedStory(t.story, t.decision, summary)
-        for t, summary in zip(themed, summaries, strict=True)
-        if summary or t.story.title
+        SummarizedStory(t.story, t.decision, summary) for t, summary in zip(chosen, summaries, strict=True)
     ]
     drops.extend(
         Drop("summarize", "no sentence to summarize and no headline", t.story.text[:80], t.story.document,
              t.story.line)
-        for t, summary in zip(themed, summaries, strict=True)
-        if not summary and not t.story.title
+        for t in themed
+        if not has_sentences(t.story) and not t.story.title
     )
     with clock("assemble"):
         edition = assemble(name, edition_config, themes, summarized, now, per_theme)

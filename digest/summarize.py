@@ -226,6 +226,15 @@ def _sentences(story: Story) -> list[_Sentence]:
     return sentences
 
 
+def has_sentences(story: Story) -> bool:
+    """Whether the story's summary will have a sentence: whether any paragraph has a non-space character.
+
+    split_sentences() finds at least one sentence in any such text (tests/test_sentences.py
+    checks it), and _select() always picks one when there are any; this answers without splitting.
+    """
+    return any(paragraph.strip() for paragraph in story.paragraphs)
+
+
 def summarize(story: Story, config: SummaryConfig) -> tuple[str, ...]:
     """min..max of the story's sentences, verbatim and in source order, within the word budget."""
     return summarize_many([story], config)[0]

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from digest.config import SummaryConfig
 from digest.models import SourceRef, Story
 from digest.sentences import split_sentences
-from digest.summarize import count_words, summarize, summarize_many
+from digest.summarize import count_words, has_sentences, summarize, summarize_many
 
 ROOT = Path(__file__).parent.parent
 CONFIG = SummaryConfig()
@@ -233,6 +233,13 @@ def test_summaries_of_random_text_are_its_own_sentences(paragraphs, config):
     summary = summarize(item, config)
     assert_valid(summary, item, config)
     assert bool(summary) == bool(split_sentences(item.text))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=40), max_size=4))
+def test_has_sentences_says_whether_the_summary_will_have_one_without_summarizing(paragraphs):
+    item = story(*paragraphs)
+    assert has_sentences(item) == bool(summarize(item, CONFIG))
 
 
 def test_a_quote_attributed_only_to_a_pronoun_comes_with_the_sentence_naming_the_speaker():
