@@ -18,12 +18,21 @@ of edition id and address). For each reader:
 2. ``sent`` is committed as soon as the server answers 250 (or the rename
    returns).
 
-A crash or ``kill -9`` anywhere leaves each row in one of three states. A
+3. For SMTP, ``handed_at`` is committed as soon as the dot has been written
+   to the connection, before the server's answer. From then on the server
+   receives the whole message even if this process dies: the kernel holds
+   the bytes and closing the socket flushes them.
+
+A crash or ``kill -9`` anywhere leaves each row in one of these states. A
 row still ``pending`` was never handed over (a server discards a transaction
 whose connection drops before the dot, RFC 5321 4.1.4), so a restart sends
-it. A ``sent`` row is never sent again. A row left in ``sending`` is the one
-ambiguous window: the dot may have reached the server, and the server may
-have accepted the message, without us hearing the 250. On restart:
+it. A ``sent`` row is never sent again. A row in ``sending`` with
+``handed_at`` set reached the server whole: it is recorded as delivered and
+not sent again (what is not known is the server's answer; a server that
+accepts DATA and then refuses the message is the rare case this misses).
+That leaves one window, between the dot's write returning and the
+``handed_at`` commit: one SQLite commit, a fraction of a millisecond per
+message, where a kill leaves ``sending`` without ``handed_at``. On restart:
 
 - directory transport: the rename is atomic, so the file's presence settles
   it: exactly once, no exception.
@@ -34,7 +43,7 @@ have accepted the message, without us hearing the 250. On restart:
   Message-ID (Gmail, many IMAP clients) then show one copy; the send report
   names how many readers may have a second one. At most one message per
   connection is in that window, so a crash costs at most one possible
-  duplicate, and only when it strikes between the dot and the recorded 250.
+  duplicate, and only when it strikes inside that one commit.
 
 The same holds within a run: a connection lost after the dot is retried and
 flagged the same way; a 4xx or 5xx answer is definite and is not.
@@ -115,8 +124,10 @@ class Transport(Protocol):
         edition_id: str,
         message_id: str,
         commit: Callable[[], None],
+        handed: Callable[[], None],
     ) -> str:
-        """Hand one message over, calling ``commit`` just before the irrevocable step; returns the reply."""
+        """Hand one message over, calling ``commit`` just before the irrevocable step and ``handed``
+        as soon as it is done (before any reply); returns the reply."""
 
     def delivered_before(self, edition_id: str, recipient: str, message_id: str) -> bool | None:
         """Whether an earlier, interrupted hand-over completed (None: cannot be known)."""
@@ -209,6 +220,7 @@ class SmtpTransport:
         edition_id: str,
         message_id: str,
         commit: Callable[[], None],
+        handed: Callable[[], None],
     ) -> str:
         if self._smtp is None:
             self._smtp = self._connect()
@@ -224,6 +236,9 @@ class SmtpTransport:
                 self._drop()  # without the dot, the server discards the message
                 raise
             smtp.send(b".\r\n")
+            # The dot is in the kernel's buffer: even if this process dies now,
+            # closing the socket flushes it and the server receives the message.
+            handed()
             return self._expect(smtp.getreply(), "end of data")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()
@@ -320,7 +335,9 @@ class DirectoryTransport:
         edition_id: str,
         message_id: str,
         commit: Callable[[], None],
+        handed: Callable[[], None],
     ) -> str:
+        """The atomic rename settles every crash (delivered_before), so ``handed`` is not needed."""
         tmp, final = self._target(edition_id, recipient, message_id)
         try:
             if self.layout == "maildir":
@@ -627,6 +644,14 @@ class Sender:
         """Decide about rows a killed process left in 'sending' (see the module docstring)."""
         record = self.record
         for row in ledger.deliveries(self.conn, record.send_id, ("sending",)):
+            if row.handed:
+                ledger.mark_delivered_earlier(
+                    self.conn, record.send_id, row.recipient,
+                    reply="the whole message reached the connection before the run stopped; "
+                          "its reply was not recorded",
+                    now=self.now(),
+                )
+                continue
             verdict = self.transport.delivered_before(record.edition_id, row.recipient, row.message_id)
             if verdict:
                 ledger.mark_delivered_earlier(
@@ -669,6 +694,9 @@ class Sender:
                 ledger.mark_sending(self.conn, send_id, recipient, self.now())
                 committed = True
 
+            def handed() -> None:
+                ledger.mark_handed(self.conn, send_id, recipient, self.now())
+
             self.pace()
             try:
                 reply = self.transport.deliver(
@@ -678,6 +706,7 @@ class Sender:
                     edition_id=self.record.edition_id,
                     message_id=row.message_id,
                     commit=commit,
+                    handed=handed,
                 )
             except PermanentFailure as exc:
                 ledger.record_attempt(self.conn, send_id, recipient, status="failed", reply=exc.reply, now=self.now())

@@ -79,6 +79,9 @@ LEDGER_MIGRATIONS = (
         PRIMARY KEY (name, scheduled_for)
     );
     """,
+    # The moment the SMTP end-of-data dot was handed to the connection: after a
+    # crash, a row left in 'sending' with this set reached the server whole.
+    "ALTER TABLE deliveries ADD COLUMN handed_at TEXT",
 )
 
 OPEN_STATUSES = ("pending", "deferred", "sending")
@@ -120,6 +123,8 @@ class Delivery:
     attempts: int
     uncertain: bool
     last_reply: str | None
+    handed: bool = False
+    """The final byte reached the connection during the last attempt."""
 
 
 @dataclass(frozen=True)
@@ -154,6 +159,7 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         attempts=row["attempts"],
         uncertain=bool(row["uncertain"]),
         last_reply=row["last_reply"],
+        handed=row["handed_at"] is not None,
     )
 
 
@@ -266,7 +272,16 @@ def deliveries(conn: sqlite3.Connection, send_id: str, statuses: Iterable[str] |
 def mark_sending(conn: sqlite3.Connection, send_id: str, recipient: str, now: datetime) -> None:
     """The message is about to be handed over for good: from here on the outcome is uncertain."""
     conn.execute(
-        "UPDATE deliveries SET status = 'sending', updated_at = ? WHERE send_id = ? AND recipient = ?",
+        "UPDATE deliveries SET status = 'sending', handed_at = NULL, updated_at = ? "
+        "WHERE send_id = ? AND recipient = ?",
+        (stamp(now), send_id, recipient),
+    )
+
+
+def mark_handed(conn: sqlite3.Connection, send_id: str, recipient: str, now: datetime) -> None:
+    """The whole message, final dot included, is in the connection: the server will receive it."""
+    conn.execute(
+        "UPDATE deliveries SET handed_at = ? WHERE send_id = ? AND recipient = ?",
         (stamp(now), send_id, recipient),
     )
 
