@@ -144,8 +144,9 @@ def _dot_stuffed(message: bytes) -> bytes:
     smtplib.SMTP.data() writes payload and terminating dot in one call; we
     need the ledger commit between the two, so the quoting is repeated here.
     """
-    if message.startswith(b".") or b"\n." in message:  # rare in quoted-printable: skip the regex pass
-        message = re.sub(rb"(?m)^\.", b"..", message)
+    message = message.replace(b"\n.", b"\n..")
+    if message.startswith(b"."):
+        message = b"." + message
     return message if message.endswith(b"\r\n") else message + b"\r\n"
 
 
