@@ -50,6 +50,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from digest import parallel
 from digest.models import Drop, SourceRef, Story
 
 SHINGLE = 5
@@ -68,6 +69,8 @@ BUCKET_LIMIT = 50
 must not make every pair of them a candidate (a true repeat still meets the first copies)."""
 TOKEN = re.compile(r"\w+")
 STAGE = "dedupe"
+PARALLEL_MIN_STORIES = 1000
+"""From this many stories on, their words are tokenised and shingled in worker processes."""
 
 _BIN_SHIFT = np.uint64(64 - 6)
 """HASHES = 64 bins, told apart by the top 6 bits of a shingle hash."""
@@ -105,20 +108,52 @@ def _with_sources(kept: Story, other: Story) -> Story:
 class _Text:
     """A story's words, tokenised once for all three passes.
 
-    Keys are the normalised texts themselves: they are compared only within one
-    call, where a dict finds equal strings exactly.
+    The normalised texts (of the story and of each paragraph) are kept as
+    128-bit BLAKE2b digests, not as text: a large build holds tens of
+    thousands of stories. Texts with equal digests are compared again as
+    text before anything is dropped, so even a collision could not merge two
+    different texts.
     """
 
-    paragraphs: list[list[str]]
-    key: str
-    paragraph_keys: list[str]
+    key: bytes | None
+    """None: the story has no word to compare (nor a title)."""
+    paragraph_keys: list[bytes]
+    shingles: np.ndarray
+    """The distinct hashes of the paragraphs' word 5-grams, sorted."""
 
     @classmethod
-    def of(cls, story: Story) -> _Text:
-        paragraphs = [TOKEN.findall(p.casefold()) for p in story.paragraphs]
-        paragraph_keys = [" ".join(p) for p in paragraphs]
-        key = " ".join(k for k in paragraph_keys if k) or normalize(story.title or "")
-        return cls(paragraphs, key, paragraph_keys)
+    def of(cls, story: Story, shingler: _Shingler) -> _Text:
+        paragraph_keys = [_paragraph_key(p) for p in story.paragraphs]
+        key = _story_key(paragraph_keys, story)
+        return cls(
+            _digest(key) if key else None,
+            [_digest(k) for k in paragraph_keys],
+            shingler.shingles([t for k in paragraph_keys for t in k.split()]),
+        )
+
+
+def _paragraph_key(paragraph: str) -> str:
+    return " ".join(TOKEN.findall(paragraph.casefold()))
+
+
+def _story_key(paragraph_keys: Sequence[str], story: Story) -> str:
+    return " ".join(k for k in paragraph_keys if k) or normalize(story.title or "")
+
+
+def _digest(key: str) -> bytes:
+    return hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
+
+
+def _same_text(story: Story, other: Story) -> bool:
+    """Whether two stories are the same text as compared for sameness (after their digests matched)."""
+    return _story_key(list(map(_paragraph_key, story.paragraphs)), story) == _story_key(
+        list(map(_paragraph_key, other.paragraphs)), other
+    )
+
+
+def _texts(stories: Sequence[Story]) -> list[_Text]:
+    shingler = _Shingler()
+    return [_Text.of(story, shingler) for story in stories]
 
 
 @dataclass
@@ -159,27 +194,38 @@ def _signature(shingles: np.ndarray) -> np.ndarray:
     return found_value[following] + distance * _EMPTY_BIN_STEP
 
 
+def _overlaps(others: Sequence[np.ndarray], shingle_set: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """For each of ``others``: the shares of the shorter and of the longer set that it and ``shingle_set`` hold.
+
+    One pass for all candidates of a story: each set is distinct, so the
+    number of an other's shingles found in ``shingle_set`` is the size of
+    their intersection.
+    """
+    sizes = np.array([len(other) for other in others])
+    together = np.concatenate(others)
+    at = np.searchsorted(shingle_set, together)
+    found = shingle_set[np.minimum(at, len(shingle_set) - 1)] == together
+    shared = np.add.reduceat(found, np.concatenate(([0], np.cumsum(sizes)[:-1]))) if len(found) else sizes * 0
+    return shared / np.minimum(sizes, len(shingle_set)), shared / np.maximum(sizes, len(shingle_set))
+
+
 def _overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     """Shares of the shorter and of the longer shingle set that both sets hold."""
-    if len(a) > len(b):
-        a, b = b, a
-    # both are sorted and distinct: look each of the shorter's up in the longer
-    found = np.searchsorted(b, a)
-    shared = int(np.count_nonzero(b[np.minimum(found, len(b) - 1)] == a))
-    return shared / min(len(a), len(b)), shared / max(len(a), len(b))
-
-
-def _same_story(a: np.ndarray, b: np.ndarray) -> bool:
-    of_shorter, of_longer = _overlap(a, b)
-    return of_shorter >= NEAR_DUPLICATE and of_longer >= MIN_SHARE_OF_LONGER
+    of_shorter, of_longer = _overlaps([a], b)
+    return float(of_shorter[0]), float(of_longer[0])
 
 
 def _drop_exact(stories: list[Story], texts: list[_Text], drops: list[Drop]) -> list[int]:
     """Positions of the stories that are no exact copy of an earlier one; copies credit their outlets to it."""
-    first_with: dict[str, int] = {}
+    first_with: dict[bytes, list[int]] = {}
     kept: list[int] = []
     for position, (story, text) in enumerate(zip(stories, texts, strict=True)):
-        first = first_with.setdefault(text.key, position) if text.key else position
+        first = position
+        if text.key is not None:
+            same_digest = first_with.setdefault(text.key, [])
+            first = next((p for p in same_digest if _same_text(stories[p], story)), position)
+            if first == position:
+                same_digest.append(position)
         if first == position:
             kept.append(position)
         else:
@@ -190,22 +236,22 @@ def _drop_exact(stories: list[Story], texts: list[_Text], drops: list[Drop]) -> 
 
 def _near_duplicates(texts: Sequence[_Text]) -> dict[int, int]:
     """Later story -> the earliest story it repeats (positions in ``texts``)."""
-    shingler = _Shingler()
-    shingles = [shingler.shingles([t for p in text.paragraphs for t in p]) for text in texts]
+    shingles = [text.shingles for text in texts]
     sizes = np.array([len(s) for s in shingles], dtype=np.float64)
     signatures = np.zeros((len(shingles), HASHES), dtype=np.uint64)
     for position, shingle_set in enumerate(shingles):
         if len(shingle_set) >= MIN_SHINGLES:
             signatures[position] = _signature(shingle_set)
-    buckets: dict[bytes, list[int]] = {}
+    # each story's LSH bucket keys, (band, its signature slots as bytes), made in one go
+    band_values = np.ascontiguousarray(signatures).view(f"V{8 * BAND}").tolist()
+    buckets: dict[tuple[int, bytes], list[int]] = {}
     root_of: dict[int, int] = {}
     for later, shingle_set in enumerate(shingles):
         if len(shingle_set) < MIN_SHINGLES:
             continue
         earlier: set[int] = set()
-        for band in range(0, HASHES, BAND):
-            key = band.to_bytes(1, "little") + signatures[later, band : band + BAND].tobytes()
-            members = buckets.setdefault(key, [])
+        for band, value in enumerate(band_values[later]):
+            members = buckets.setdefault((band, value), [])
             earlier.update(members)
             if len(members) < BUCKET_LIMIT:
                 members.append(later)
@@ -216,10 +262,14 @@ def _near_duplicates(texts: Sequence[_Text]) -> dict[int, int]:
         estimate = agreement * (sizes[candidates] + sizes[later]) / (
             (1 + agreement) * np.minimum(sizes[candidates], sizes[later])
         )
-        for candidate in candidates[estimate >= NEAR_DUPLICATE / 2].tolist():
-            if _same_story(shingles[candidate], shingle_set):
-                root_of[later] = root_of.get(candidate, candidate)
-                break
+        checked = candidates[estimate >= NEAR_DUPLICATE / 2].tolist()
+        if not checked:
+            continue
+        of_shorter, of_longer = _overlaps([shingles[c] for c in checked], shingle_set)
+        same = np.flatnonzero((of_shorter >= NEAR_DUPLICATE) & (of_longer >= MIN_SHARE_OF_LONGER))
+        if len(same):
+            first = checked[same[0]]
+            root_of[later] = root_of.get(first, first)
     return root_of
 
 
@@ -233,12 +283,17 @@ def _merge_near(stories: list[Story], texts: list[_Text], drops: list[Drop]) -> 
 
 
 def _drop_repeated_paragraphs(stories: list[Story], texts: list[_Text], drops: list[Drop]) -> list[Story]:
-    printed_in: dict[str, int] = {}
+    printed_in: dict[bytes, list[tuple[int, str]]] = {}
     kept: list[Story] = []
     for position, (story, text) in enumerate(zip(stories, texts, strict=True)):
         paragraphs = []
         for paragraph, key in zip(story.paragraphs, text.paragraph_keys, strict=True):
-            earlier = printed_in.setdefault(key, position)
+            same_digest = printed_in.setdefault(key, [])
+            normalised = _paragraph_key(paragraph) if same_digest else ""
+            earlier = next((p for p, other in same_digest if _paragraph_key(other) == normalised), None)
+            if earlier is None:
+                same_digest.append((position, paragraph))
+                earlier = position
             if earlier != position:
                 drops.append(_drop(story, f"paragraph repeated from {_label(stories[earlier])}", paragraph))
             else:
@@ -256,7 +311,10 @@ def dedupe_stories(stories: Sequence[Story]) -> tuple[list[Story], list[Drop]]:
     """The stories without duplicates, near-duplicates or repeated paragraphs, and what went."""
     drops: list[Drop] = []
     current = list(stories)
-    texts = [_Text.of(story) for story in current]
+    if workers := parallel.workers_for(len(current), PARALLEL_MIN_STORIES):
+        texts = parallel.map_chunks(_texts, current, workers)
+    else:
+        texts = _texts(current)
     for stage in (_drop_exact, _merge_near):
         kept = stage(current, texts, drops)
         current, texts = [current[p] for p in kept], [texts[p] for p in kept]

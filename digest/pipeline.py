@@ -10,19 +10,21 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
+from digest import parallel
 from digest.assemble import assemble, pick
-from digest.clean import clean_documents
+from digest.clean import clean_document, clean_documents
 from digest.config import Config
 from digest.dedupe import dedupe_stories
-from digest.models import BuildResult, Document, Drop, SummarizedStory
+from digest.models import BuildResult, Document, Drop, Story, SummarizedStory
 from digest.sources.feeds import harvest
 from digest.sources.seeds import read_seeds
-from digest.split import split_documents
+from digest.split import split_document, split_documents
 from digest.store import previous_window_end, record_edition
 from digest.summarize import has_sentences, summarize_many
 from digest.themes import assign_themes
@@ -57,6 +59,19 @@ def collect_documents(
     return Sources(tuple(documents) + harvested.documents, harvested.warnings)
 
 
+PARALLEL_MIN_DOCUMENTS = 400
+"""From this many documents on, cleaning and splitting run in worker processes (digest.parallel)."""
+
+
+def _clean_and_split(documents: Sequence[Document]) -> list[tuple[tuple[Drop, ...], list[Story]]]:
+    """Each document's cleaning drops and stories (in a worker process)."""
+    results = []
+    for document in documents:
+        cleaned = clean_document(document)
+        results.append((cleaned.drops, split_document(cleaned)))
+    return results
+
+
 def build_edition(
     config: Config,
     edition_name: str | None,
@@ -79,15 +94,9 @@ def build_edition(
     if not one_off and conn is not None:
         since, until = previous_window_end(conn, name, now), now
     clock = _StageClock()
-    with clock("sources"):
-        sources = collect_documents(
-            config, now=now, conn=conn, since=since, until=until, fetch=fetch, one_off=one_off
-        )
-    with clock("clean"):
-        cleaned = clean_documents(list(sources.documents))
-    drops: list[Drop] = [drop for doc in cleaned for drop in doc.drops]
-    with clock("split"):
-        split = split_documents(cleaned)
+    warnings, drops, split = _read_and_split(
+        clock, config, now=now, conn=conn, since=since, until=until, fetch=fetch, one_off=one_off
+    )
     with clock("dedupe"):
         stories, dedupe_drops = dedupe_stories(split)
     drops.extend(dedupe_drops)
@@ -115,7 +124,26 @@ def build_edition(
         edition = assemble(name, edition_config, themes, summarized, now, per_theme)
     if conn is not None and not one_off and record_window:
         record_edition(conn, edition.id, name, now, since, now, len(edition.stories))
-    return BuildResult(edition, tuple(drops), tuple(themed), sources.warnings, tuple(clock.seconds.items()))
+    return BuildResult(edition, tuple(drops), tuple(themed), warnings, tuple(clock.seconds.items()))
+
+
+def _read_and_split(
+    clock: _StageClock, config: Config, **window: Any
+) -> tuple[tuple[str, ...], list[Drop], list[Story]]:
+    """The sources' warnings, the cleaning drops and the stories; the documents themselves
+    are let go on return, so a large build does not hold their text through the later stages."""
+    with clock("sources"):
+        sources = collect_documents(config, **window)
+    if workers := parallel.workers_for(len(sources.documents), PARALLEL_MIN_DOCUMENTS):
+        with clock("clean+split"):
+            per_document = parallel.map_chunks(_clean_and_split, sources.documents, workers)
+        drops = [drop for document_drops, _ in per_document for drop in document_drops]
+        return sources.warnings, drops, [story for _, stories in per_document for story in stories]
+    with clock("clean"):
+        cleaned = clean_documents(list(sources.documents))
+    with clock("split"):
+        split = split_documents(cleaned)
+    return sources.warnings, [drop for doc in cleaned for drop in doc.drops], split
 
 
 class _StageClock:

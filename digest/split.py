@@ -25,6 +25,7 @@ import math
 import re
 from collections import Counter
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from digest.models import Block, BlockKind, CleanedDocument, SourceRef, Story
 from digest.words import content_stems_of_words, words
@@ -62,36 +63,45 @@ class _Segment:
         return cls([block], bag, _opens_story(block), len(block_words),
                    sum(w.lower() in PERSONAL_WORDS for w in unquoted))
 
-    def __add__(self, other: _Segment) -> _Segment:
-        bag = self.bag.copy()
-        bag.update(other.bag)  # self.bag + other.bag, in the same key order, without re-adding self's
-        weights = None
-        if self._weights is not None:
-            weights = self._weights.copy()
-            for term in other.bag:
-                weights[term] = 1 + math.log(bag[term])
-        return _Segment(self.blocks + other.blocks, bag, self.opens_story,
-                        self.words + other.words, self.personal + other.personal, weights)
+    def absorb(self, following: _Segment) -> None:
+        """Take in the segment that follows this one (which is then no longer used).
 
-    # A segment's bag never changes (merging makes a new segment), so its term
-    # weights and vector length are computed once, not at every comparison;
-    # a merged segment's weights change only for the other segment's terms.
+        In place, so a merge costs the size of ``following``, not of the two:
+        its counts are added (new terms after this one's, as in Counter
+        addition), and only its terms' weights change.
+        """
+        self.blocks.extend(following.blocks)
+        self.bag.update(following.bag)
+        if self._weights is not None:
+            for term in following.bag:
+                self._weights[term] = _sublinear(self.bag[term])
+        self._norm = None
+        self.words += following.words
+        self.personal += following.personal
+
+    # Term weights and the vector length are kept between comparisons, until a merge changes them.
 
     def weights(self) -> dict[str, float]:
         """Sublinear term frequency, 1 + log(count), per stem."""
         if self._weights is None:
-            self._weights = {t: 1 + math.log(c) for t, c in self.bag.items()}
+            self._weights = {t: _sublinear(c) for t, c in self.bag.items()}
         return self._weights
 
     def norm(self, idf: dict[str, float]) -> float:
         if self._norm is None:
-            self._norm = math.sqrt(sum((w * idf[t]) ** 2 for t, w in self.weights().items()))
+            self._norm = math.sqrt(sum([(w * idf[t]) ** 2 for t, w in self.weights().items()]))
         return self._norm
 
     @property
     def register(self) -> str | None:
         rate = self.personal / max(self.words, 1)
         return "personal" if rate >= PERSONAL_RATE else "impersonal" if rate < IMPERSONAL_RATE else None
+
+
+@lru_cache(maxsize=1024)
+def _sublinear(count: int) -> float:
+    """1 + log(count): term counts are small integers, so each is computed once."""
+    return 1 + math.log(count)
 
 
 def _opens_story(block: Block) -> bool:
@@ -107,7 +117,7 @@ def _cosine(a: _Segment, b: _Segment, idf: dict[str, float]) -> float:
     if len(a.bag) > len(b.bag):
         a, b = b, a
     b_weights = b.weights()
-    dot = sum(w * b_weights[t] * idf[t] ** 2 for t, w in a.weights().items() if t in b_weights)
+    dot = sum([w * b_weights[t] * idf[t] ** 2 for t, w in a.weights().items() if t in b_weights])
     if not dot:
         return 0.0
     return dot / (a.norm(idf) * b.norm(idf))
@@ -115,6 +125,11 @@ def _cosine(a: _Segment, b: _Segment, idf: dict[str, float]) -> float:
 
 def _furniture_between(a: Block, b: Block, dropped_lines: set[int]) -> bool:
     return any(line in dropped_lines for line in range(a.line + 1, b.line))
+
+
+def _join(segments: list[_Segment], first: int) -> None:
+    """Merge segments[first] and the one after it into one segment."""
+    segments[first].absorb(segments.pop(first + 1))
 
 
 def _absorb_tiny(segments: list[_Segment], idf: dict[str, float]) -> None:
@@ -143,8 +158,8 @@ def _absorb_tiny(segments: list[_Segment], idf: dict[str, float]) -> None:
         else:
             i += 1
             continue
-        first, second = sorted((i, target))
-        segments[first : second + 1] = [segments[first] + segments[second]]
+        first = min(i, target)
+        _join(segments, first)
         i = first
 
 
@@ -169,7 +184,7 @@ def _merge_cohesive(segments: list[_Segment], idf: dict[str, float], dropped: se
         if not candidates:
             return
         _, k = max(candidates, key=lambda c: (c[0], -c[1]))
-        segments[k : k + 2] = [segments[k] + segments[k + 1]]
+        _join(segments, k)
         del margins[k]
         for j in (k - 1, k):
             if 0 <= j < len(margins):
@@ -229,7 +244,7 @@ def split_document(cleaned: CleanedDocument) -> list[Story]:
     i = 0
     while i < len(segments) - 1:
         if segments[i].blocks[-1].kind is BlockKind.HEADING:
-            segments[i : i + 2] = [segments[i] + segments[i + 1]]
+            _join(segments, i)
         i += 1
     _absorb_tiny(segments, idf)
     _merge_cohesive(segments, idf, dropped)

@@ -22,11 +22,14 @@ from bisect import bisect_left
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import lru_cache, partial
 
+from digest import parallel
 from digest.config import Theme
 from digest.models import Story, ThemeDecision, ThemedStory
 
+PARALLEL_MIN_STORIES = 1000
+"""From this many stories on, theming runs in worker processes."""
 HINT_BOOST = 1.25
 """A story from a feed configured with theme hints scores this much higher in those themes."""
 BRIEF_WORDS = 60
@@ -256,6 +259,15 @@ def decide(story: Story, themes: Mapping[str, Theme], index: TermIndex | None = 
     return ThemeDecision(best.theme, best.score, reason, all_scores)
 
 
-def assign_themes(stories: Sequence[Story], themes: Mapping[str, Theme]) -> list[ThemedStory]:
+def _decide_all(themes: Mapping[str, Theme], stories: Sequence[Story]) -> list[ThemeDecision]:
     index = TermIndex.of(themes)
-    return [ThemedStory(story, decide(story, themes, index)) for story in stories]
+    return [decide(story, themes, index) for story in stories]
+
+
+def assign_themes(stories: Sequence[Story], themes: Mapping[str, Theme]) -> list[ThemedStory]:
+    """Each story with its theme decision; many stories are decided in worker processes (digest.parallel)."""
+    if workers := parallel.workers_for(len(stories), PARALLEL_MIN_STORIES):
+        decisions = parallel.map_chunks(partial(_decide_all, themes), stories, workers)
+    else:
+        decisions = _decide_all(themes, stories)
+    return [ThemedStory(story, decision) for story, decision in zip(stories, decisions, strict=True)]

@@ -16,11 +16,12 @@ import io
 import re
 import sqlite3
 import sys
-from collections.abc import Sequence
-from contextlib import nullcontext
-from concurrent.futures import ThreadPoolExecutor, as_completed
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from contextlib import ExitStack, nullcontext
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any, Literal
 from urllib.parse import urlsplit, urlunsplit
 
@@ -31,7 +32,7 @@ from lxml import html as lxml_html
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from digest import feedstore
+from digest import feedstore, parallel
 from digest.config import Config, FeedConfig, FetchConfig
 from digest.errors import FetchError
 from digest.fetch import Fetched, Fetcher, gunzip_if_gzipped
@@ -84,6 +85,9 @@ WHITESPACE = re.compile(r"\s+")
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 SAX_POSITION = re.compile(r"^<unknown>:(\d+):(\d+):")
+
+PARALLEL_MIN_FEEDS = 20
+"""From this many feeds on, feeds are parsed in worker processes (digest.parallel) while threads fetch."""
 
 HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 """feedparser notes that change nothing for readers: a wrong charset or content-type header."""
@@ -390,19 +394,30 @@ class _Outcome:
     error: str | None = None
 
 
-def _fetch_one(fetcher: Fetcher, url: str, state: FeedState, max_bytes: int) -> _Outcome:
+def _fetch_one(
+    fetcher: Fetcher, url: str, state: FeedState, max_bytes: int, parse: Callable[..., ParsedFeed] = parse_feed
+) -> _Outcome:
     try:
         fetched = fetcher.fetch(url, state.validators)
         if fetched.not_modified:
             return _Outcome(fetched)
-        parsed = parse_feed(
-            fetched.body, url=fetched.url, content_type=fetched.content_type, max_bytes=max_bytes
-        )
+        parsed = parse(fetched.body, url=fetched.url, content_type=fetched.content_type, max_bytes=max_bytes)
     except FetchError as exc:
         return _Outcome(error=str(exc))
     except Exception as exc:  # noqa: BLE001 - one feed tripping a library bug must not stop the rest
         return _Outcome(error=f"unexpected error ({type(exc).__name__}: {collapse(str(exc))})")
     return _Outcome(fetched, parsed)
+
+
+def _parse_in(processes: ProcessPoolExecutor, body: bytes, **options: Any) -> ParsedFeed:
+    """parse_feed() in a worker process; this fetching thread waits without holding the GIL."""
+    return processes.submit(_parse_for_store, body, **options).result()
+
+
+def _parse_for_store(body: bytes, **options: Any) -> ParsedFeed:
+    """parse_feed() without the entries' markup, which the store does not keep: less to send back."""
+    parsed = parse_feed(body, **options)
+    return replace(parsed, entries=tuple(replace(entry, html="") for entry in parsed.entries))
 
 
 def _progress(enabled: bool | None) -> Progress | None:
@@ -425,23 +440,35 @@ def _fetch_all(
     settings: FetchConfig,
     progress: bool | None,
     backoff: float,
-) -> dict[str, _Outcome]:
-    outcomes: dict[str, _Outcome] = {}
+) -> Iterator[tuple[str, _Outcome]]:
+    """Each feed's outcome, in the order of ``urls``, as soon as it and every feed before it are done.
+
+    So the caller can record feeds while later ones are still being fetched,
+    and only the feeds that finished out of order wait in memory.
+    """
+    waiting: dict[str, _Outcome] = {}
+    next_url = iter(urls)
+    expected = next(next_url, None)
     bar = _progress(progress)
-    with Fetcher(settings, backoff=backoff) as fetcher, ThreadPoolExecutor(
-        max_workers=settings.concurrency, thread_name_prefix="feed"
-    ) as pool:
+    with ExitStack() as stack:
+        parse: Callable[..., ParsedFeed] = parse_feed
+        if workers := parallel.workers_for(len(urls), PARALLEL_MIN_FEEDS):
+            parse = partial(_parse_in, stack.enter_context(parallel.worker_pool(workers)))
+        fetcher = stack.enter_context(Fetcher(settings, backoff=backoff))
+        pool = stack.enter_context(ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="feed"))
         futures = {
-            pool.submit(_fetch_one, fetcher, url, states[url], settings.max_bytes): url
+            pool.submit(_fetch_one, fetcher, url, states[url], settings.max_bytes, parse): url
             for url in urls
         }
         with bar if bar is not None else nullcontext():
             task = bar.add_task("fetch", total=len(futures)) if bar is not None else None
             for future in as_completed(futures):
-                outcomes[futures[future]] = future.result()
+                waiting[futures[future]] = future.result()
                 if bar is not None and task is not None:
                     bar.advance(task)
-    return outcomes
+                while expected in waiting:
+                    yield expected, waiting.pop(expected)
+                    expected = next(next_url, None)
 
 
 def fetch_feeds(
@@ -460,8 +487,10 @@ def fetch_feeds(
     feedstore.ensure_tables(conn)
     urls = list(dict.fromkeys(feed.url for feed in config.feeds if feed.enabled))
     states = feedstore.feed_states(conn, urls)
-    outcomes = _fetch_all(urls, states, config.fetch, progress, backoff)
-    return tuple(_record(conn, url, outcomes[url], now) for url in urls)
+    return tuple(
+        _record(conn, url, outcome, now)
+        for url, outcome in _fetch_all(urls, states, config.fetch, progress, backoff)
+    )
 
 
 def _record(conn: sqlite3.Connection, url: str, outcome: _Outcome, now: datetime) -> FeedCheck:

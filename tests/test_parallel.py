@@ -1,0 +1,108 @@
+"""Work spread over worker processes gives exactly what one process gives.
+
+Each check runs in a fresh interpreter: workers are forked only from a
+process with no other thread, and the test process has some (servers).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+from feedserver import DATA, Route
+
+ROOT = Path(__file__).resolve().parent.parent
+
+pytestmark = pytest.mark.skipif(
+    sys.platform != "linux" or len(os.sched_getaffinity(0)) < 2, reason="workers need Linux and two cores"
+)
+
+
+def run(script: str) -> str:
+    done = subprocess.run(
+        [sys.executable, "-c", textwrap.dedent(script)], capture_output=True, text=True, cwd=ROOT, timeout=300
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout.strip()
+
+
+def test_stages_in_worker_processes_match_one_process():
+    output = run(
+        """
+        import os
+        from pathlib import Path
+
+        from digest import dedupe, parallel, themes
+        from digest.config import load_config
+        from digest.models import Document, SourceRef
+        from digest.pipeline import _clean_and_split
+        from digest.sources.seeds import read_seeds
+
+        documents = list(read_seeds(Path("seeds")))
+        for path in sorted(Path("tests/data/labeled").glob("*.txt")):
+            documents.append(Document(path.name, path.read_text(encoding="utf-8"), SourceRef(path.stem)))
+        # each document twice under another name: exact and repeated-paragraph duplicates for dedupe
+        documents += [Document(d.id + "-again", d.text, SourceRef("Again"), d.title) for d in documents]
+
+        alone = _clean_and_split(documents)
+        assert parallel.map_chunks(_clean_and_split, documents, 2) == alone
+        stories = [story for _, document_stories in alone for story in document_stories]
+
+        config = load_config(Path("schedule.yaml"))
+        chosen = {key: config.themes[key] for key in config.edition(None)[1].themes}
+        results = []
+        for minimum in (10**9, 1):
+            dedupe.PARALLEL_MIN_STORIES = themes.PARALLEL_MIN_STORIES = minimum
+            assert parallel.workers_for(len(stories), minimum) == (0 if minimum > 1 else len(os.sched_getaffinity(0)))
+            kept, drops = dedupe.dedupe_stories(stories)
+            results.append((kept, drops, themes.assign_themes(kept, chosen)))
+        assert results[0] == results[1]
+        assert any(d.reason.startswith("duplicate of") for d in results[0][1])
+        print(len(documents), len(stories), len(results[0][0]))
+        """
+    )
+    documents, stories, kept = map(int, output.split())
+    assert documents >= 10 and stories > kept > 0
+
+
+def test_feeds_parsed_in_worker_processes_match_one_process(feed_server):
+    names = ["news.rss", "atom.xml", "themed.rss", "latin-1.rss", "windows-1251.rss", "malformed.rss",
+             "hostile.rss", "page.html"]
+    urls = [feed_server.route(f"/{name}", Route((DATA / name).read_bytes())) for name in names]
+    output = run(
+        f"""
+        import tempfile
+        from datetime import UTC, datetime
+        from pathlib import Path
+
+        from digest import feedstore, parallel
+        from digest.config import Config
+        from digest.sources import feeds
+        from digest.store import connect
+
+        config = Config.model_validate({{
+            "themes": {{"t": {{"title": "T", "description": "t", "signals": {{"keywords": {{"t": 1}}}}}}}},
+            "editions": {{"e": {{"title": "E", "themes": ["t"]}}}},
+            "feeds": [{{"url": url}} for url in {urls!r}],
+            "fetch": {{"per_host_delay": 0, "retries": 0}},
+        }})
+        now = datetime(2026, 11, 23, 7, tzinfo=UTC)
+        results = []
+        for minimum in (10**9, 1):
+            feeds.PARALLEL_MIN_FEEDS = minimum
+            with tempfile.TemporaryDirectory() as folder:
+                conn = connect(Path(folder) / "digest.sqlite")
+                harvest = feeds.harvest(config, conn, now=now, since=None, until=now, progress=False)
+                stored = feedstore.entries_in_window(conn, {urls!r}, since=None, until=now)
+                results.append((harvest, stored, feedstore.feed_states(conn, {urls!r})))
+        assert parallel.workers_for(len({urls!r}), 1) >= 2
+        assert results[0] == results[1]
+        print(len(results[0][0].documents), len(results[0][0].warnings))
+        """
+    )
+    documents, warnings = map(int, output.split())
+    assert documents > 5 and warnings >= 1
