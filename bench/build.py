@@ -1,0 +1,225 @@
+"""How long `digest build` takes on generated feeds, as the corpus grows, and with nothing new.
+
+    .venv/bin/python bench/build.py [--sizes 1000,5000,10000] [--runs 5] [--big-runs 3]
+
+For each size (entries = feeds x 20), bench/corpus.py writes the feeds into a
+temporary folder, a local HTTP server serves them with ETag and
+Last-Modified, and a copy of the bundled schedule.yaml enables them (seeds
+off, so only the feeds are measured; a temporary store; per_host_delay 0,
+since every feed is on 127.0.0.1 and the default spacing would serialise
+them). Then, per run, with a fresh store:
+
+- build: the real `digest build` command in a fresh process, timed as a
+  whole (interpreter start, imports, fetch, every stage, writing the five
+  files), with its per-stage times (BuildResult.timings; render+write timed
+  around write_outputs) and its peak RSS (ru_maxrss of the process, and of
+  its worker processes if it started any);
+- re-build: `digest build` again, a week later on the same store: every
+  feed answers 304 and no entry is new.
+
+Medians over the runs (--big-runs for 10,000 entries and up). Also, once per
+size: fetching alone (every feed downloaded, nothing parsed) and feedparser
+parsing alone (one process), to split the "sources" stage, where both overlap.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from datetime import timedelta
+from email.utils import format_datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from corpus import NOW, write_corpus  # noqa: E402
+from feedserver import FeedServer, Route  # noqa: E402
+from ruamel.yaml import YAML  # noqa: E402
+
+ENTRIES_PER_FEED = 20
+LATER = NOW + timedelta(days=7)
+
+
+def write_config(folder: Path, server: FeedServer, feeds: list) -> Path:
+    """The bundled schedule.yaml with the generated feeds enabled and everything else in ``folder``."""
+    yaml = YAML()
+    data = yaml.load((ROOT / "schedule.yaml").read_text(encoding="utf-8"))
+    data["sources"]["seeds"] = None
+    data["feeds"] = [
+        {"url": server.url(f"/{feed.filename}"), "name": feed.name, "enabled": True}
+        | ({"themes": list(feed.themes)} if feed.themes else {})
+        | ({"include": list(feed.include)} if feed.include else {})
+        for feed in feeds
+    ]
+    data["store"] = str(folder / "digest.sqlite")
+    data["fetch"] = {"per_host_delay": 0}
+    data["delivery"]["outbox"] = str(folder / "outbox")
+    data["delivery"]["archive"] = str(folder / "archive")
+    path = folder / "schedule.yaml"
+    with path.open("w", encoding="utf-8") as out:
+        yaml.dump(data, out)
+    return path
+
+
+def run_child(config: Path, out: Path, now: str) -> dict:
+    """One `digest build` in a fresh process; its wall time and what it reported."""
+    report = out / "report.json"
+    start = time.perf_counter()
+    done = subprocess.run(
+        [sys.executable, __file__, "--child", str(config), str(out), now, str(report)],
+        capture_output=True, text=True,
+    )
+    if done.returncode:
+        sys.exit(f"digest build failed:\n{done.stderr}")
+    wall = time.perf_counter() - start
+    return {"wall": wall, **json.loads(report.read_text(encoding="utf-8"))}
+
+
+def child(config: str, out: str, now: str, report: str) -> None:
+    """Run the `digest build` command with build_edition and write_outputs timed."""
+    import digest.outputs
+    import digest.pipeline
+    from digest.cli import main as digest_main
+
+    found: dict = {}
+    build_edition, write_outputs = digest.pipeline.build_edition, digest.outputs.write_outputs
+
+    def timed_build(*args, **kwargs):
+        result = build_edition(*args, **kwargs)
+        found["result"] = result
+        return result
+
+    def timed_write(*args, **kwargs):
+        start = time.perf_counter()
+        paths = write_outputs(*args, **kwargs)
+        found["render+write"] = time.perf_counter() - start
+        return paths
+
+    digest.pipeline.build_edition, digest.outputs.write_outputs = timed_build, timed_write
+    digest_main(["build", "--config", config, "--out", out, "--now", now], standalone_mode=False)
+    result = found["result"]
+    Path(report).write_text(json.dumps({
+        "timings": dict(result.timings) | {"render+write": found["render+write"]},
+        "stories": len(result.edition.stories),
+        "drops": len(result.drops),
+        "decisions": len(result.decisions),
+        "warnings": list(result.warnings),
+        "rss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+        "rss_workers": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
+    }), encoding="utf-8")
+
+
+def fetch_and_parse_alone(config_path: Path) -> tuple[float, float, int]:
+    """Seconds to download every feed (no parsing), and to parse them all in this one process."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from digest.config import load_config
+    from digest.fetch import Fetcher, Validators
+    from digest.sources.feeds import parse_feed
+
+    config = load_config(config_path)
+    urls = [feed.url for feed in config.feeds]
+    start = time.perf_counter()
+    with Fetcher(config.fetch) as fetcher, ThreadPoolExecutor(config.fetch.concurrency) as pool:
+        fetched = list(pool.map(lambda url: fetcher.fetch(url, Validators()), urls))
+    fetch_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    entries = sum(len(parse_feed(f.body, url=f.url, content_type=f.content_type).entries) for f in fetched)
+    return fetch_seconds, time.perf_counter() - start, entries
+
+
+def bench_size(entries: int, runs: int) -> dict:
+    feeds_count = max(1, entries // ENTRIES_PER_FEED)
+    server = FeedServer()
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        corpus = folder / "corpus"
+        feeds = write_corpus(corpus, feeds_count, ENTRIES_PER_FEED)
+        modified = format_datetime(NOW - timedelta(hours=1), usegmt=True)
+        size = 0
+        for feed in feeds:
+            body = (corpus / feed.filename).read_bytes()
+            size += len(body)
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            server.route(f"/{feed.filename}", Route(body, etag=etag, last_modified=modified))
+        config = write_config(folder, server, feeds)
+        first: list[dict] = []
+        again: list[dict] = []
+        try:
+            for run in range(runs):
+                (folder / "digest.sqlite").unlink(missing_ok=True)
+                for suffix in ("-wal", "-shm"):
+                    (folder / f"digest.sqlite{suffix}").unlink(missing_ok=True)
+                first.append(run_child(config, folder / f"out{run}", NOW.isoformat()))
+                again.append(run_child(config, folder / f"again{run}", LATER.isoformat()))
+                print(f"    run {run + 1}: build {first[-1]['wall']:.2f} s, re-build {again[-1]['wall']:.2f} s",
+                      flush=True)
+            fetch_seconds, parse_seconds, parsed = fetch_and_parse_alone(config)
+        finally:
+            server.close()
+    return {"entries": entries, "feeds": feeds_count, "megabytes": size / 2**20, "first": first,
+            "again": again, "fetch": fetch_seconds, "parse": parse_seconds, "parsed": parsed}
+
+
+def median(values) -> float:
+    return statistics.median(list(values))
+
+
+def report(result: dict) -> None:
+    first, again = result["first"], result["again"]
+    stages: dict[str, list[float]] = defaultdict(list)
+    for run in first:
+        for stage, seconds in run["timings"].items():
+            stages[stage].append(seconds)
+    last = first[-1]
+    print(f"  {result['entries']:,} entries ({result['feeds']} feeds x {ENTRIES_PER_FEED}, "
+          f"{result['megabytes']:.1f} MB of RSS), {len(first)} runs:")
+    print(f"    build, whole command: median {median(r['wall'] for r in first):.2f} s; "
+          f"peak RSS {median(r['rss_self'] for r in first):.0f} MB"
+          f" (+ worker processes {median(r['rss_workers'] for r in first):.0f} MB each at most)")
+    print("    stages (median s): " + "  ".join(f"{s} {median(seconds):.2f}" for s, seconds in stages.items()))
+    print(f"    sources split up (once): fetching alone {result['fetch']:.2f} s, "
+          f"parsing alone {result['parse']:.2f} s in one process ({result['parsed']:,} entries)")
+    print(f"    edition: {last['stories']} stories of {last['decisions']} after dedupe, "
+          f"{last['drops']:,} items dropped, {len(last['warnings'])} warnings")
+    print(f"    re-build, nothing new: median {median(r['wall'] for r in again):.2f} s "
+          f"(sources {median(r['timings']['sources'] for r in again):.2f} s, "
+          f"{again[-1]['stories']} stories)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,5000,10000", help="entries per corpus, comma-separated")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--big-runs", type=int, default=3, help="runs for corpora of 10,000 entries or more")
+    parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        child(*args.child)
+        return
+    print(f"cores: {os.cpu_count()} (usable: {len(os.sched_getaffinity(0))})  python {sys.version.split()[0]}")
+    results = []
+    for entries in (int(s) for s in args.sizes.split(",")):
+        runs = args.big_runs if entries >= 10_000 else args.runs
+        print(f"  generating and building {entries:,} entries ...", flush=True)
+        results.append(bench_size(entries, runs))
+        report(results[-1])
+    if len(results) > 1:
+        small, big = results[0], results[-1]
+        ratio = median(r["wall"] for r in big["first"]) / median(r["wall"] for r in small["first"])
+        print(f"  growth: {big['entries'] / small['entries']:.0f}x the entries -> {ratio:.1f}x the time")
+
+
+if __name__ == "__main__":
+    main()
