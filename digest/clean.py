@@ -97,7 +97,7 @@ DATELINE = re.compile(
 class Line:
     number: int
     text: str
-    words: list[str]
+    words: tuple[str, ...]
     blank_before: int
     reason: str | None = None
     credit: str | None = None

@@ -57,7 +57,7 @@ class _Segment:
     _norm: float | None = field(default=None, repr=False)
 
     @classmethod
-    def of(cls, block: Block, block_words: list[str], bag: Counter[str]) -> _Segment:
+    def of(cls, block: Block, block_words: tuple[str, ...], bag: Counter[str]) -> _Segment:
         quoted = '"' in block.text or "“" in block.text
         unquoted = words(QUOTED.sub(" ", block.text)) if quoted else block_words
         return cls([block], bag, _opens_story(block), len(block_words),

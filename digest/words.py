@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Sequence
 from functools import lru_cache
 
 import snowballstemmer
@@ -65,9 +66,14 @@ _NON_ASCII = re.compile(r"[^\x00-\x7f]+")
 _stemmer = snowballstemmer.stemmer("english")
 
 
-def words(text: str) -> list[str]:
-    """Letter-only words (apostrophes kept inside), in order."""
-    return WORD.findall(text)
+@lru_cache(maxsize=4096)
+def words(text: str) -> tuple[str, ...]:
+    """Letter-only words (apostrophes kept inside), in order.
+
+    Remembered for the last few thousand texts: cleaning and then splitting a
+    document ask for the words of the same lines.
+    """
+    return tuple(WORD.findall(text))
 
 
 @lru_cache(maxsize=65536)
@@ -80,7 +86,7 @@ def content_stems(text: str) -> list[str]:
     return content_stems_of_words(words(text))
 
 
-def content_stems_of_words(text_words: list[str]) -> list[str]:
+def content_stems_of_words(text_words: Sequence[str]) -> list[str]:
     """content_stems() of a text already split by words()."""
     return [s for s in map(_content_stem, text_words) if s is not None]
 
@@ -124,7 +130,7 @@ def guess_language(text: str, minimum_hits: int = 3) -> str | None:
     return guess_language_of_words([w.lower() for w in words(text)], minimum_hits)
 
 
-def guess_language_of_words(tokens: list[str], minimum_hits: int = 3) -> str | None:
+def guess_language_of_words(tokens: Sequence[str], minimum_hits: int = 3) -> str | None:
     """guess_language() of a text already split by words() and lower-cased."""
     if not tokens:
         return None

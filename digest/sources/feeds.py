@@ -81,7 +81,6 @@ TRACKING_PARAMS = re.compile(
 )
 TAG_LIKE = re.compile(r"<[a-zA-Z!/][^>]*>")
 HAS_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:\S", re.IGNORECASE)
-WHITESPACE = re.compile(r"\s+")
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 SAX_POSITION = re.compile(r"^<unknown>:(\d+):(\d+):")
@@ -149,7 +148,8 @@ class FeedCheck:
 
 
 def collapse(text: str) -> str:
-    return WHITESPACE.sub(" ", strip_control_chars(text)).strip()
+    """One line: runs of whitespace (as str.split sees it, the same set as \\s) become one space."""
+    return " ".join(strip_control_chars(text).split())
 
 
 def html_to_text(markup: str) -> str:
