@@ -12,8 +12,10 @@ them). Then, per run, with a fresh store:
 - build: the real `digest build` command in a fresh process, timed as a
   whole (interpreter start, imports, fetch, every stage, writing the five
   files), with its per-stage times (BuildResult.timings; render+write timed
-  around write_outputs) and its peak RSS (ru_maxrss of the process, and of
-  its worker processes if it started any);
+  around write_outputs) and its memory: peak RSS of the process (ru_maxrss),
+  of its largest worker process (forked, so that counts the pages it still
+  shares with the main one), and the peak of all of them together as PSS
+  (shared pages split between the processes sharing them), sampled;
 - re-build: `digest build` again, a week later on the same store: every
   feed answers 304 and no entry is new.
 
@@ -72,18 +74,53 @@ def write_config(folder: Path, server: FeedServer, feeds: list) -> Path:
     return path
 
 
+def _descendants(pid: int) -> list[int]:
+    """``pid`` and every process it started (and they started), from /proc."""
+    parent_of = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent_of[int(stat.parent.name)] = int(fields[1])
+    family = [pid]
+    for candidate, parent in sorted(parent_of.items()):
+        if parent in family:
+            family.append(candidate)
+    return family
+
+
+def _pss_megabytes(pids: list[int]) -> float:
+    """Proportional set size of these processes together: shared pages counted once in all."""
+    total = 0
+    for pid in pids:
+        try:
+            rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        total += next(int(line.split()[1]) for line in rollup.splitlines() if line.startswith("Pss:"))
+    return total / 1024
+
+
 def run_child(config: Path, out: Path, now: str) -> dict:
-    """One `digest build` in a fresh process; its wall time and what it reported."""
-    report = out / "report.json"
+    """One `digest build` in a fresh process: its wall time, what it reported, and the peak
+    memory of it and its worker processes together (PSS, sampled every 100 ms)."""
+    out.mkdir(parents=True, exist_ok=True)
+    report, errors = out / "report.json", out / "stderr.txt"
     start = time.perf_counter()
-    done = subprocess.run(
-        [sys.executable, __file__, "--child", str(config), str(out), now, str(report)],
-        capture_output=True, text=True,
-    )
-    if done.returncode:
-        sys.exit(f"digest build failed:\n{done.stderr}")
+    with errors.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, __file__, "--child", str(config), str(out), now, str(report)],
+            stdout=subprocess.DEVNULL, stderr=stderr,
+        )
+        peak = 0.0
+        while process.poll() is None:
+            peak = max(peak, _pss_megabytes(_descendants(process.pid)))
+            time.sleep(0.1)
     wall = time.perf_counter() - start
-    return {"wall": wall, **json.loads(report.read_text(encoding="utf-8"))}
+    if process.returncode:
+        sys.exit(f"digest build failed:\n{errors.read_text()}")
+    return {"wall": wall, "pss_all": peak, **json.loads(report.read_text(encoding="utf-8"))}
 
 
 def child(config: str, out: str, now: str, report: str) -> None:
@@ -121,7 +158,16 @@ def child(config: str, out: str, now: str, report: str) -> None:
 
 
 def fetch_and_parse_alone(config_path: Path) -> tuple[float, float, int]:
-    """Seconds to download every feed (no parsing), and to parse them all in this one process."""
+    """Seconds to download every feed (no parsing), and to parse them all in one process
+    (in a fresh process: the feed server must not share this one's interpreter lock)."""
+    done = subprocess.run([sys.executable, __file__, "--alone", str(config_path)], capture_output=True, text=True)
+    if done.returncode:
+        sys.exit(f"fetching alone failed:\n{done.stderr}")
+    fetch_seconds, parse_seconds, entries = json.loads(done.stdout)
+    return fetch_seconds, parse_seconds, entries
+
+
+def alone(config_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from digest.config import load_config
@@ -136,7 +182,7 @@ def fetch_and_parse_alone(config_path: Path) -> tuple[float, float, int]:
     fetch_seconds = time.perf_counter() - start
     start = time.perf_counter()
     entries = sum(len(parse_feed(f.body, url=f.url, content_type=f.content_type).entries) for f in fetched)
-    return fetch_seconds, time.perf_counter() - start, entries
+    print(json.dumps([fetch_seconds, time.perf_counter() - start, entries]))
 
 
 def bench_size(entries: int, runs: int) -> dict:
@@ -186,8 +232,9 @@ def report(result: dict) -> None:
     print(f"  {result['entries']:,} entries ({result['feeds']} feeds x {ENTRIES_PER_FEED}, "
           f"{result['megabytes']:.1f} MB of RSS), {len(first)} runs:")
     print(f"    build, whole command: median {median(r['wall'] for r in first):.2f} s; "
-          f"peak RSS {median(r['rss_self'] for r in first):.0f} MB"
-          f" (+ worker processes {median(r['rss_workers'] for r in first):.0f} MB each at most)")
+          f"peak RSS {median(r['rss_self'] for r in first):.0f} MB (worker processes: "
+          f"{median(r['rss_workers'] for r in first):.0f} MB at most, pages shared with it included); "
+          f"all processes together {median(r['pss_all'] for r in first):.0f} MB at most (PSS)")
     print("    stages (median s): " + "  ".join(f"{s} {median(seconds):.2f}" for s, seconds in stages.items()))
     print(f"    sources split up (once): fetching alone {result['fetch']:.2f} s, "
           f"parsing alone {result['parse']:.2f} s in one process ({result['parsed']:,} entries)")
@@ -204,9 +251,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--big-runs", type=int, default=3, help="runs for corpora of 10,000 entries or more")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
+    parser.add_argument("--alone", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
         child(*args.child)
+        return
+    if args.alone:
+        alone(args.alone)
         return
     print(f"cores: {os.cpu_count()} (usable: {len(os.sched_getaffinity(0))})  python {sys.version.split()[0]}")
     results = []

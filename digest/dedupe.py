@@ -242,16 +242,20 @@ def _near_duplicates(texts: Sequence[_Text]) -> dict[int, int]:
     for position, shingle_set in enumerate(shingles):
         if len(shingle_set) >= MIN_SHINGLES:
             signatures[position] = _signature(shingle_set)
-    # each story's LSH bucket keys, (band, its signature slots as bytes), made in one go
-    band_values = np.ascontiguousarray(signatures).view(f"V{8 * BAND}").tolist()
-    buckets: dict[tuple[int, bytes], list[int]] = {}
+    # each story's LSH bucket keys, made in one go: the band's number, then its signature slots, as bytes
+    bands = HASHES // BAND
+    band_numbers = np.broadcast_to(np.arange(bands, dtype=np.uint8)[None, :, None], (len(shingles), bands, 1))
+    slots = np.ascontiguousarray(signatures).view(np.uint8).reshape(len(shingles), bands, 8 * BAND)
+    bucket_keys = np.ascontiguousarray(np.concatenate((band_numbers, slots), axis=2)).view(f"V{1 + 8 * BAND}")
+    bucket_keys = bucket_keys.reshape(len(shingles), bands).tolist()
+    buckets: dict[bytes, list[int]] = {}
     root_of: dict[int, int] = {}
     for later, shingle_set in enumerate(shingles):
         if len(shingle_set) < MIN_SHINGLES:
             continue
         earlier: set[int] = set()
-        for band, value in enumerate(band_values[later]):
-            members = buckets.setdefault((band, value), [])
+        for key in bucket_keys[later]:
+            members = buckets.setdefault(key, [])
             earlier.update(members)
             if len(members) < BUCKET_LIMIT:
                 members.append(later)
