@@ -552,11 +552,18 @@ def _documents(
     entries: Sequence[StoredEntry], feeds: Sequence[FeedConfig], states: dict[str, FeedState]
 ) -> tuple[Document, ...]:
     filters = {id(feed): _Filter(feed) for feed in feeds}
+    # the feeds (in config order) configured at each URL: an entry's carriers are found by its
+    # feeds' URLs, not by going through every configured feed for every entry
+    at_url: dict[str, list[FeedConfig]] = {}
+    for feed in feeds:
+        at_url.setdefault(feed.url, []).append(feed)
+    order = {id(feed): position for position, feed in enumerate(feeds)}
     documents = []
     for entry in entries:
-        carriers = [
-            feed for feed in feeds if feed.url in entry.feeds and filters[id(feed)].admits(entry)
-        ]
+        carriers = sorted(
+            (feed for url in set(entry.feeds) for feed in at_url.get(url, ()) if filters[id(feed)].admits(entry)),
+            key=lambda feed: order[id(feed)],
+        )
         if not carriers:
             continue
         first = carriers[0]
