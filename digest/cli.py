@@ -11,7 +11,7 @@ import click
 from digest.commands.common import CONFIG_OPTION, DigestGroup, parse_instant
 from digest.commands.delivery import run, send, unsubscribe
 from digest.commands.feeds import feeds
-from digest.config import Config, load_config
+from digest.config import load_config
 from digest.errors import DigestError
 from digest.models import BuildResult
 
@@ -23,10 +23,6 @@ def main() -> None:
     Build a one-off edition with `digest build`, check the config with
     `digest validate`. See `digest COMMAND --help` for each command.
     """
-
-
-def _load(config_path: Path) -> Config:
-    return load_config(config_path)
 
 
 def explain(result: BuildResult) -> str:
@@ -76,7 +72,7 @@ def build(
     from digest.pipeline import build_edition
     from digest.store import connect
 
-    config = _load(config_path)
+    config = load_config(config_path)
     moment = parse_instant(now, "--now") or datetime.now(UTC).replace(microsecond=0)
     start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
     if end is not None and start is None:
@@ -107,7 +103,7 @@ def build(
 @CONFIG_OPTION
 def validate(config_path: Path) -> None:
     """Check the config file; report every mistake with its line and key."""
-    config = _load(config_path)
+    config = load_config(config_path)
     seeds = config.sources.seeds
     if seeds is not None and not config.path(seeds).is_dir():
         raise DigestError(f"{config_path.name}: sources.seeds: folder {config.path(seeds)} not found")

@@ -54,7 +54,7 @@ def collect_documents(
         return Sources(tuple(documents))
     harvested = harvest(
         config, conn, now=now, since=since, until=until, fetch=fetch,
-        window="first-seen" if one_off is False else "published",
+        window="published" if one_off else "first-seen",
     )
     return Sources(tuple(documents) + harvested.documents, harvested.warnings)
 
