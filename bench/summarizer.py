@@ -35,6 +35,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
 
 import feedparser  # noqa: E402
 import nupunkt  # noqa: E402
@@ -50,10 +51,10 @@ from digest import sentences, words  # noqa: E402
 from digest.config import SummaryConfig  # noqa: E402
 from digest.models import SourceRef, Story  # noqa: E402
 from digest.summarize import count_words, summarize_many  # noqa: E402
+from summary_sample import load_sample  # noqa: E402
 
 RUNS = 5
 CONFIG = SummaryConfig()
-SAMPLE = ROOT / "tests" / "data" / "summaries"
 TRICKY = ROOT / "tests" / "data" / "sentences" / "tricky.json"
 FEEDS = ROOT.parent / "shared" / "corpus" / "real_feeds"
 LONG_ENOUGH = 150
@@ -62,19 +63,6 @@ LONG_ENOUGH = 150
 def story(identifier: str, title: str | None, paragraphs: Sequence[str]) -> Story:
     return Story(identifier, title, tuple(paragraphs), (SourceRef("bench"),), identifier, 0)
 
-
-def load_sample() -> list[tuple[Story, list[str]]]:
-    """(story, the editor's sentences) for each labelled article."""
-    sample = []
-    for path in sorted(SAMPLE.glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if "seed" in data:
-            lines = (ROOT / "seeds" / data["seed"]).read_text(encoding="utf-8").split("\n")
-            paragraphs = [lines[n - 1] for n in data["lines"] if lines[n - 1].strip()]
-        else:
-            paragraphs = data["paragraphs"]
-        sample.append((story(path.stem, data["title"], paragraphs), data["reference"]))
-    return sample
 
 
 def load_feed_stories() -> list[Story]:

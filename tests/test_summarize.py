@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
+from summary_sample import load_sample
 
 from digest.config import SummaryConfig
 from digest.models import SourceRef, Story
@@ -24,17 +25,7 @@ def story(*paragraphs: str, title: str | None = None) -> Story:
 
 def labelled() -> list[tuple[Story, list[str]]]:
     """The labelled sample bench/summarizer.py scores (articles and editors' picks)."""
-    sample = []
-    for path in sorted((Path(__file__).parent / "data" / "summaries").glob("*.json")):
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if "seed" in data:
-            lines = (ROOT / "seeds" / data["seed"]).read_text(encoding="utf-8").split("\n")
-            paragraphs = [lines[n - 1] for n in data["lines"] if lines[n - 1].strip()]
-        else:
-            paragraphs = data["paragraphs"]
-        sample.append((Story(path.stem, data["title"], tuple(paragraphs), (SourceRef("x"),), "d", 1),
-                       data["reference"]))
-    return sample
+    return load_sample()
 
 
 SAMPLE = labelled()
