@@ -9,13 +9,20 @@ from pathlib import Path
 import click
 
 from digest.commands.common import CONFIG_OPTION, DigestGroup, parse_instant
-from digest.commands.delivery import run, send, unsubscribe
-from digest.commands.feeds import feeds
 from digest.config import load_config
 from digest.errors import DigestError
 from digest.models import BuildResult
 
-@click.group(cls=DigestGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=DigestGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    lazy={
+        "feeds": "digest.commands.feeds:feeds",
+        "send": "digest.commands.delivery:send",
+        "run": "digest.commands.delivery:run",
+        "unsubscribe": "digest.commands.delivery:unsubscribe",
+    },
+)
 @click.version_option(package_name="digest")
 def main() -> None:
     """digest turns news pages and feeds into short, faithful, themed editions.
@@ -111,10 +118,6 @@ def validate(config_path: Path) -> None:
         f"{config_path}: OK — {len(config.themes)} themes, {len(config.editions)} editions, "
         f"{sum(f.enabled for f in config.feeds)} of {len(config.feeds)} feeds enabled"
     )
-
-
-for command in (feeds, send, run, unsubscribe):
-    main.add_command(command)
 
 
 if __name__ == "__main__":

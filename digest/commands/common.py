@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,4 +49,22 @@ class DigestCommand(_ReportsDigestErrors, click.Command):
 
 
 class DigestGroup(_ReportsDigestErrors, click.Group):
-    pass
+    """A group whose ``lazy`` subcommands ("module:attribute") are imported only when used.
+
+    Click's documented lazy-loading pattern: `digest build` does not pay for
+    importing the scheduler and the delivery commands.
+    """
+
+    def __init__(self, *args: Any, lazy: dict[str, str] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = lazy or {}
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.lazy])
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name in self.lazy:
+            module, attribute = self.lazy[cmd_name].split(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            return command
+        return super().get_command(ctx, cmd_name)
