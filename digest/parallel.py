@@ -6,7 +6,10 @@ pure Python: threads would share one core (the GIL), processes use them all.
 Results come back in input order and equal what a sequential run makes.
 
 Workers are forked: nothing is imported again and the parent's memory is
-shared until written, so starting them costs milliseconds. Forking is only
+shared until written, so starting them costs milliseconds, and the items to
+work on are not sent to them at all: a worker finds them in the memory it
+inherited and is told only which slice is its own (only results are pickled
+back). Forking is only
 safe while this process runs no other thread (a thread holding a lock at the
 fork leaves it locked forever in the child), and spawning instead would
 re-import the caller's main module in every worker; so with other threads
@@ -63,6 +66,10 @@ def worker_pool(workers: int) -> Iterator[ProcessPoolExecutor]:
         gc.unfreeze()
 
 
+_inherited: Sequence[object] = ()
+"""The items of the running map_chunks call, as the forked workers find them."""
+
+
 def map_chunks(
     function: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], workers: int
 ) -> list[Result]:
@@ -71,7 +78,19 @@ def map_chunks(
     ``function`` must be a module-level function (or a partial of one) whose
     results for a chunk are the results for its items, one per item.
     """
+    global _inherited
     size = max(1, -(-len(items) // (workers * CHUNKS_PER_WORKER)))
-    chunks = [items[i : i + size] for i in range(0, len(items), size)]
-    with worker_pool(workers) as pool:
-        return [result for chunk in pool.map(function, chunks) for result in chunk]
+    starts = range(0, len(items), size)
+    _inherited = items
+    try:
+        with worker_pool(workers) as pool:
+            chunks = pool.map(_apply_to_slice, [(function, start, start + size) for start in starts])
+            return [result for chunk in chunks for result in chunk]
+    finally:
+        _inherited = ()
+
+
+def _apply_to_slice(task: tuple[Callable[[Sequence[Item]], list[Result]], int, int]) -> list[Result]:
+    """In a worker: the function over its slice of the items it inherited at the fork."""
+    function, start, end = task
+    return function(_inherited[start:end])  # type: ignore[arg-type]

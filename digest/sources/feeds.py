@@ -463,7 +463,8 @@ def _fetch_all(
         with bar if bar is not None else nullcontext():
             task = bar.add_task("fetch", total=len(futures)) if bar is not None else None
             for future in as_completed(futures):
-                waiting[futures[future]] = future.result()
+                # popped: a finished future holds its feed's bytes and entries until dropped
+                waiting[futures.pop(future)] = future.result()
                 if bar is not None and task is not None:
                     bar.advance(task)
                 while expected in waiting:
