@@ -3,8 +3,9 @@
     .venv/bin/python bench/build.py [--sizes 1000,5000,10000] [--runs 5] [--big-runs 3]
 
 For each size (entries = feeds x 20), bench/corpus.py writes the feeds into a
-temporary folder, a local HTTP server serves them with ETag and
-Last-Modified, and a copy of the bundled schedule.yaml enables them (seeds
+temporary folder, a local HTTP server (in a process of its own, so that its
+request handling shares no interpreter lock with this one's memory sampling)
+serves them with ETag and Last-Modified, and a copy of the bundled schedule.yaml enables them (seeds
 off, so only the feeds are measured; a temporary store; per_host_delay 0,
 since every feed is on 127.0.0.1 and the default spacing would serialise
 them). Then, per run, with a fresh store:
@@ -29,6 +30,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import multiprocessing
 import os
 import resource
 import statistics
@@ -53,13 +55,13 @@ ENTRIES_PER_FEED = 20
 LATER = NOW + timedelta(days=7)
 
 
-def write_config(folder: Path, server: FeedServer, feeds: list) -> Path:
+def write_config(folder: Path, base_url: str, feeds: list) -> Path:
     """The bundled schedule.yaml with the generated feeds enabled and everything else in ``folder``."""
     yaml = YAML()
     data = yaml.load((ROOT / "schedule.yaml").read_text(encoding="utf-8"))
     data["sources"]["seeds"] = None
     data["feeds"] = [
-        {"url": server.url(f"/{feed.filename}"), "name": feed.name, "enabled": True}
+        {"url": f"{base_url}/{feed.filename}", "name": feed.name, "enabled": True}
         | ({"themes": list(feed.themes)} if feed.themes else {})
         | ({"include": list(feed.include)} if feed.include else {})
         for feed in feeds
@@ -159,7 +161,7 @@ def child(config: str, out: str, now: str, report: str) -> None:
 
 def fetch_and_parse_alone(config_path: Path) -> tuple[float, float, int]:
     """Seconds to download every feed (no parsing), and to parse them all in one process
-    (in a fresh process: the feed server must not share this one's interpreter lock)."""
+    (in a fresh process, as digest build runs)."""
     done = subprocess.run([sys.executable, __file__, "--alone", str(config_path)], capture_output=True, text=True)
     if done.returncode:
         sys.exit(f"fetching alone failed:\n{done.stderr}")
@@ -185,21 +187,34 @@ def alone(config_path: Path) -> None:
     print(json.dumps([fetch_seconds, time.perf_counter() - start, entries]))
 
 
+def _serve(routes: dict[str, Route], connection) -> None:
+    """In the server's own process: serve ``routes``, say where, and stop when the bench says so."""
+    server = FeedServer()
+    for path, route in routes.items():
+        server.route(path, route)
+    connection.send(server.base)
+    connection.recv()
+    server.close()
+
+
 def bench_size(entries: int, runs: int) -> dict:
     feeds_count = max(1, entries // ENTRIES_PER_FEED)
-    server = FeedServer()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         corpus = folder / "corpus"
         feeds = write_corpus(corpus, feeds_count, ENTRIES_PER_FEED)
         modified = format_datetime(NOW - timedelta(hours=1), usegmt=True)
-        size = 0
+        routes = {}
         for feed in feeds:
             body = (corpus / feed.filename).read_bytes()
-            size += len(body)
             etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
-            server.route(f"/{feed.filename}", Route(body, etag=etag, last_modified=modified))
-        config = write_config(folder, server, feeds)
+            routes[f"/{feed.filename}"] = Route(body, etag=etag, last_modified=modified)
+        size = sum(len(route.body) for route in routes.values())
+        ours, theirs = multiprocessing.Pipe()
+        server = multiprocessing.get_context("fork").Process(target=_serve, args=(routes, theirs), daemon=True)
+        server.start()
+        del routes
+        config = write_config(folder, ours.recv(), feeds)
         first: list[dict] = []
         again: list[dict] = []
         try:
@@ -213,7 +228,8 @@ def bench_size(entries: int, runs: int) -> dict:
                       flush=True)
             fetch_seconds, parse_seconds, parsed = fetch_and_parse_alone(config)
         finally:
-            server.close()
+            ours.send("stop")
+            server.join(5)
     return {"entries": entries, "feeds": feeds_count, "megabytes": size / 2**20, "first": first,
             "again": again, "fetch": fetch_seconds, "parse": parse_seconds, "parsed": parsed}
 
