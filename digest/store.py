@@ -9,11 +9,15 @@ transaction, and records the version reached in ``schema_versions``.
 from __future__ import annotations
 
 import sqlite3
+import time
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 
 from digest.errors import DigestError
+
+BUSY_TIMEOUT = 30.0
+"""Seconds a connection waits for another's write to finish before it gives up."""
 
 EDITION_MIGRATIONS = (
     """
@@ -36,9 +40,9 @@ def connect(path: Path | str) -> sqlite3.Connection:
     if str(path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        conn = sqlite3.connect(path, timeout=30, isolation_level=None)
+        conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
         conn.row_factory = sqlite3.Row
-        conn.execute("PRAGMA journal_mode=WAL")
+        _use_wal(conn)
         conn.execute("PRAGMA synchronous=NORMAL")
         conn.execute("PRAGMA foreign_keys=ON")
         conn.execute(
@@ -48,6 +52,23 @@ def connect(path: Path | str) -> sqlite3.Connection:
         raise DigestError(f"{path}: cannot open the SQLite store: {exc}") from None
     migrate(conn, "editions", EDITION_MIGRATIONS)
     return conn
+
+
+def _use_wal(conn: sqlite3.Connection) -> None:
+    """Switch a new store to write-ahead logging, waiting out other connections doing the same.
+
+    SQLite gives up on this switch at once, without its busy timeout, while another
+    connection holds a lock (two processes opening a new store together), so it is retried here.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
 
 
 def migrate(conn: sqlite3.Connection, part: str, migrations: Sequence[str]) -> None:
