@@ -23,19 +23,29 @@ link) and publishers credited in the text are marked for the splitter.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
+from itertools import chain
 
 from dateutil import parser as dateparser
 
 from digest.models import Block, BlockKind, CleanedDocument, Document, Drop
-from digest.words import STOPWORDS, dominant_script, guess_language_of_words, words
+from digest.words import (
+    STOPWORDS,
+    WordTable,
+    dominant_script,
+    function_words,
+    guess_language_of_function_words,
+    letters_by_script,
+    most_letters,
+    words,
+)
 
-SENTENCE_END = re.compile(r"[.!?…][\"'”’)\]]*$")
+SENTENCE_ENDS = (".", "!", "?", "…")
+CLOSING_QUOTES_AND_BRACKETS = "\"'”’)]"
 DETACHED_ELLIPSIS = re.compile(r"\s+(?:…|\.\.\.)$")
 TEASER_END = re.compile(r"[\w,;:–-](?:…|\.\.\.)$")
 MONTHS = re.compile(
@@ -54,18 +64,21 @@ INTERFACE_WORDS = set(
     category filed posted premium trial unlock access paywall donate gift upgrade approval automatic
     send whole inbox instagram youtube tiktok mastodon bluesky threads""".split()
 )
-CREDIT = re.compile(
-    r"(Credit|Credits|Photo|Photos|Photograph|Picture|Image|Illustration|Video|Footage)\s*:(?:\s*\S|\s*$)"
-    r"|\((?:Photo|Photograph|Picture|Image|Illustration)\b[^)]*\)"
-    r"|\b(?:Photo|Photograph|Picture|Image|Illustration) (?:by|courtesy of|via)\b"
-    r"|\bGetty Images\b|\bAP Photo\b|\bAFP via\b|\bREUTERS/"
-    r"|\((?:[A-Z][\w.&'’ -]{1,30})/(?:[A-Z][\w.&'’ -]{1,40})\)\.?$"  # "(Reuters/Ronen Zvulun)"
-)
+CREDITS = tuple(map(re.compile, (
+    r"(Credit|Credits|Photo|Photos|Photograph|Picture|Image|Illustration|Video|Footage)\s*:(?:\s*\S|\s*$)",
+    r"\((?:Photo|Photograph|Picture|Image|Illustration)\b[^)]*\)",
+    r"\b(?:Photo|Photograph|Picture|Image|Illustration) (?:by|courtesy of|via)\b",
+    r"\bGetty Images\b|\bAP Photo\b|\bAFP via\b|\bREUTERS/",
+    r"\((?:[A-Z][\w.&'’ -]{1,30})/(?:[A-Z][\w.&'’ -]{1,40})\)\.?$",  # "(Reuters/Ronen Zvulun)"
+)))
+"""The shapes of a photo credit. Searched one by one: the engine skips ahead to where each can begin,
+which it could not do for all of them joined into one pattern (three times as slow on real feeds)."""
 CREDIT_WORDS = ("Credit", "Photo", "Picture", "Image", "Illustration", "Video", "Footage", "AFP via", "REUTERS/",
                 "(")
-"""Every match of CREDIT contains one of these (keep them in step): a line with none is no credit.
+"""Every credit (CREDITS) contains one of these (keep them in step): a line with none is no credit.
 
-Checked first, as plain substring tests: searching CREDIT itself along a long line is slow."""
+Looked for first, all at once: searching for credits along a long line is slower."""
+_ANY_CREDIT_WORD = re.compile("|".join(map(re.escape, CREDIT_WORDS)))
 READ_MORE = re.compile(
     r"^(?:full (?:article|story|text|report)|read (?:more|whole|full|the (?:full|whole|rest)\b.*|on|it)"
     r"|continue reading|keep reading|source|via|originally published (?:at|in|by|on))\b\s*[:—–-]?\s*(?P<credit>.*)$",
@@ -93,94 +106,100 @@ DATELINE = re.compile(
 )
 
 
-@dataclass
 class Line:
-    number: int
-    text: str
-    words: tuple[str, ...]
-    blank_before: int
-    reason: str | None = None
-    credit: str | None = None
-    starts_story: bool = False
-    published: date | None = None
-    duplicate_of: int | None = None
-    extra: dict[str, object] = field(default_factory=dict)
+    """A non-blank line of a document: its shape, and what the rules decided about it.
 
-    # The shape of a line depends on its text and words alone, which never change:
-    # each feature is computed once (cached_property), however many rules ask.
+    The shape depends on the text and its words alone, which never change, and
+    nearly every line is asked about each feature of it: so the features are
+    worked out once, when the line is read, into plain attributes (a
+    cached_property takes a lock on first access, which cost more than most
+    features themselves).
+    """
+
+    __slots__ = (
+        "credit", "day", "headline", "is_headline_like", "is_paragraph", "is_prose", "is_teaser", "is_title_like",
+        "key", "list_header", "n_words", "number", "reason", "starts_story", "stray", "text", "words",
+    )
+
+    def __init__(self, number: int, text: str, words: tuple[str, ...]) -> None:
+        self.number = number
+        self.text = text
+        self.words = words
+        n_words = self.n_words = len(words)
+        # the line as compared for repetition: its words, lower-cased (lowering them joined
+        # is lowering each: the one rule that looks at a letter's neighbours, for a final
+        # sigma, stops at a space)
+        self.key = " ".join(words).lower()
+        # cut off with an ellipsis ('… the minister said…'); the pattern looks at 5 characters at most
+        self.is_teaser = bool(TEASER_END.search(text[-5:]))
+        # reads as running text: a long line, or a full sentence, not a cut-off teaser
+        self.is_prose = not self.is_teaser and (
+            n_words >= 25 or (n_words >= 8 and text.rstrip(CLOSING_QUOTES_AND_BRACKETS).endswith(SENTENCE_ENDS)))
+        # shaped like a headline: short, capitalised, no closing punctuation
+        first = text[:1]
+        self.is_title_like = (
+            1 <= n_words <= 20
+            and (first.isupper() or first.isdigit() or first in "\"'“‘")
+            and text[-1] not in ".,;:!…"
+        )
+        # substantial running text: enough to interrupt a list of links
+        self.is_paragraph = n_words >= 12 and self.is_prose and not _is_title_case(words)
+        # shaped like an item of a headline list (which may end in ! or ?)
+        self.is_headline_like = n_words >= 3 and (self.is_title_like or (
+            n_words <= 20 and first.isupper() and text[-1] in "!?"))
+
+        self.reason: str | None = None
+        self.credit: str | None = None  # a publisher named by a dateline or a 'read more' link
+        self.starts_story = False
+        self.day: date | None = None  # the date a date line gives
+        self.stray = False  # in another writing system or language than the document
+        self.list_header = False
+        self.headline = False  # the article's own, at the end of a list-like run above it
 
     @property
-    def n_words(self) -> int:
-        return len(self.words)
-
-    @cached_property
     def lower_words(self) -> list[str]:
-        return [w.lower() for w in self.words]
+        return self.key.split(" ") if self.key else []
 
-    @cached_property
-    def key(self) -> str:
-        """The line as compared for repetition: its words, lower-cased."""
-        return " ".join(self.lower_words)
 
-    @cached_property
-    def is_teaser(self) -> bool:
-        """Cut off with an ellipsis ('… the minister said…'); the pattern looks at 5 characters at most."""
-        return bool(TEASER_END.search(self.text[-5:]))
+_CAPITALISED_SHIFT = 40
 
-    @cached_property
-    def is_prose(self) -> bool:
-        """Reads as running text: a long line, or a full sentence, not a cut-off teaser."""
-        if self.is_teaser:
-            return False
-        return self.n_words >= 25 or (self.n_words >= 8 and bool(SENTENCE_END.search(self.text)))
 
-    @cached_property
-    def is_title_case(self) -> bool:
-        """Most content words capitalised, as in headlines ('Defend Venezuela’s Sovereignty!')."""
-        content = [w for w, low in zip(self.words, self.lower_words, strict=True)
-                   if len(w) > 2 and low not in STOPWORDS]
-        return len(content) >= 2 and len([w for w in content if w[0].isupper()]) >= 0.7 * len(content)
+def _title_case_tally(word: str) -> int:
+    """What a word adds to a line's title-case tally: one content word (not a stop word, over two letters)
+    and, if it is capitalised, one capitalised word in the bits from _CAPITALISED_SHIFT up."""
+    if len(word) <= 2 or word.lower() in STOPWORDS:
+        return 0
+    return 1 + (1 << _CAPITALISED_SHIFT) if word[0].isupper() else 1
 
-    @cached_property
-    def is_paragraph(self) -> bool:
-        """Substantial running text: enough to interrupt a list of links."""
-        return self.n_words >= 12 and self.is_prose and not self.is_title_case
 
-    @cached_property
-    def is_headline_like(self) -> bool:
-        """Shaped like an item of a headline list (which may end in ! or ?)."""
-        return self.n_words >= 3 and (self.is_title_like or (
-            self.n_words <= 20 and self.text[:1].isupper() and self.text[-1] in "!?"))
+_TITLE_CASE_TALLY = WordTable(_title_case_tally)
 
-    @cached_property
-    def is_title_like(self) -> bool:
-        """Shaped like a headline: short, capitalised, no closing punctuation."""
-        first = self.text[:1]
-        return (
-            1 <= self.n_words <= 20
-            and (first.isupper() or first.isdigit() or first in "\"'“‘")
-            and not re.search(r"[.,;:!…]$", self.text)
-        )
+
+def _is_title_case(line_words: tuple[str, ...]) -> bool:
+    """Most content words capitalised, as in headlines ('Defend Venezuela’s Sovereignty!').
+
+    One sum of the words' tallies counts both kinds of words, in C.
+    """
+    tally = sum(map(_TITLE_CASE_TALLY.__getitem__, line_words))
+    content, capitalised = tally & ((1 << _CAPITALISED_SHIFT) - 1), tally >> _CAPITALISED_SHIFT
+    return content >= 2 and capitalised >= 0.7 * content
 
 
 def _lines(text: str) -> list[Line]:
-    lines, blanks = [], 0
+    lines = []
     for number, raw in enumerate(text.splitlines(), start=1):
         stripped = raw.strip()
         if stripped.endswith(("…", "...")):
             stripped = DETACHED_ELLIPSIS.sub("", stripped)
-        if not stripped:
-            blanks += 1
-            continue
-        lines.append(Line(number, stripped, words(stripped), blanks))
-        blanks = 0
+        if stripped:
+            lines.append(Line(number, stripped, words(stripped)))
     return lines
 
 
 def parse_date_line(text: str) -> date | None:
     """The date a line consists of ('May 22, 2013', 'Posted on 3 April 2026'), if nothing else."""
     text = DATE_LABEL.sub("", text)
-    if len(text.split()) > 6 or not MONTHS.search(text) or not YEAR.search(text):
+    if len(text.split(maxsplit=6)) > 6 or not MONTHS.search(text) or not YEAR.search(text):
         return None
     try:
         parsed = dateparser.parse(text, fuzzy=False)
@@ -202,14 +221,12 @@ def _doubled(line: Line) -> str | None:
 
 def _credit(line: Line) -> str | None:
     text = line.text
-    if not any(word in text for word in CREDIT_WORDS):
+    if not _ANY_CREDIT_WORD.search(text):
         return None
-    return "photo caption or credit" if CREDIT.search(text) else None
+    return "photo caption or credit" if any(credit.search(text) for credit in CREDITS) else None
 
 
 def _read_more(line: Line) -> str | None:
-    if line.n_words > 8:
-        return None
     match = READ_MORE.match(line.text)
     if not match:
         return None
@@ -220,24 +237,22 @@ def _read_more(line: Line) -> str | None:
 
 
 def _copyright(line: Line) -> str | None:
-    return "copyright notice" if line.n_words <= 15 and COPYRIGHT.search(line.text) else None
+    return "copyright notice" if COPYRIGHT.search(line.text) else None
 
 
 def _label(line: Line) -> str | None:
-    if line.n_words <= 8 and (LABEL.match(line.text) or BREADCRUMB.search(line.text)):
+    if LABEL.match(line.text) or BREADCRUMB.search(line.text):
         return "category or section label"
     return None
 
 
 def _byline_marker(line: Line) -> str | None:
-    if line.n_words <= 6 and BYLINE_MARKER.match(line.text):
+    if BYLINE_MARKER.match(line.text):
         return "byline"
     return None
 
 
 def _interface(line: Line) -> str | None:
-    if line.n_words > 12:
-        return None
     if SUBSCRIPTION_OFFER.search(line.text):
         return "subscription or login prompt"
     content = [w for w in line.lower_words if w not in STOPWORDS and len(w) > 1]
@@ -250,22 +265,28 @@ def _interface(line: Line) -> str | None:
 
 
 def _list_header(line: Line) -> str | None:
-    if line.n_words <= 5 and line.is_title_like and LIST_HEADER.match(line.text):
-        line.extra["list_header"] = True
+    if line.is_title_like and LIST_HEADER.match(line.text):
+        line.list_header = True
         return "heading of a list of other posts"
     return None
 
 
-LINE_RULES: tuple[Callable[[Line], str | None], ...] = (
-    _doubled,
-    _credit,
-    _read_more,
-    _copyright,
-    _label,
-    _byline_marker,
-    _list_header,
-    _interface,
+LINE_RULES: tuple[tuple[Callable[[Line], str | None], float], ...] = (
+    (_doubled, math.inf),
+    (_credit, math.inf),
+    (_read_more, 8),
+    (_copyright, 15),
+    (_label, 8),
+    (_byline_marker, 6),
+    (_list_header, 5),
+    (_interface, 12),
 )
+"""Each rule, with the most words a line it looks at may have; the first reason found is kept."""
+_RULES_BY_LENGTH = [
+    tuple(rule for rule, most in LINE_RULES if n_words <= most)
+    for n_words in range(max(most for _, most in LINE_RULES if most < math.inf) + 2)
+]
+"""The rules for a line of n words, looked up once per line: the last entry serves all longer lines."""
 
 
 def _name_like(line: Line) -> bool:
@@ -287,7 +308,6 @@ def _mark_repeats(lines: list[Line]) -> None:
             continue
         if key in first_seen and line.reason is None:
             line.reason = f"duplicate of line {first_seen[key]}"
-            line.duplicate_of = first_seen[key]
         first_seen.setdefault(key, line.number)
         if counts[key] > 1 and line.n_words <= 6 and line.reason is None:
             line.reason = "repeated byline or label"
@@ -314,28 +334,47 @@ def _mark_bylines(lines: list[Line]) -> None:
 
 def _mark_strays(lines: list[Line], text: str) -> None:
     """Lines in another writing system or language than the document."""
-    script = dominant_script(text)
-    language = guess_language_of_words([w for line in lines for w in line.lower_words])
+    letters = letters_by_script(text)
+    # a line's letters are some of the document's: if those are all in one script, so is every line
+    if len(letters) > 1:
+        _mark_script_strays(lines, most_letters(letters))
+    _mark_language_strays(lines)
+
+
+def _mark_script_strays(lines: list[Line], script: str | None) -> None:
     for line in lines:
-        if line.reason:
-            continue
         # an ASCII line is Latin (or has no letters): a stray only in a non-Latin document
-        line_script = None if script == "LATIN" and line.text.isascii() else dominant_script(line.text)
-        if script and line_script and line_script != script:
+        if line.reason or script == "LATIN" and line.text.isascii():
+            continue
+        line_script = dominant_script(line.text)
+        if line_script and line_script != script:
             line.reason = f"line in another script ({line_script.title()}) than the document"
-            line.extra["stray"] = True
-        elif language and line.n_words >= 6:
-            line_language = guess_language_of_words(line.lower_words)
-            if line_language and line_language != language:
-                line.reason = f"line in another language ({line_language}) than the document"
-                line.extra["stray"] = True
+            line.stray = True
+
+
+def _mark_language_strays(lines: list[Line]) -> None:
+    n_words = sum(line.n_words for line in lines)
+    # a line with all the document's words in it is in the document's language
+    candidates = [line for line in lines if line.reason is None and 6 <= line.n_words < n_words]
+    if not candidates:
+        return
+    found = {line.number: function_words(line.words) for line in lines}
+    # the document's language is guessed from all its lines, dropped or not
+    language = guess_language_of_function_words(list(chain.from_iterable(found.values())), n_words)
+    if not language:
+        return
+    for line in candidates:
+        line_language = guess_language_of_function_words(found[line.number], line.n_words)
+        if line_language and line_language != language:
+            line.reason = f"line in another language ({line_language}) than the document"
+            line.stray = True
 
 
 def _mark_dates(lines: list[Line]) -> None:
     for line in lines:
         if line.reason is None and (day := parse_date_line(line.text)):
             line.reason = "date line"
-            line.extra["date"] = day
+            line.day = day
 
 
 def _mark_lists(lines: list[Line]) -> None:
@@ -356,7 +395,7 @@ def _mark_lists(lines: list[Line]) -> None:
         titles = sum(1 for line in run if line.is_headline_like and line.reason is None)
         listish = sum(
             1 for line in run
-            if "date" in line.extra or "stray" in line.extra or "list_header" in line.extra
+            if line.day or line.stray or line.list_header
             or line.is_teaser
         )
         at_tail = run[0].number > last_prose
@@ -364,7 +403,7 @@ def _mark_lists(lines: list[Line]) -> None:
             if not at_tail:
                 _spare_headline(run)
             for line in run:
-                if (line.reason is None or line.reason == "date line") and "headline" not in line.extra:
+                if (line.reason is None or line.reason == "date line") and not line.headline:
                     line.reason = "list of other headlines or links"
 
 
@@ -372,7 +411,7 @@ def _spare_headline(run: list[Line]) -> None:
     """A list-like run right above an article ends with the article's own headline."""
     for line in reversed(run):
         if line.reason is None and line.is_title_like and line.n_words >= 4:
-            line.extra["headline"] = True
+            line.headline = True
             return
 
 
@@ -404,10 +443,10 @@ def _mark_story_cues(lines: list[Line]) -> None:
 
 
 def _blocks(lines: list[Line]) -> list[Block]:
-    kept = [line for line in lines if line.reason is None]
+    kept = [(position, line) for position, line in enumerate(lines) if line.reason is None]
     blocks = []
-    for i, line in enumerate(kept):
-        following = kept[i + 1] if i + 1 < len(kept) else None
+    for i, (position, line) in enumerate(kept):
+        following = kept[i + 1][1] if i + 1 < len(kept) else None
         is_heading = (
             line.is_title_like
             and not line.text.startswith("*")
@@ -416,10 +455,8 @@ def _blocks(lines: list[Line]) -> list[Block]:
             and not line.is_prose
         )
         published = None
-        if is_heading:
-            after = [n for n in lines if n.number > line.number][:1]
-            if after and isinstance(after[0].extra.get("date"), date):
-                published = after[0].extra["date"]
+        if is_heading and position + 1 < len(lines):
+            published = lines[position + 1].day
         blocks.append(
             Block(
                 text=line.text,
@@ -436,7 +473,7 @@ def _blocks(lines: list[Line]) -> list[Block]:
 def clean_document(document: Document) -> CleanedDocument:
     lines = _lines(document.text)
     for line in lines:
-        for rule in LINE_RULES:
+        for rule in _RULES_BY_LENGTH[min(line.n_words, len(_RULES_BY_LENGTH) - 1)]:
             if reason := rule(line):
                 line.reason = reason
                 break

@@ -3,8 +3,9 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.clean import clean_document, parse_date_line
+from digest.clean import _is_title_case, clean_document, parse_date_line
 from digest.models import BlockKind, Document, SourceRef
+from digest.words import STOPWORDS
 
 PROSE = (
     "The ministry confirmed on Monday that the shipment of rifles had been approved in March, "
@@ -110,3 +111,11 @@ def test_continue_reading_link_credits_nobody():
 def test_agency_and_photographer_credit_in_parentheses_is_a_caption():
     caption = "Soldiers inspect a damaged police station in Sderot on Oct. 8, 2023. (Reuters/Ronen Zvulun)"
     assert reasons(f"{PROSE}\n\n{caption}")[caption] == "photo caption or credit"
+
+
+@given(st.lists(st.sampled_from(["The", "the", "of", "Of", "Gaza", "gaza", "UN", "an", "Arms", "sales", "İzmir", "é"]),
+                max_size=30))
+def test_title_case_counts_capitalised_content_words(line_words):
+    content = [w for w in line_words if len(w) > 2 and w.lower() not in STOPWORDS]
+    capitalised = [w for w in content if w[0].isupper()]
+    assert _is_title_case(tuple(line_words)) == (len(content) >= 2 and len(capitalised) >= 0.7 * len(content))
