@@ -23,9 +23,11 @@ from __future__ import annotations
 import hashlib
 import math
 import re
-from collections import Counter
-from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from dataclasses import replace
+from functools import cached_property, lru_cache
+from itertools import accumulate, chain, pairwise, product
+
+import numpy as np
 
 from digest.models import Block, BlockKind, CleanedDocument, SourceRef, Story
 from digest.words import content_stems_of_words, words
@@ -44,64 +46,137 @@ TINY_WORDS = 12
 """Segments shorter than this carry too little vocabulary to compare."""
 HEADLINE_WORDS = 6
 """A heading this long (or dated) opens a new story; shorter ones are subheadings."""
+DENSE_NUMBERS = 1 << 20
+"""How many vector components (8 bytes each) one document's remembered segment vectors may hold."""
+
+_PERSONAL_SPELLINGS = frozenset(
+    "".join(letters) for word in PERSONAL_WORDS for letters in product(*({c, c.upper()} for c in word))
+)
+"""Every word whose lower() is a personal word (no letter outside ASCII lower-cases into one; a test
+checks): looking words up as they are takes a quarter of the time of lower-casing each first."""
 
 
-@dataclass
-class _Segment:
-    blocks: list[Block]
-    bag: Counter[str]
-    opens_story: bool = False
-    words: int = 0
-    personal: int = 0
-    _weights: dict[str, float] | None = field(default=None, repr=False)
-    _norm: float | None = field(default=None, repr=False)
+class _Document:
+    """One document's blocks, and what splitting asks of any run of them.
 
-    @classmethod
-    def of(cls, block: Block, block_words: tuple[str, ...], bag: Counter[str]) -> _Segment:
-        quoted = '"' in block.text or "“" in block.text
-        unquoted = words(QUOTED.sub(" ", block.text)) if quoted else block_words
-        return cls([block], bag, _opens_story(block), len(block_words),
-                   sum(w.lower() in PERSONAL_WORDS for w in unquoted))
+    Segments are always runs of consecutive blocks: a segment is a pair of
+    bounds, merging two is deleting the bound between them, and a segment's
+    word counts are differences of prefix sums.
+    """
 
-    def absorb(self, following: _Segment) -> None:
-        """Take in the segment that follows this one (which is then no longer used).
+    def __init__(self, cleaned: CleanedDocument) -> None:
+        self.blocks = list(cleaned.blocks)
+        self.block_words = [words(b.text) for b in self.blocks]
+        self.words = [0, *accumulate(map(len, self.block_words))]
+        self.opens_story = [_opens_story(b) for b in self.blocks]
+        self.dropped = {d.line for d in cleaned.drops if d.line is not None}
 
-        In place, so a merge costs the size of ``following``, not of the two:
-        its counts are added (new terms after this one's, as in Counter
-        addition), and only its terms' weights change.
-        """
-        self.blocks.extend(following.blocks)
-        self.bag.update(following.bag)
-        if self._weights is not None:
-            for term in following.bag:
-                self._weights[term] = _sublinear(self.bag[term])
-        self._norm = None
-        self.words += following.words
-        self.personal += following.personal
+    @cached_property
+    def thresholds(self) -> list[float]:
+        """The similarity the gap before each block needs to be bridged, registers aside (inf: never)."""
+        blocks, opens = self.blocks, self.opens_story
+        return [math.inf] + [
+            math.inf
+            if opens[i]
+            else MERGE_SIMILARITY_ACROSS_FURNITURE
+            if _furniture_between(blocks[i - 1], blocks[i], self.dropped)
+            else MERGE_SIMILARITY
+            for i in range(1, len(blocks))
+        ]
 
-    # Term weights and the vector length are kept between comparisons, until a merge changes them.
+    @cached_property
+    def cohesion(self) -> _Cohesion:
+        return _Cohesion([content_stems_of_words(w) for w in self.block_words])
 
-    def weights(self) -> dict[str, float]:
-        """Sublinear term frequency, 1 + log(count), per stem."""
-        if self._weights is None:
-            self._weights = {t: _sublinear(c) for t, c in self.bag.items()}
-        return self._weights
+    @cached_property
+    def _personal(self) -> list[int]:
+        """Prefix sums of first/second-person words outside quotations."""
+        return [0, *accumulate(map(_personal_count, self.blocks, self.block_words))]
 
-    def norm(self, idf: dict[str, float]) -> float:
-        if self._norm is None:
-            self._norm = math.sqrt(sum([(w * idf[t]) ** 2 for t, w in self.weights().items()]))
-        return self._norm
-
-    @property
-    def register(self) -> str | None:
-        rate = self.personal / max(self.words, 1)
+    def register(self, start: int, end: int) -> str | None:
+        """Whether blocks start:end speak in the first or second person (None: not clearly either)."""
+        rate = (self._personal[end] - self._personal[start]) / max(self.words[end] - self.words[start], 1)
         return "personal" if rate >= PERSONAL_RATE else "impersonal" if rate < IMPERSONAL_RATE else None
 
 
-@lru_cache(maxsize=1024)
-def _sublinear(count: int) -> float:
-    """1 + log(count): term counts are small integers, so each is computed once."""
-    return 1 + math.log(count)
+def _personal_count(block: Block, block_words: tuple[str, ...]) -> int:
+    """First/second-person words outside quotations."""
+    if _PERSONAL_SPELLINGS.isdisjoint(block_words):  # most blocks: cheaper than counting
+        return 0
+    personal = sum(map(_PERSONAL_SPELLINGS.__contains__, block_words))
+    if ('"' in block.text or "“" in block.text):
+        # no word straddles a quotation mark, so the quoted ones can be counted apart and taken away
+        quoted = words(" ".join(QUOTED.findall(block.text)))
+        personal -= sum(map(_PERSONAL_SPELLINGS.__contains__, quoted))
+    return personal
+
+
+class _Cohesion:
+    """TF-IDF cosines (sublinear term frequency, Snowball stems) between runs of a document's blocks.
+
+    A run's term counts are one bincount over its stems, and its vector is
+    remembered (up to DENSE_NUMBERS components), so a merge computes one new
+    vector. Weights and idf are the math.log values they always were; the
+    sums of products are rounded differently from the per-dictionary loops
+    this replaced (an ulp or so), and no decision on the reference documents
+    changed.
+    """
+
+    def __init__(self, bags: list[list[str]]) -> None:
+        stems = list(chain.from_iterable(bags))
+        vocabulary = {t: i for i, t in enumerate(dict.fromkeys(stems))}
+        self._size = len(vocabulary)
+        self._terms = np.fromiter(map(vocabulary.__getitem__, stems), dtype=np.intp, count=len(stems))
+        self._offsets = [0, *accumulate(map(len, bags))]
+        """Where each block's stems start in _terms."""
+        # document frequency: count each (block, term) pair once (sorting beats np.unique's hashing here)
+        pairs = np.sort(np.repeat(np.arange(len(bags)) * self._size, [len(bag) for bag in bags]) + self._terms)
+        firsts = pairs[np.flatnonzero(np.diff(pairs, prepend=-1))]
+        self._idf = _idf_table(len(bags))[np.bincount(firsts % self._size, minlength=self._size)]
+        self._sublinear = _sublinear_table(int(np.bincount(self._terms).max(initial=0)))
+        self._known: dict[tuple[int, int], tuple[np.ndarray, float]] = {}
+        self._capacity = DENSE_NUMBERS // max(self._size, 1)
+
+    def prepare(self, bounds: list[int]) -> None:
+        """Work out the vectors of the runs bounds[0]:bounds[1], bounds[1]:bounds[2], … at once, if they fit."""
+        runs = len(bounds) - 1
+        if runs > self._capacity - len(self._known):
+            return
+        first, last = self._offsets[bounds[0]], self._offsets[bounds[-1]]
+        lengths = np.diff([self._offsets[b] for b in bounds])
+        cells = np.repeat(np.arange(runs) * self._size, lengths) + self._terms[first:last]
+        counts = np.bincount(cells, minlength=runs * self._size).reshape(runs, self._size)
+        vectors = self._sublinear[counts] * self._idf
+        norms = map(math.sqrt, np.einsum("ij,ij->i", vectors, vectors).tolist())
+        self._known.update(zip(pairwise(bounds), zip(vectors, norms)))
+
+    def cosine(self, start: int, middle: int, end: int) -> float:
+        """Cosine of the runs start:middle and middle:end."""
+        a, a_length = self._known.get((start, middle)) or self._vector(start, middle)
+        b, b_length = self._known.get((middle, end)) or self._vector(middle, end)
+        dot = float(a.dot(b))
+        return dot / (a_length * b_length) if dot else 0.0
+
+    def _vector(self, start: int, end: int) -> tuple[np.ndarray, float]:
+        """The vector of the run start:end and its length, remembered."""
+        counts = np.bincount(self._terms[self._offsets[start] : self._offsets[end]], minlength=self._size)
+        vector = self._sublinear[counts] * self._idf
+        if len(self._known) >= self._capacity:
+            self._known.clear()
+        known = self._known[start, end] = vector, math.sqrt(vector.dot(vector))
+        return known
+
+
+@lru_cache(maxsize=256)
+def _idf_table(blocks: int) -> np.ndarray:
+    """Smoothed idf for each document frequency 0..blocks."""
+    return np.array([math.log((1 + blocks) / (1 + d)) + 1 for d in range(blocks + 1)])
+
+
+@lru_cache(maxsize=64)
+def _sublinear_table(largest: int) -> np.ndarray:
+    """1 + log(count) for each count up to ``largest`` (0 for a term a run lacks)."""
+    return np.array([0.0] + [1 + math.log(count) for count in range(1, largest + 1)])
 
 
 def _opens_story(block: Block) -> bool:
@@ -112,44 +187,37 @@ def _opens_story(block: Block) -> bool:
     )
 
 
-def _cosine(a: _Segment, b: _Segment, idf: dict[str, float]) -> float:
-    """Cosine of the segments' TF-IDF vectors."""
-    if len(a.bag) > len(b.bag):
-        a, b = b, a
-    b_weights = b.weights()
-    dot = sum([w * b_weights[t] * idf[t] ** 2 for t, w in a.weights().items() if t in b_weights])
-    if not dot:
-        return 0.0
-    return dot / (a.norm(idf) * b.norm(idf))
-
-
 def _furniture_between(a: Block, b: Block, dropped_lines: set[int]) -> bool:
-    return any(line in dropped_lines for line in range(a.line + 1, b.line))
+    return not dropped_lines.isdisjoint(range(a.line + 1, b.line))
 
 
-def _join(segments: list[_Segment], first: int) -> None:
-    """Merge segments[first] and the one after it into one segment."""
-    segments[first].absorb(segments.pop(first + 1))
+def _join_headings(doc: _Document, bounds: list[int]) -> None:
+    """A heading belongs with the text under it."""
+    i = 0
+    while i < len(bounds) - 2:
+        if doc.blocks[bounds[i + 1] - 1].kind is BlockKind.HEADING:
+            del bounds[i + 1]
+        i += 1
 
 
-def _absorb_tiny(segments: list[_Segment], idf: dict[str, float]) -> None:
+def _absorb_tiny(doc: _Document, bounds: list[int]) -> None:
     """Attach segments too short to compare: footnotes back, lead-ins forward."""
     i = 0
-    while i < len(segments):
-        seg = segments[i]
-        if seg.words >= TINY_WORDS or len(segments) == 1:
+    while i < len(bounds) - 1:
+        start, end = bounds[i], bounds[i + 1]
+        if doc.words[end] - doc.words[start] >= TINY_WORDS or len(bounds) == 2:
             i += 1
             continue
-        can_back = i > 0 and not seg.opens_story
-        can_forward = i + 1 < len(segments) and not segments[i + 1].opens_story
-        text = seg.blocks[0].text
+        can_back = i > 0 and not doc.opens_story[start]
+        can_forward = i + 2 < len(bounds) and not doc.opens_story[end]
+        text = doc.blocks[start].text
         if text.startswith("*") and can_back:
             target = i - 1
         elif text.endswith(":") and can_forward:
             target = i + 1
         elif can_back and can_forward:
-            back = _cosine(seg, segments[i - 1], idf)
-            forward = _cosine(seg, segments[i + 1], idf)
+            back = doc.cohesion.cosine(bounds[i - 1], start, end)
+            forward = doc.cohesion.cosine(start, end, bounds[i + 2])
             target = i - 1 if back > forward else i + 1
         elif can_forward:
             target = i + 1
@@ -158,37 +226,38 @@ def _absorb_tiny(segments: list[_Segment], idf: dict[str, float]) -> None:
         else:
             i += 1
             continue
-        first = min(i, target)
-        _join(segments, first)
-        i = first
+        i = min(i, target)
+        del bounds[i + 1]
 
 
-def _merge_cohesive(segments: list[_Segment], idf: dict[str, float], dropped: set[int]) -> None:
-    def margin(k: int) -> float | None:
-        """How far the gap after segment k clears its merge threshold (None: never merge)."""
-        left, right = segments[k], segments[k + 1]
-        if right.opens_story:
-            return None
-        needed = (
-            MERGE_SIMILARITY_ACROSS_FURNITURE
-            if _furniture_between(left.blocks[-1], right.blocks[0], dropped)
-            else MERGE_SIMILARITY
-        )
-        if {left.register, right.register} == {"personal", "impersonal"}:
+def _merge_cohesive(doc: _Document, bounds: list[int]) -> None:
+    """Merge the most similar adjacent segments first (the lowest on a tie), while any are similar enough."""
+    thresholds = doc.thresholds
+    if all(thresholds[b] == math.inf for b in bounds[1:-1]):
+        return
+    doc.cohesion.prepare(bounds)
+    registers = [doc.register(start, end) for start, end in pairwise(bounds)]
+    """Per segment, kept until a merge changes the segment."""
+
+    def margin(k: int) -> float:
+        """How far the gap after segment k clears its merge threshold (-inf: never merges)."""
+        needed = thresholds[bounds[k + 1]]
+        if needed == math.inf:
+            return -math.inf
+        if {registers[k], registers[k + 1]} == {"personal", "impersonal"}:
             needed += REGISTER_PENALTY
-        return _cosine(left, right, idf) - needed
+        return doc.cohesion.cosine(bounds[k], bounds[k + 1], bounds[k + 2]) - needed
 
-    margins = [margin(k) for k in range(len(segments) - 1)]
-    while margins:
-        candidates = [(m, k) for k, m in enumerate(margins) if m is not None and m >= 0]
-        if not candidates:
+    gaps = [margin(k) for k in range(len(bounds) - 2)]
+    while gaps:
+        k = gaps.index(max(gaps))  # the first of equals: the lowest index wins a tie
+        if gaps[k] < 0:
             return
-        _, k = max(candidates, key=lambda c: (c[0], -c[1]))
-        _join(segments, k)
-        del margins[k]
+        del bounds[k + 1], gaps[k], registers[k + 1]
+        registers[k] = doc.register(bounds[k], bounds[k + 1])
         for j in (k - 1, k):
-            if 0 <= j < len(margins):
-                margins[j] = margin(j)
+            if 0 <= j < len(gaps):
+                gaps[j] = margin(j)
 
 
 def _story(cleaned: CleanedDocument, blocks: list[Block]) -> Story:
@@ -229,26 +298,16 @@ def _story(cleaned: CleanedDocument, blocks: list[Block]) -> Story:
 
 
 def split_document(cleaned: CleanedDocument) -> list[Story]:
-    blocks = list(cleaned.blocks)
-    if not blocks:
+    if not cleaned.blocks:
         # a feed entry whose text was all furniture (or empty) is still its headline
         return [_story(cleaned, [])] if cleaned.document.title else []
-    dropped = {d.line for d in cleaned.drops if d.line is not None}
-    block_words = [words(b.text) for b in blocks]
-    bags = [Counter(content_stems_of_words(w)) for w in block_words]
-    df = Counter(t for bag in bags for t in bag)
-    idf = {t: math.log((1 + len(bags)) / (1 + d)) + 1 for t, d in df.items()}
-
-    segments = [_Segment.of(*parts) for parts in zip(blocks, block_words, bags, strict=True)]
-    # a heading belongs with the text under it
-    i = 0
-    while i < len(segments) - 1:
-        if segments[i].blocks[-1].kind is BlockKind.HEADING:
-            _join(segments, i)
-        i += 1
-    _absorb_tiny(segments, idf)
-    _merge_cohesive(segments, idf, dropped)
-    return [_story(cleaned, seg.blocks) for seg in segments if seg.blocks]
+    doc = _Document(cleaned)
+    bounds = list(range(len(doc.blocks) + 1))
+    """Where each segment starts, then the end of the last."""
+    _join_headings(doc, bounds)
+    _absorb_tiny(doc, bounds)
+    _merge_cohesive(doc, bounds)
+    return [_story(cleaned, doc.blocks[start:end]) for start, end in pairwise(bounds)]
 
 
 def split_documents(cleaned: list[CleanedDocument]) -> list[Story]:

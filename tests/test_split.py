@@ -1,6 +1,6 @@
 from digest.clean import clean_document
 from digest.models import Document, SourceRef
-from digest.split import split_document
+from digest.split import _PERSONAL_SPELLINGS, PERSONAL_WORDS, split_document
 
 SETTLERS = (
     "Settlers from a nearby outpost attacked farmers picking olives near the village on Monday, residents said.\n\n"
@@ -87,3 +87,12 @@ def test_a_feed_entry_keeps_its_own_title_and_a_standfirst_stays_text():
 def test_a_feed_entry_whose_text_is_all_furniture_is_still_its_headline():
     stories = feed_entry("Protesters gather in the city centre. (Reuters/Jane Doe)", "Protesters block traffic in Toronto")
     assert [(s.title, s.paragraphs) for s in stories] == [("Protesters block traffic in Toronto", ())]
+
+
+def test_personal_words_are_found_in_any_capitalisation_and_only_so():
+    # _PERSONAL_SPELLINGS holds every ASCII capitalisation: that is enough only if no other
+    # character lower-cases into a letter of a personal word
+    letters = set("".join(PERSONAL_WORDS))
+    assert [c for c in map(chr, range(128, 0x110000)) if c.lower() in letters] == []
+    assert {w for w in _PERSONAL_SPELLINGS if w.lower() not in PERSONAL_WORDS} == set()
+    assert {"I", "We", "YOUR", "oUr"} <= _PERSONAL_SPELLINGS
