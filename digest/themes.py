@@ -18,9 +18,8 @@ misleads, an unplaced one is still listed under "Also noted".
 from __future__ import annotations
 
 import re
-from bisect import bisect_left
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
@@ -42,6 +41,43 @@ TOKEN = re.compile(r"\w+(?:['’]\w+)*")
 """Words, apostrophes kept inside (settler's) but not around (‘solidarity’); a hyphen separates
 words, so 'pro-Palestinian' matches both palestin* and pro-palestin*."""
 
+_PUNCTUATION = "“”‘—–…\xa0"
+"""The non-word marks news text is full of; a space in their place leaves its words as they are."""
+_MORE_PUNCTUATION = re.compile("[«»‹›„‚•·°′″−£€\u200b\u2002\u2003\u2009\u202f]")
+_APOSTROPHE = "’"
+_APOSTROPHE_STAND_IN = "\x00"
+"""Stands for ’ in ASCII text while it is split, so that the ASCII fast path keeps it inside words."""
+_ASCII_WORDS = str.maketrans(
+    {c: c.lower() if c.isalnum() or c in "_'" + _APOSTROPHE_STAND_IN else " " for c in map(chr, range(128))}
+)
+"""ASCII text lower-cased, and all but word characters and apostrophes made spaces."""
+_LOOSE_APOSTROPHE = re.compile("['\x00](?:(?<![^ '\x00]['\x00])|(?![^ '\x00]))")
+"""An apostrophe not between two word characters: a separator (in text made by _ASCII_WORDS)."""
+
+
+def words(text: str) -> list[str]:
+    """TOKEN.findall(text.lower()), at a third of the cost (measured) for text whose letters are ASCII.
+
+    The regular expression tests every character; here common punctuation is
+    replaced by spaces (str.replace), the rest is lower-cased and
+    non-word characters made spaces in one str.translate, and str.split cuts
+    the words. Text with other non-ASCII characters takes the regular expression.
+    """
+    if _APOSTROPHE_STAND_IN in text:
+        return TOKEN.findall(text.lower())
+    plain = text
+    if not plain.isascii():
+        for mark in _PUNCTUATION:
+            plain = plain.replace(mark, " ")
+        if not plain.isascii():
+            plain = _MORE_PUNCTUATION.sub(" ", plain).replace(_APOSTROPHE, _APOSTROPHE_STAND_IN)
+            if not plain.isascii():
+                return TOKEN.findall(text.lower())
+    plain = plain.translate(_ASCII_WORDS)
+    if "'" in plain or _APOSTROPHE_STAND_IN in plain:
+        plain = _LOOSE_APOSTROPHE.sub(" ", plain).replace(_APOSTROPHE_STAND_IN, _APOSTROPHE)
+    return plain.split()
+
 
 @lru_cache(maxsize=4096)
 def parse_term(term: str) -> tuple[tuple[str, bool], ...]:
@@ -50,64 +86,81 @@ def parse_term(term: str) -> tuple[tuple[str, bool], ...]:
     return tuple((part.rstrip("*"), part.endswith("*")) for part in parts)
 
 
+def _both_match(a: tuple[str, bool], b: tuple[str, bool]) -> bool:
+    """Whether one word can match both parts of terms."""
+    (word_a, prefix_a), (word_b, prefix_b) = a, b
+    if prefix_a and prefix_b:
+        return word_a.startswith(word_b) or word_b.startswith(word_a)
+    if prefix_a or prefix_b:
+        word, start = (word_b, word_a) if prefix_a else (word_a, word_b)
+        return word.startswith(start)
+    return word_a == word_b
+
+
+def _phrase_counter(parts: tuple[tuple[str, bool], ...]) -> Callable[[str], int]:
+    """How to count a phrase in a text's words joined by two spaces, with a space before and after.
+
+    The two spaces keep occurrences apart: one that ends a word's first space
+    does not take the next one's. A phrase of whole words (the last may be a
+    prefix) is then a substring, counted by str.count at a fraction of the
+    cost of a regular expression (measured). Two occurrences of a phrase can
+    share words ('one by one' in 'one by one by one'): such a phrase is
+    counted at every start by a lookahead.
+    """
+    overlapping = any(
+        all(_both_match(parts[shift + k], parts[k]) for k in range(len(parts) - shift))
+        for shift in range(1, len(parts))
+    )
+    end = "" if parts[-1][1] else " "
+    if not overlapping and not any(prefix for _, prefix in parts[:-1]):
+        literal = " " + "  ".join(word for word, _ in parts) + end
+        return lambda joined: joined.count(literal)
+    phrase = " " + "  ".join(re.escape(word) + ("[^ ]*" if prefix else "") for word, prefix in parts) + end
+    pattern = re.compile(f"(?={phrase})" if overlapping else phrase)
+    return lambda joined: len(pattern.findall(joined))
+
+
 class TermIndex:
     """The terms of a set of themes, matched against each distinct word once.
 
-    Stories share most of their words, so which terms a word matches (or
-    starts, for a phrase) is worked out the first time the word is seen and
-    remembered; a text's counts for every term then take one pass over its
-    distinct words and one over its words in order.
+    Stories share most of their words, so which terms a word is (and which
+    words of phrases) is worked out the first time the word is seen and
+    remembered. A text's counts then take a set intersection of its distinct
+    words with the words that match anything, and a phrase is looked for (by
+    a regular expression) only in a text that has a word for each of its
+    words.
     """
 
     def __init__(self, terms: Iterable[str]) -> None:
         self.terms: list[str] = []
         self.phrases: list[str] = []
-        self._exact: dict[str, list[str]] = defaultdict(list)
-        self._prefixes: dict[str, list[tuple[str, str]]] = defaultdict(list)
-        """Prefix terms by their first letter ('' for a bare '*')."""
-        self._phrase_parts: dict[str, tuple[tuple[str, bool], ...]] = {}
+        self._phrase_words: list[frozenset[tuple[int, int]]] = []
+        self._phrase_counters: list[Callable[[str], int]] = []
+        self._exact: dict[str, list[tuple[str, int, int]]] = defaultdict(list)
+        self._prefixes: dict[str, list[tuple[str, tuple[str, int, int]]]] = defaultdict(list)
+        """Prefix words by their first letter ('' for a bare '*'); a target is
+        (one-word term, -1, -1) or ('', phrase number, word number)."""
         for term in dict.fromkeys(terms):
             parts = parse_term(term)
             if not parts:
                 continue
             if len(parts) > 1:
+                targets = [("", len(self.phrases), k) for k in range(len(parts))]
                 self.phrases.append(term)
-                self._phrase_parts[term] = parts
-                continue
-            word, prefix = parts[0]
-            self.terms.append(term)
-            if prefix:
-                self._prefixes[word[:1]].append((word, term))
+                self._phrase_words.append(frozenset((len(self._phrase_words), k) for k in range(len(parts))))
+                self._phrase_counters.append(_phrase_counter(parts))
             else:
-                self._exact[word].append(term)
-        self._matches: dict[str, tuple[str, ...]] = {}
-        self._starts: dict[str, tuple[tuple[str, tuple[tuple[str, bool], ...]], ...]] = {}
-
-    def _starting(self, token: str) -> tuple[tuple[str, tuple[tuple[str, bool], ...]], ...]:
-        """The phrases whose first word ``token`` matches, each with the words that must follow."""
-        return tuple(
-            (term, parts[1:])
-            for term, parts in self._phrase_parts.items()
-            if (token.startswith(parts[0][0]) if parts[0][1] else token == parts[0][0])
-        )
-
-    def count_phrases(self, tokens: list[str], counts: Counter[str]) -> dict[str, int]:
-        """How often each phrase occurs in a text's words (in order; ``counts``: their counts)."""
-        found = dict.fromkeys(self.phrases, 0)
-        starts = self._starts
-        for token in counts.keys() - starts.keys():
-            starts[token] = self._starting(token)
-        openers = {token for token in counts if starts[token]}
-        if not openers:
-            return found
-        for i in [i for i, token in enumerate(tokens) if token in openers]:
-            for term, rest in starts[tokens[i]]:
-                following = tokens[i + 1 : i + 1 + len(rest)]
-                if len(following) == len(rest) and all(
-                    t.startswith(w) if p else t == w for t, (w, p) in zip(following, rest, strict=True)
-                ):
-                    found[term] += 1
-        return found
+                targets = [(term, -1, -1)]
+                self.terms.append(term)
+            for (word, prefix), target in zip(parts, targets, strict=True):
+                if prefix:
+                    self._prefixes[word[:1]].append((word, target))
+                else:
+                    self._exact[word].append(target)
+        self._known = frozenset(self.terms) | frozenset(self.phrases)
+        self._seen: set[str] = set()
+        self._matching: dict[str, tuple[tuple[str, ...], tuple[tuple[int, int], ...]]] = {}
+        """Word -> the one-word terms it is, and the (phrase, word number)s it can be."""
 
     @classmethod
     def of(cls, themes: Mapping[str, Theme]) -> TermIndex:
@@ -117,76 +170,60 @@ class TermIndex:
             for term in [*theme.signals.keywords, *(t for group in theme.signals.require for t in group)]
         )
 
-    def _match(self, token: str) -> tuple[str, ...]:
-        candidates = self._prefixes.get(token[:1], []) + self._prefixes.get("", [])
-        return tuple(self._exact.get(token, [])) + tuple(t for w, t in candidates if token.startswith(w))
+    def __contains__(self, term: str) -> bool:
+        return term in self._known
 
-    def count_all(self, counts: Counter[str]) -> dict[str, int]:
-        """How often each one-word term occurs, given a text's word counts."""
-        found = dict.fromkeys(self.terms, 0)
-        matches = self._matches
-        for token, n in counts.items():
-            matched = matches.get(token)
-            if matched is None:
-                matched = matches[token] = self._match(token)
-            for term in matched:
-                found[term] += n
+    def _learn(self, token: str) -> None:
+        candidates = self._prefixes.get(token[:1], []) + self._prefixes.get("", [])
+        targets = self._exact.get(token, []) + [target for word, target in candidates if token.startswith(word)]
+        if targets:
+            self._matching[token] = (
+                tuple(term for term, phrase, _ in targets if phrase < 0),
+                tuple((phrase, k) for _, phrase, k in targets if phrase >= 0),
+            )
+
+    def count(self, tokens: list[str], counts: Mapping[str, int]) -> dict[str, int]:
+        """How often each term occurs in a text (its words in order, and their counts); 0s left out."""
+        if not self._seen.issuperset(counts):
+            # not counts.keys() - self._seen: for a set, that walks the whole set (the vocabulary)
+            for token in [token for token in counts if token not in self._seen]:
+                self._seen.add(token)
+                self._learn(token)
+        found: dict[str, int] = {}
+        phrase_words: set[tuple[int, int]] = set()
+        for token in counts.keys() & self._matching.keys():
+            terms, parts = self._matching[token]
+            for term in terms:
+                found[term] = found.get(term, 0) + counts[token]
+            phrase_words.update(parts)
+        joined = ""
+        for phrase, words_needed in enumerate(self._phrase_words):
+            if words_needed <= phrase_words:
+                joined = joined or " " + "  ".join(tokens) + " "
+                if n := self._phrase_counters[phrase](joined):
+                    found[self.phrases[phrase]] = n
         return found
+
+
+@lru_cache(maxsize=256)
+def _index_of(term: str) -> TermIndex:
+    return TermIndex((term,))
 
 
 class Terms:
-    """A text's words, indexed once so each configured term is counted by lookups, not a scan."""
+    """A text's words, and how often the terms of an index occur in them."""
 
     def __init__(self, text: str, index: TermIndex | None = None) -> None:
-        self.tokens = TOKEN.findall(text.lower())
+        self.tokens = words(text)
         self.counts = Counter(self.tokens)
-        self._vocabulary: list[str] | None = None
-        self._positions: dict[str, list[int]] | None = None
-        self._found: dict[str, int] = (
-            index.count_all(self.counts) | index.count_phrases(self.tokens, self.counts) if index is not None else {}
-        )
-        """Counts already taken: themes share terms, and each is asked for several times."""
-
-    @property
-    def vocabulary(self) -> list[str]:
-        """The distinct words, sorted, for prefix lookups (sorted on first use)."""
-        if self._vocabulary is None:
-            self._vocabulary = sorted(self.counts)
-        return self._vocabulary
-
-    def _matching(self, word: str, prefix: bool) -> list[str]:
-        if not prefix:
-            return [word] if word in self.counts else []
-        start = bisect_left(self.vocabulary, word)
-        end = bisect_left(self.vocabulary, word + "\U0010ffff", start)
-        return self.vocabulary[start:end]
+        self.index = index
+        self.found = index.count(self.tokens, self.counts) if index is not None else {}
+        """The index's terms that occur, with their counts."""
 
     def count(self, term: str) -> int:
-        found = self._found.get(term)
-        if found is None:
-            found = self._found[term] = self._count(term)
-        return found
-
-    def _count(self, term: str) -> int:
-        parts = parse_term(term)
-        (first, prefix), rest = parts[0], parts[1:]
-        if not rest:
-            if not prefix:
-                return self.counts[first]
-            return sum(self.counts[token] for token in self._matching(first, prefix))
-        if self._positions is None:
-            self._positions = defaultdict(list)
-            for i, token in enumerate(self.tokens):
-                self._positions[token].append(i)
-        found = 0
-        for token in self._matching(first, prefix):
-            for i in self._positions[token]:
-                following = self.tokens[i + 1 : i + 1 + len(rest)]
-                if len(following) == len(rest) and all(
-                    t.startswith(w) if p else t == w for t, (w, p) in zip(following, rest, strict=True)
-                ):
-                    found += 1
-        return found
+        if self.index is not None and term in self.index:
+            return self.found.get(term, 0)
+        return _index_of(term).count(self.tokens, self.counts).get(term, 0)
 
 
 @dataclass(frozen=True)
@@ -213,24 +250,27 @@ class ThemeScore:
 
 
 def score_theme(key: str, theme: Theme, story: Story, title: Terms, body: Terms) -> ThemeScore:
-    """Weighted keyword hits per 100 words (a hyphenated word counts as one word)."""
+    """Weighted keyword hits per 100 words (a hyphenated word counts as one word).
+
+    ``title`` and ``body`` are counted with an index of the theme's terms (TermIndex.of).
+    """
+    in_title, in_body = title.found, body.found
+    present = in_title.keys() | in_body.keys()
     n_words = max(2 * len(title.tokens) + len(body.tokens), MIN_WORDS)
     hits = []
     weighted = 0.0
-    for term, weight in theme.signals.keywords.items():
-        n = body.count(term) + 2 * title.count(term)
-        if n:
+    for term, weight in theme.signals.keywords.items() if present else ():
+        if term in present:
+            n = in_body.get(term, 0) + 2 * in_title.get(term, 0)
             hits.append((term, n))
             weighted += weight * n
     hits.sort(key=lambda hit: (-hit[1], hit[0]))
     missing = tuple(
-        group[0] + ("…" if len(group) > 1 else "")
-        for group in theme.signals.require
-        if not any(body.count(term) or title.count(term) for term in group)
+        group[0] + ("…" if len(group) > 1 else "") for group in theme.signals.require if present.isdisjoint(group)
     )
     enough = weighted >= theme.signals.min_hits
     brief_off_headline = bool(title.tokens) and len(body.tokens) < BRIEF_WORDS and not any(
-        title.count(term) for term, weight in theme.signals.keywords.items() if weight > 0
+        theme.signals.keywords.get(term, 0) > 0 for term in in_title
     )
     score = 100 * weighted / n_words
     hinted = key in story.theme_hints

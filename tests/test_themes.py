@@ -1,10 +1,13 @@
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from digest.config import load_config
 from digest.models import SourceRef, Story
-from digest.themes import Terms, decide
+from digest.themes import TOKEN, Terms, decide
+from digest.themes import words as theme_words
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -88,3 +91,12 @@ def test_hyphenated_words_match_their_parts(themes):
                             "to the Israel-Gaza war; a second pro-Palestinian protest is planned.",
                             "Pro-Palestinian protest outside parliament"), themes)
     assert decision.theme == "solidarity" and "pro-palestin*" in decision.reason
+
+
+NEWS_MARKS = "aZq9_'’ .,-“”‘—–…\xa0«»•€\u200b\x00ÉéİΣς字"
+"""ASCII word characters, both apostrophes, the punctuation themes.words() replaces, and letters beyond ASCII."""
+
+
+@given(st.text(alphabet=st.sampled_from(NEWS_MARKS), max_size=60) | st.text(max_size=60))
+def test_theme_words_are_the_token_pattern_s_matches_in_lower_case(text):
+    assert theme_words(text) == TOKEN.findall(text.lower())
