@@ -106,8 +106,8 @@ def _with_sources(kept: Story, other: Story) -> Story:
 
 
 @dataclass
-class _Text:
-    """A story's words, tokenised once for all three passes.
+class StoryText:
+    """A story's words, tokenised once for all three passes (in a worker process, in a large build).
 
     The normalised texts (of the story and of each paragraph) are kept as
     128-bit BLAKE2b digests, not as text: a large build holds tens of
@@ -121,15 +121,19 @@ class _Text:
     paragraph_keys: list[bytes]
     shingles: np.ndarray
     """The distinct hashes of the paragraphs' word 5-grams, sorted."""
+    signature: np.ndarray | None
+    """Its MinHash signature; None for a story too short to call a near-duplicate."""
 
     @classmethod
-    def of(cls, story: Story, shingler: _Shingler) -> _Text:
+    def of(cls, story: Story, shingler: _Shingler) -> StoryText:
         paragraph_keys = [_paragraph_key(p) for p in story.paragraphs]
         key = _story_key(paragraph_keys, story)
+        shingles = shingler.shingles([t for k in paragraph_keys for t in k.split()])
         return cls(
             _digest(key) if key else None,
             [_digest(k) for k in paragraph_keys],
-            shingler.shingles([t for k in paragraph_keys for t in k.split()]),
+            shingles,
+            _signature(shingles) if len(shingles) >= MIN_SHINGLES else None,
         )
 
 
@@ -152,9 +156,10 @@ def _same_text(story: Story, other: Story) -> bool:
     )
 
 
-def _texts(stories: Sequence[Story]) -> list[_Text]:
+def story_texts(stories: Sequence[Story]) -> list[StoryText]:
+    """Each story's StoryText (one shingler: words shared between the stories are hashed once)."""
     shingler = _Shingler()
-    return [_Text.of(story, shingler) for story in stories]
+    return [StoryText.of(story, shingler) for story in stories]
 
 
 @dataclass
@@ -216,111 +221,129 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(of_shorter[0]), float(of_longer[0])
 
 
-def _drop_exact(stories: list[Story], texts: list[_Text], drops: list[Drop]) -> list[int]:
-    """Positions of the stories that are no exact copy of an earlier one; copies credit their outlets to it."""
-    first_with: dict[bytes, list[int]] = {}
-    kept: list[int] = []
-    for position, (story, text) in enumerate(zip(stories, texts, strict=True)):
-        first = position
-        if text.key is not None:
-            same_digest = first_with.setdefault(text.key, [])
-            first = next((p for p in same_digest if _same_text(stories[p], story)), position)
-            if first == position:
-                same_digest.append(position)
-        if first == position:
-            kept.append(position)
-        else:
-            drops.append(_drop(story, f"duplicate of {_label(stories[first])}"))
-            stories[first] = _with_sources(stories[first], story)
-    return kept
+class Deduper:
+    """The three passes over stories added one at a time, in input order.
 
+    Each pass keeps the first occurrence and compares a story only with
+    earlier ones, so a story is decided the moment it is added: a large build
+    adds the stories of early documents while worker processes still prepare
+    later ones. The passes' merges of outlets into a kept story are applied
+    at the end, exact copies before near ones, and the drops listed pass by
+    pass, so the result is the one the passes give run one after another.
+    """
 
-def _near_duplicates(texts: Sequence[_Text]) -> dict[int, int]:
-    """Later story -> the earliest story it repeats (positions in ``texts``)."""
-    shingles = [text.shingles for text in texts]
-    sizes = np.array([len(s) for s in shingles], dtype=np.float64)
-    signatures = np.zeros((len(shingles), HASHES), dtype=np.uint64)
-    for position, shingle_set in enumerate(shingles):
-        if len(shingle_set) >= MIN_SHINGLES:
-            signatures[position] = _signature(shingle_set)
-    # each story's LSH bucket keys, made in one go: the band's number, then its signature slots, as bytes
-    bands = HASHES // BAND
-    band_numbers = np.broadcast_to(np.arange(bands, dtype=np.uint8)[None, :, None], (len(shingles), bands, 1))
-    slots = np.ascontiguousarray(signatures).view(np.uint8).reshape(len(shingles), bands, 8 * BAND)
-    bucket_keys = np.ascontiguousarray(np.concatenate((band_numbers, slots), axis=2)).view(f"V{1 + 8 * BAND}")
-    bucket_keys = bucket_keys.reshape(len(shingles), bands).tolist()
-    buckets: dict[bytes, list[int]] = {}
-    root_of: dict[int, int] = {}
-    for later, shingle_set in enumerate(shingles):
-        if len(shingle_set) < MIN_SHINGLES:
-            continue
+    def __init__(self) -> None:
+        self._stories: list[Story] = []
+        self._first_with_key: dict[bytes, list[int]] = {}
+        self._exact_copies: list[tuple[int, int]] = []
+        """(first, copy): positions of an exact copy and the story it repeats."""
+        self._buckets: dict[bytes, list[int]] = {}
+        self._signatures: list[np.ndarray | None] = []
+        self._shingles: list[np.ndarray] = []
+        self._root_of: dict[int, int] = {}
+        """Later story -> the earliest story it repeats, for near-duplicates."""
+        self._printed_in: dict[bytes, list[tuple[int, str]]] = {}
+        self._kept: list[tuple[int, tuple[str, ...]]] = []
+        """Each story kept, and the paragraphs it keeps."""
+        self._drops: tuple[list[Drop], list[Drop], list[Drop]] = ([], [], [])
+
+    def add(self, story: Story, text: StoryText) -> None:
+        position = len(self._stories)
+        self._stories.append(story)
+        self._signatures.append(text.signature)
+        self._shingles.append(text.shingles)
+        if self._is_exact_copy(position, story, text) or self._is_near_copy(position, text):
+            return
+        self._keep_new_paragraphs(position, story, text)
+
+    def _is_exact_copy(self, position: int, story: Story, text: StoryText) -> bool:
+        if text.key is None:
+            return False
+        same_digest = self._first_with_key.setdefault(text.key, [])
+        first = next((p for p in same_digest if _same_text(self._stories[p], story)), None)
+        if first is None:
+            same_digest.append(position)
+            return False
+        self._exact_copies.append((first, position))
+        self._drops[0].append(_drop(story, f"duplicate of {_label(self._stories[first])}"))
+        return True
+
+    def _is_near_copy(self, later: int, text: StoryText) -> bool:
+        if text.signature is None:
+            return False
         earlier: set[int] = set()
-        for key in bucket_keys[later]:
-            members = buckets.setdefault(key, [])
+        signature_bytes = text.signature.tobytes()
+        width = 8 * BAND
+        for band in range(HASHES // BAND):
+            # the bucket key: the band's number, then its signature slots
+            members = self._buckets.setdefault(
+                band.to_bytes(1, "little") + signature_bytes[band * width : (band + 1) * width], []
+            )
             earlier.update(members)
             if len(members) < BUCKET_LIMIT:
                 members.append(later)
         if not earlier:
-            continue
-        candidates = np.array(sorted(earlier))
-        agreement = (signatures[candidates] == signatures[later]).mean(axis=1)
-        estimate = agreement * (sizes[candidates] + sizes[later]) / (
-            (1 + agreement) * np.minimum(sizes[candidates], sizes[later])
-        )
-        checked = candidates[estimate >= NEAR_DUPLICATE / 2].tolist()
+            return False
+        candidates = sorted(earlier)
+        signatures = np.array([self._signatures[c] for c in candidates])
+        sizes = np.array([len(self._shingles[c]) for c in candidates], dtype=np.float64)
+        size = float(len(text.shingles))
+        agreement = (signatures == text.signature).mean(axis=1)
+        estimate = agreement * (sizes + size) / ((1 + agreement) * np.minimum(sizes, size))
+        checked = [c for c, e in zip(candidates, (estimate >= NEAR_DUPLICATE / 2).tolist(), strict=True) if e]
         if not checked:
-            continue
-        of_shorter, of_longer = _overlaps([shingles[c] for c in checked], shingle_set)
+            return False
+        of_shorter, of_longer = _overlaps([self._shingles[c] for c in checked], text.shingles)
         same = np.flatnonzero((of_shorter >= NEAR_DUPLICATE) & (of_longer >= MIN_SHARE_OF_LONGER))
-        if len(same):
-            first = checked[same[0]]
-            root_of[later] = root_of.get(first, first)
-    return root_of
+        if not len(same):
+            return False
+        first = checked[same[0]]
+        root = self._root_of[later] = self._root_of.get(first, first)
+        self._drops[1].append(_drop(self._stories[later], f"same story as {_label(self._stories[root])}"))
+        return True
 
-
-def _merge_near(stories: list[Story], texts: list[_Text], drops: list[Drop]) -> list[int]:
-    """Positions (in ``stories``) of the stories kept; merged ones credit their outlets to the first."""
-    root_of = _near_duplicates(texts)
-    for later, root in root_of.items():
-        drops.append(_drop(stories[later], f"same story as {_label(stories[root])}"))
-        stories[root] = _with_sources(stories[root], stories[later])
-    return [position for position in range(len(stories)) if position not in root_of]
-
-
-def _drop_repeated_paragraphs(stories: list[Story], texts: list[_Text], drops: list[Drop]) -> list[Story]:
-    printed_in: dict[bytes, list[tuple[int, str]]] = {}
-    kept: list[Story] = []
-    for position, (story, text) in enumerate(zip(stories, texts, strict=True)):
+    def _keep_new_paragraphs(self, position: int, story: Story, text: StoryText) -> None:
         paragraphs = []
         for paragraph, key in zip(story.paragraphs, text.paragraph_keys, strict=True):
-            same_digest = printed_in.setdefault(key, [])
+            same_digest = self._printed_in.setdefault(key, [])
             normalised = _paragraph_key(paragraph) if same_digest else ""
             earlier = next((p for p, other in same_digest if _paragraph_key(other) == normalised), None)
             if earlier is None:
                 same_digest.append((position, paragraph))
-                earlier = position
-            if earlier != position:
-                drops.append(_drop(story, f"paragraph repeated from {_label(stories[earlier])}", paragraph))
-            else:
-                paragraphs.append(paragraph)
+            elif earlier != position:
+                self._drops[2].append(
+                    _drop(story, f"paragraph repeated from {_label(self._stories[earlier])}", paragraph)
+                )
+                continue
+            paragraphs.append(paragraph)
         if story.paragraphs and not paragraphs:
-            drops.append(_drop(story, "every paragraph already appears in an earlier story"))
-        elif len(paragraphs) < len(story.paragraphs):
-            kept.append(replace(story, paragraphs=tuple(paragraphs)))
+            self._drops[2].append(_drop(story, "every paragraph already appears in an earlier story"))
         else:
-            kept.append(story)
-    return kept
+            self._kept.append((position, tuple(paragraphs)))
+
+    def finish(self) -> tuple[list[tuple[int, Story]], list[Drop]]:
+        """The stories kept, each with its position among those added, and every drop, pass by pass."""
+        stories = self._stories
+        for first, copy in self._exact_copies:
+            stories[first] = _with_sources(stories[first], stories[copy])
+        for later, root in self._root_of.items():
+            stories[root] = _with_sources(stories[root], stories[later])
+        kept = [
+            (p, stories[p] if len(paragraphs) == len(stories[p].paragraphs)
+             else replace(stories[p], paragraphs=paragraphs))
+            for p, paragraphs in self._kept
+        ]
+        return kept, [drop for drops in self._drops for drop in drops]
 
 
 def dedupe_stories(stories: Sequence[Story]) -> tuple[list[Story], list[Drop]]:
     """The stories without duplicates, near-duplicates or repeated paragraphs, and what went."""
-    drops: list[Drop] = []
-    current = list(stories)
-    if workers := parallel.workers_for(len(current), PARALLEL_MIN_STORIES):
-        texts = parallel.map_chunks(_texts, current, workers)
+    if workers := parallel.workers_for(len(stories), PARALLEL_MIN_STORIES):
+        texts = parallel.map_chunks(story_texts, stories, workers)
     else:
-        texts = _texts(current)
-    for stage in (_drop_exact, _merge_near):
-        kept = stage(current, texts, drops)
-        current, texts = [current[p] for p in kept], [texts[p] for p in kept]
-    return _drop_repeated_paragraphs(current, texts, drops), drops
+        texts = story_texts(stories)
+    deduper = Deduper()
+    for story, text in zip(stories, texts, strict=True):
+        deduper.add(story, text)
+    kept, drops = deduper.finish()
+    return [story for _, story in kept], drops
