@@ -70,27 +70,43 @@ _inherited: Sequence[object] = ()
 """The items of the running map_chunks call, as the forked workers find them."""
 
 
+def imap_chunks(
+    function: Callable[[Sequence[Item]], Result], items: Sequence[Item], workers: int, *, let_go: bool = False
+) -> Iterator[Result]:
+    """``function`` applied to consecutive chunks of ``items`` in worker processes, each result as soon as
+    it and the ones before it are done, in order: the caller works on early chunks while workers do later ones.
+
+    ``function`` must be a module-level function (or a partial of one). With
+    ``let_go``, ``items`` (a list) is emptied here once the workers are
+    forked: they keep their copies, and this process, if it holds no other
+    reference to the items, frees them for what it makes of the results.
+    """
+    global _inherited
+    size = max(1, -(-len(items) // (workers * CHUNKS_PER_WORKER)))
+    tasks = [(function, start, start + size) for start in range(0, len(items), size)]
+    _inherited = items
+    try:
+        with worker_pool(workers) as pool:
+            _inherited = ()
+            if let_go:
+                assert isinstance(items, list), "only a list can be let go"
+                items.clear()
+            yield from pool.map(_apply_to_slice, tasks)
+    finally:
+        _inherited = ()
+
+
 def map_chunks(
     function: Callable[[Sequence[Item]], list[Result]], items: Sequence[Item], workers: int
 ) -> list[Result]:
     """``function`` applied to consecutive chunks of ``items`` in worker processes; the results in order.
 
-    ``function`` must be a module-level function (or a partial of one) whose
-    results for a chunk are the results for its items, one per item.
+    ``function``'s results for a chunk are the results for its items, one per item.
     """
-    global _inherited
-    size = max(1, -(-len(items) // (workers * CHUNKS_PER_WORKER)))
-    starts = range(0, len(items), size)
-    _inherited = items
-    try:
-        with worker_pool(workers) as pool:
-            chunks = pool.map(_apply_to_slice, [(function, start, start + size) for start in starts])
-            return [result for chunk in chunks for result in chunk]
-    finally:
-        _inherited = ()
+    return [result for chunk in imap_chunks(function, items, workers) for result in chunk]
 
 
-def _apply_to_slice(task: tuple[Callable[[Sequence[Item]], list[Result]], int, int]) -> list[Result]:
+def _apply_to_slice(task: tuple[Callable[[Sequence[Item]], Result], int, int]) -> Result:
     """In a worker: the function over its slice of the items it inherited at the fork."""
     function, start, end = task
     return function(_inherited[start:end])  # type: ignore[arg-type]

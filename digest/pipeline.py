@@ -10,24 +10,26 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Iterator, Sequence
+from collections import Counter
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from digest import parallel
 from digest.assemble import assemble, pick
 from digest.clean import clean_document, clean_documents
-from digest.config import Config
-from digest.dedupe import dedupe_stories
-from digest.models import BuildResult, Document, Drop, Story, SummarizedStory
+from digest.config import Config, Theme
+from digest.dedupe import Deduper, StoryText, dedupe_stories, story_texts
+from digest.models import BuildResult, Document, Drop, Story, SummarizedStory, ThemeDecision, ThemedStory
 from digest.sources.feeds import harvest
 from digest.sources.seeds import read_seeds
 from digest.split import split_document, split_documents
 from digest.store import previous_window_end, record_edition
 from digest.summarize import has_sentences, summarize_many
-from digest.themes import assign_themes
+from digest.themes import TermIndex, assign_themes, decide, decide_all
 
 
 @dataclass(frozen=True)
@@ -60,16 +62,45 @@ def collect_documents(
 
 
 PARALLEL_MIN_DOCUMENTS = 400
-"""From this many documents on, cleaning and splitting run in worker processes (digest.parallel)."""
+"""From this many documents on, cleaning, splitting and theming run in worker processes (digest.parallel)."""
 
 
-def _clean_and_split(documents: Sequence[Document]) -> list[tuple[tuple[Drop, ...], list[Story]]]:
-    """Each document's cleaning drops and stories (in a worker process)."""
-    results = []
+@dataclass
+class _Prepared:
+    """A chunk of documents made ready for de-duplication, in a worker process."""
+
+    drops: list[Drop]
+    stories: list[Story]
+    texts: list[StoryText]
+    decisions: list[ThemeDecision]
+    seconds: Counter[str]
+    """Processor time spent per stage on the chunk (wall time would count waiting for a core)."""
+
+
+def _prepare(themes: Mapping[str, Theme], documents: Sequence[Document]) -> _Prepared:
+    """Clean and split a chunk of documents, tokenise the stories for dedupe and theme them all.
+
+    Theming every story before dedupe wastes the few that turn out to be
+    copies, but lets the main process de-duplicate while the workers go on.
+    """
+    seconds: Counter[str] = Counter()
+    drops: list[Drop] = []
+    stories: list[Story] = []
     for document in documents:
+        start = time.process_time()
         cleaned = clean_document(document)
-        results.append((cleaned.drops, split_document(cleaned)))
-    return results
+        split_at = time.process_time()
+        stories.extend(split_document(cleaned))
+        seconds["clean"] += split_at - start
+        seconds["split"] += time.process_time() - split_at
+        drops.extend(cleaned.drops)
+    start = time.process_time()
+    texts = story_texts(stories)
+    theme_at = time.process_time()
+    decisions = decide_all(themes, stories)
+    seconds["dedupe"] += theme_at - start
+    seconds["theme"] += time.process_time() - theme_at
+    return _Prepared(drops, stories, texts, decisions, seconds)
 
 
 def build_edition(
@@ -94,15 +125,9 @@ def build_edition(
     if not one_off and conn is not None:
         since, until = previous_window_end(conn, name, now), now
     clock = _StageClock()
-    warnings, drops, split = _read_and_split(
-        clock, config, now=now, conn=conn, since=since, until=until, fetch=fetch, one_off=one_off
-    )
-    with clock("dedupe"):
-        stories, dedupe_drops = dedupe_stories(split)
-    drops.extend(dedupe_drops)
     themes = {key: config.themes[key] for key in edition_config.themes}
-    with clock("theme"):
-        themed = assign_themes(stories, themes)
+    window = {"now": now, "conn": conn, "since": since, "until": until, "fetch": fetch, "one_off": one_off}
+    warnings, drops, themed = _sorted_stories(clock, config, themes, window)
     with clock("summarize"):
         # a story with nothing to quote is still listed by its own headline, if it has one
         listed = [t for t in themed if has_sentences(t.story) or t.story.title]
@@ -127,23 +152,67 @@ def build_edition(
     return BuildResult(edition, tuple(drops), tuple(themed), warnings, tuple(clock.seconds.items()))
 
 
-def _read_and_split(
-    clock: _StageClock, config: Config, **window: Any
-) -> tuple[tuple[str, ...], list[Drop], list[Story]]:
-    """The sources' warnings, the cleaning drops and the stories; the documents themselves
-    are let go on return, so a large build does not hold their text through the later stages."""
+def _sorted_stories(
+    clock: _StageClock, config: Config, themes: Mapping[str, Theme], window: dict[str, Any]
+) -> tuple[tuple[str, ...], list[Drop], list[ThemedStory]]:
+    """The sources' warnings, every drop so far, and the de-duplicated stories with their themes.
+
+    The documents themselves are let go on return, so a large build does not
+    hold their text through the later stages.
+    """
     with clock("sources"):
         sources = collect_documents(config, **window)
     if workers := parallel.workers_for(len(sources.documents), PARALLEL_MIN_DOCUMENTS):
-        with clock("clean+split"):
-            per_document = parallel.map_chunks(_clean_and_split, sources.documents, workers)
-        drops = [drop for document_drops, _ in per_document for drop in document_drops]
-        return sources.warnings, drops, [story for _, stories in per_document for story in stories]
+        warnings, documents = sources.warnings, list(sources.documents)
+        del sources  # the workers' copies are all that is needed once they are forked
+        return warnings, *_sorted_in_workers(clock, documents, themes, workers)
     with clock("clean"):
         cleaned = clean_documents(list(sources.documents))
     with clock("split"):
         split = split_documents(cleaned)
-    return sources.warnings, [drop for doc in cleaned for drop in doc.drops], split
+    with clock("dedupe"):
+        stories, dedupe_drops = dedupe_stories(split)
+    with clock("theme"):
+        themed = assign_themes(stories, themes)
+    return sources.warnings, [drop for doc in cleaned for drop in doc.drops] + dedupe_drops, themed
+
+
+def _sorted_in_workers(
+    clock: _StageClock, documents: list[Document], themes: Mapping[str, Theme], workers: int
+) -> tuple[list[Drop], list[ThemedStory]]:
+    """_sorted_stories for many documents: workers prepare chunks of them (_prepare) while this
+    process de-duplicates the stories of the chunks already done, in order (so the result is the
+    one process's). Only stories that dedupe trimmed are themed again. ``documents`` is emptied
+    once the workers have it, so their text is not held here beside the stories made of it.
+
+    The clock gets the whole as "clean…theme", the main process's own dedupe
+    time, and each stage's processor time in the workers as "… (workers)", summed over them.
+    """
+    deduper = Deduper()
+    drops: list[Drop] = []
+    stories: list[Story] = []
+    decisions: list[ThemeDecision] = []
+    in_workers: Counter[str] = Counter()
+    with clock("clean…theme"):
+        for chunk in parallel.imap_chunks(partial(_prepare, themes), documents, workers, let_go=True):
+            drops.extend(chunk.drops)
+            in_workers.update(chunk.seconds)
+            with clock("dedupe"):
+                for story, text in zip(chunk.stories, chunk.texts, strict=True):
+                    deduper.add(story, text)
+            stories.extend(chunk.stories)
+            decisions.extend(chunk.decisions)
+        with clock("dedupe"):
+            kept, dedupe_drops = deduper.finish()
+        index = TermIndex.of(themes)
+        themed = [
+            ThemedStory(story, decisions[position] if story.paragraphs == stories[position].paragraphs
+                        else decide(story, themes, index))
+            for position, story in kept
+        ]
+    for stage, seconds in in_workers.items():
+        clock.seconds[f"{stage} (workers)"] = seconds
+    return drops + dedupe_drops, themed
 
 
 class _StageClock:

@@ -299,7 +299,8 @@ def decide(story: Story, themes: Mapping[str, Theme], index: TermIndex | None = 
     return ThemeDecision(best.theme, best.score, reason, all_scores)
 
 
-def _decide_all(themes: Mapping[str, Theme], stories: Sequence[Story]) -> list[ThemeDecision]:
+def decide_all(themes: Mapping[str, Theme], stories: Sequence[Story]) -> list[ThemeDecision]:
+    """decide() for each story, with one TermIndex for all."""
     index = TermIndex.of(themes)
     return [decide(story, themes, index) for story in stories]
 
@@ -307,7 +308,7 @@ def _decide_all(themes: Mapping[str, Theme], stories: Sequence[Story]) -> list[T
 def assign_themes(stories: Sequence[Story], themes: Mapping[str, Theme]) -> list[ThemedStory]:
     """Each story with its theme decision; many stories are decided in worker processes (digest.parallel)."""
     if workers := parallel.workers_for(len(stories), PARALLEL_MIN_STORIES):
-        decisions = parallel.map_chunks(partial(_decide_all, themes), stories, workers)
+        decisions = parallel.map_chunks(partial(decide_all, themes), stories, workers)
     else:
-        decisions = _decide_all(themes, stories)
+        decisions = decide_all(themes, stories)
     return [ThemedStory(story, decision) for story, decision in zip(stories, decisions, strict=True)]

@@ -34,39 +34,57 @@ def test_stages_in_worker_processes_match_one_process():
     output = run(
         """
         import os
+        from dataclasses import replace
+        from datetime import UTC, datetime
         from pathlib import Path
 
-        from digest import dedupe, parallel, themes
+        from digest import dedupe, parallel, pipeline, themes
         from digest.config import load_config
         from digest.models import Document, SourceRef
-        from digest.pipeline import _clean_and_split
         from digest.sources.seeds import read_seeds
 
         documents = list(read_seeds(Path("seeds")))
         for path in sorted(Path("tests/data/labeled").glob("*.txt")):
             documents.append(Document(path.name, path.read_text(encoding="utf-8"), SourceRef(path.stem)))
-        # each document twice under another name: exact and repeated-paragraph duplicates for dedupe
+        # each document twice under another name: exact and repeated-paragraph duplicates for dedupe,
+        # and a third time cut short: near-duplicates
         documents += [Document(d.id + "-again", d.text, SourceRef("Again"), d.title) for d in documents]
-
-        alone = _clean_and_split(documents)
-        assert parallel.map_chunks(_clean_and_split, documents, 2) == alone
-        stories = [story for _, document_stories in alone for story in document_stories]
-
+        documents += [Document(d.id + "-cut", d.text[: len(d.text) // 2], SourceRef("Cut"), None) for d in documents]
+        # and entries that quote a paragraph of an earlier document after three of their own
+        paragraphs = [p for d in documents[:8] for p in d.text.split("\\n\\n") if len(p.split()) > 40]
+        documents += [
+            Document(f"mix{n}", "\\n\\n".join(paragraphs[n + 1 : n + 4] + [paragraphs[n]]), SourceRef("Mix"), f"Mix {n}")
+            for n in range(0, 12, 4)
+        ]
+        pipeline.collect_documents = lambda config, **window: pipeline.Sources(tuple(documents))
         config = load_config(Path("schedule.yaml"))
-        chosen = {key: config.themes[key] for key in config.edition(None)[1].themes}
+        now = datetime(2026, 11, 23, 7, tzinfo=UTC)
+
         results = []
         for minimum in (10**9, 1):
+            pipeline.PARALLEL_MIN_DOCUMENTS = minimum
+            assert parallel.workers_for(len(documents), minimum) == (0 if minimum > 1 else len(os.sched_getaffinity(0)))
+            result = pipeline.build_edition(config, None, now=now)
+            results.append((result, [stage for stage, _ in result.timings]))
+        (alone, alone_stages), (spread, spread_stages) = results
+        assert "clean…theme" in spread_stages and "clean…theme" not in alone_stages
+        assert replace(alone, timings=()) == replace(spread, timings=())
+        reasons = [d.reason for d in alone.drops]
+        assert any(r.startswith("duplicate of") for r in reasons)
+        assert any(r.startswith("same story as") for r in reasons)
+        assert any(r.startswith("paragraph repeated") for r in reasons)
+
+        stories = [t.story for t in alone.decisions]
+        chosen = {key: config.themes[key] for key in config.edition(None)[1].themes}
+        for minimum in (10**9, 1):
             dedupe.PARALLEL_MIN_STORIES = themes.PARALLEL_MIN_STORIES = minimum
-            assert parallel.workers_for(len(stories), minimum) == (0 if minimum > 1 else len(os.sched_getaffinity(0)))
-            kept, drops = dedupe.dedupe_stories(stories)
-            results.append((kept, drops, themes.assign_themes(kept, chosen)))
-        assert results[0] == results[1]
-        assert any(d.reason.startswith("duplicate of") for d in results[0][1])
-        print(len(documents), len(stories), len(results[0][0]))
+            results.append((dedupe.dedupe_stories(stories), themes.assign_themes(stories, chosen)))
+        assert results[2] == results[3]
+        print(len(documents), len(alone.decisions), len(alone.edition.stories))
         """
     )
-    documents, stories, kept = map(int, output.split())
-    assert documents >= 10 and stories > kept > 0
+    documents, stories, shown = map(int, output.split())
+    assert documents >= 20 and stories >= shown > 0
 
 
 def test_feeds_parsed_in_worker_processes_match_one_process(feed_server):
