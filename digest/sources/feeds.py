@@ -39,6 +39,7 @@ from digest.fetch import Fetched, Fetcher, gunzip_if_gzipped
 from digest.feedstore import FeedState, StoredEntry, Window
 from digest.models import Document, SourceRef
 from digest.sanitize import WEB_SCHEMES, safe_url, strip_control_chars
+from digest.sources import feedparser_speed  # noqa: F401 - installs on import
 
 BLOCK_TAGS = frozenset(
     {
