@@ -8,6 +8,7 @@ from pathlib import Path
 
 import click
 
+from digest import memory
 from digest.commands.common import CONFIG_OPTION, DigestGroup, parse_instant
 from digest.config import load_config
 from digest.errors import DigestError
@@ -30,6 +31,7 @@ def main() -> None:
     Build a one-off edition with `digest build`, check the config with
     `digest validate`. See `digest COMMAND --help` for each command.
     """
+    memory.use_one_arena()
 
 
 def explain(result: BuildResult) -> str:
