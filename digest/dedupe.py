@@ -110,15 +110,15 @@ class StoryText:
     """A story's words, tokenised once for all three passes (in a worker process, in a large build).
 
     The normalised texts (of the story and of each paragraph) are kept as
-    128-bit BLAKE2b digests, not as text: a large build holds tens of
+    64-bit BLAKE2b digests, not as text: a large build holds tens of
     thousands of stories. Texts with equal digests are compared again as
     text before anything is dropped, so even a collision could not merge two
     different texts.
     """
 
-    key: bytes | None
+    key: int | None
     """None: the story has no word to compare (nor a title)."""
-    paragraph_keys: list[bytes]
+    paragraph_keys: list[int]
     shingles: np.ndarray
     """The distinct hashes of the paragraphs' word 5-grams, sorted."""
     signature: np.ndarray | None
@@ -145,8 +145,8 @@ def _story_key(paragraph_keys: Sequence[str], story: Story) -> str:
     return " ".join(k for k in paragraph_keys if k) or normalize(story.title or "")
 
 
-def _digest(key: str) -> bytes:
-    return hashlib.blake2b(key.encode("utf-8"), digest_size=16).digest()
+def _digest(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "little")
 
 
 def _same_text(story: Story, other: Story) -> bool:
@@ -200,6 +200,20 @@ def _signature(shingles: np.ndarray) -> np.ndarray:
     return found_value[following] + distance * _EMPTY_BIN_STEP
 
 
+_BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
+_BAND_SALTS = np.arange(HASHES // BAND, dtype=np.uint64) * np.uint64(0xC2B2AE3D27D4EB4F)
+
+
+def _bucket_keys(signature: np.ndarray) -> list[int]:
+    """One 64-bit key per LSH band: its slots and its number, mixed (a collision only adds a candidate,
+    which is then checked like any other)."""
+    bands = signature.reshape(-1, BAND)
+    keys = _BAND_SALTS.copy()
+    for slot in range(BAND):
+        keys = keys * _BAND_MIX + bands[:, slot]
+    return keys.tolist()
+
+
 def _overlaps(others: Sequence[np.ndarray], shingle_set: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """For each of ``others``: the shares of the shorter and of the longer set that it and ``shingle_set`` hold.
 
@@ -234,15 +248,20 @@ class Deduper:
 
     def __init__(self) -> None:
         self._stories: list[Story] = []
-        self._first_with_key: dict[bytes, list[int]] = {}
+        self._first_with_key: dict[int, list[int]] = {}
         self._exact_copies: list[tuple[int, int]] = []
         """(first, copy): positions of an exact copy and the story it repeats."""
-        self._buckets: dict[bytes, list[int]] = {}
+        self._buckets: dict[int, int | list[int]] = {}
+        """LSH bucket -> its story, or its first BUCKET_LIMIT stories: most buckets hold one,
+        and a bare position costs nothing beside the story's own (a list, 64 bytes a bucket)."""
         self._signatures: list[np.ndarray | None] = []
         self._shingles: list[np.ndarray] = []
         self._root_of: dict[int, int] = {}
         """Later story -> the earliest story it repeats, for near-duplicates."""
-        self._printed_in: dict[bytes, list[tuple[int, str]]] = {}
+        self._printed_in: dict[int, int] = {}
+        """Paragraph digest -> the first story printing such a paragraph."""
+        self._also_printed_in: dict[int, list[int]] = {}
+        """…and the first stories printing other paragraphs of the same digest (a collision)."""
         self._kept: list[tuple[int, tuple[str, ...]]] = []
         """Each story kept, and the paragraphs it keeps."""
         self._drops: tuple[list[Drop], list[Drop], list[Drop]] = ([], [], [])
@@ -272,16 +291,18 @@ class Deduper:
         if text.signature is None:
             return False
         earlier: set[int] = set()
-        signature_bytes = text.signature.tobytes()
-        width = 8 * BAND
-        for band in range(HASHES // BAND):
-            # the bucket key: the band's number, then its signature slots
-            members = self._buckets.setdefault(
-                band.to_bytes(1, "little") + signature_bytes[band * width : (band + 1) * width], []
-            )
-            earlier.update(members)
-            if len(members) < BUCKET_LIMIT:
-                members.append(later)
+        buckets = self._buckets
+        for key in _bucket_keys(text.signature):
+            members = buckets.get(key)
+            if members is None:
+                buckets[key] = later
+            elif isinstance(members, int):
+                earlier.add(members)
+                buckets[key] = [members, later]
+            else:
+                earlier.update(members)
+                if len(members) < BUCKET_LIMIT:
+                    members.append(later)
         if not earlier:
             return False
         candidates = sorted(earlier)
@@ -305,12 +326,8 @@ class Deduper:
     def _keep_new_paragraphs(self, position: int, story: Story, text: StoryText) -> None:
         paragraphs = []
         for paragraph, key in zip(story.paragraphs, text.paragraph_keys, strict=True):
-            same_digest = self._printed_in.setdefault(key, [])
-            normalised = _paragraph_key(paragraph) if same_digest else ""
-            earlier = next((p for p, other in same_digest if _paragraph_key(other) == normalised), None)
-            if earlier is None:
-                same_digest.append((position, paragraph))
-            elif earlier != position:
+            earlier = self._printed_earlier(key, paragraph, position)
+            if earlier != position:
                 self._drops[2].append(
                     _drop(story, f"paragraph repeated from {_label(self._stories[earlier])}", paragraph)
                 )
@@ -320,6 +337,18 @@ class Deduper:
             self._drops[2].append(_drop(story, "every paragraph already appears in an earlier story"))
         else:
             self._kept.append((position, tuple(paragraphs)))
+
+    def _printed_earlier(self, key: int, paragraph: str, position: int) -> int:
+        """The first story (up to ``position``, which is then recorded) printing this paragraph."""
+        first = self._printed_in.setdefault(key, position)
+        if first == position:
+            return position
+        normalised = _paragraph_key(paragraph)
+        for earlier in (first, *self._also_printed_in.get(key, ())):
+            if any(_paragraph_key(other) == normalised for other in self._stories[earlier].paragraphs):
+                return earlier
+        self._also_printed_in.setdefault(key, []).append(position)
+        return position
 
     def finish(self) -> tuple[list[tuple[int, Story]], list[Drop]]:
         """The stories kept, each with its position among those added, and every drop, pass by pass."""
