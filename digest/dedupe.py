@@ -80,9 +80,29 @@ _ROLL = np.uint64(1_000_003)
 _EMPTY_BIN_STEP = np.uint64(0x9E3779B97F4A7C15)
 
 
+_NON_WORD_MARKS = "’‘“”—–…\xa0«»•€£"
+"""Marks outside ASCII that news text is full of and TOKEN never matches: a space can stand in for each."""
+_ASCII_WORD_CHARACTERS = str.maketrans(
+    {c: chr(c).lower() if chr(c).isalnum() or c == ord("_") else " " for c in range(128)}
+)
+"""ASCII lower-cased, and every character TOKEN does not match made a space."""
+
+
 def normalize(text: str) -> str:
-    """Text as compared for sameness: lower case, words only, single spaces."""
-    return " ".join(TOKEN.findall(text.casefold()))
+    """Text as compared for sameness: lower case, words only, single spaces.
+
+    That is TOKEN's matches in the casefolded text. Text whose words are all
+    ASCII takes str.translate and str.split instead (a third of the time,
+    measured): casefold is lower for ASCII, and every other character ends a
+    word, as it does for the pattern.
+    """
+    plain = text
+    if not plain.isascii():
+        for mark in _NON_WORD_MARKS:
+            plain = plain.replace(mark, " ")
+        if not plain.isascii():
+            return " ".join(TOKEN.findall(text.casefold()))
+    return " ".join(plain.translate(_ASCII_WORD_CHARACTERS).split())
 
 
 def _label(story: Story) -> str:
@@ -126,7 +146,7 @@ class StoryText:
 
     @classmethod
     def of(cls, story: Story, shingler: _Shingler) -> StoryText:
-        paragraph_keys = [_paragraph_key(p) for p in story.paragraphs]
+        paragraph_keys = [normalize(p) for p in story.paragraphs]
         key = _story_key(paragraph_keys, story)
         shingles = shingler.shingles([t for k in paragraph_keys for t in k.split()])
         return cls(
@@ -135,10 +155,6 @@ class StoryText:
             shingles,
             _signature(shingles) if len(shingles) >= MIN_SHINGLES else None,
         )
-
-
-def _paragraph_key(paragraph: str) -> str:
-    return " ".join(TOKEN.findall(paragraph.casefold()))
 
 
 def _story_key(paragraph_keys: Sequence[str], story: Story) -> str:
@@ -151,8 +167,8 @@ def _digest(key: str) -> int:
 
 def _same_text(story: Story, other: Story) -> bool:
     """Whether two stories are the same text as compared for sameness (after their digests matched)."""
-    return _story_key(list(map(_paragraph_key, story.paragraphs)), story) == _story_key(
-        list(map(_paragraph_key, other.paragraphs)), other
+    return _story_key(list(map(normalize, story.paragraphs)), story) == _story_key(
+        list(map(normalize, other.paragraphs)), other
     )
 
 
@@ -343,9 +359,9 @@ class Deduper:
         first = self._printed_in.setdefault(key, position)
         if first == position:
             return position
-        normalised = _paragraph_key(paragraph)
+        normalised = normalize(paragraph)
         for earlier in (first, *self._also_printed_in.get(key, ())):
-            if any(_paragraph_key(other) == normalised for other in self._stories[earlier].paragraphs):
+            if any(normalize(other) == normalised for other in self._stories[earlier].paragraphs):
                 return earlier
         self._also_printed_in.setdefault(key, []).append(position)
         return position

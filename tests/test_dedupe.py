@@ -9,7 +9,15 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.dedupe import MIN_SHARE_OF_LONGER, NEAR_DUPLICATE, _overlap, _Shingler, dedupe_stories, normalize
+from digest.dedupe import (
+    MIN_SHARE_OF_LONGER,
+    NEAR_DUPLICATE,
+    TOKEN,
+    _overlap,
+    _Shingler,
+    dedupe_stories,
+    normalize,
+)
 from digest.models import Drop, SourceRef, Story
 
 SUMMARIES = Path(__file__).parent / "data" / "summaries"
@@ -208,3 +216,8 @@ def test_every_input_story_is_kept_or_accounted_for_in_order(paragraph_lists):
         keys = {normalize(p) for p in k.paragraphs}
         assert not keys & seen
         seen |= keys
+
+
+@given(st.text(alphabet=st.sampled_from("aZ9_ .,'’“”—–…\xa0«»•€£\x00ßİΣςé字²"), max_size=60) | st.text(max_size=60))
+def test_normalized_text_is_the_casefolded_words(text):
+    assert normalize(text) == " ".join(TOKEN.findall(text.casefold()))
