@@ -147,7 +147,9 @@ def _state(row: sqlite3.Row) -> FeedState:
 
 
 def _state_of(conn: sqlite3.Connection, url: str) -> FeedState:
-    return feed_states(conn, [url])[url]
+    """One URL's state, looked up by its key (feed_states' json_each list reads every row)."""
+    row = conn.execute("SELECT * FROM feed_state WHERE url = ?", (url,)).fetchone()
+    return _state(row) if row is not None else FeedState(url)
 
 
 def record_success(
