@@ -4,6 +4,11 @@ read sources -> clean -> split -> dedupe -> theme -> summarize -> assemble.
 Rendering and writing the result is digest.outputs. Every stage is a plain function over the models in
 digest.models; this module only wires them and collects the record of what
 was dropped and why, for ``digest build --explain``.
+
+A large build runs cleaning, splitting, dedupe's tokenising and theming in
+one pass of worker processes per chunk of documents, and de-duplicates each
+chunk here as it comes back (digest.parallel): the same result, with both
+cores busy throughout.
 """
 
 from __future__ import annotations
