@@ -34,6 +34,7 @@ from dateutil import parser as dateparser
 
 from digest.models import Block, BlockKind, CleanedDocument, Document, Drop
 from digest.words import (
+    FUNCTION_WORDS,
     STOPWORDS,
     WordTable,
     dominant_script,
@@ -363,8 +364,14 @@ def _mark_language_strays(lines: list[Line]) -> None:
     language = guess_language_of_function_words(list(chain.from_iterable(found.values())), n_words)
     if not language:
         return
+    native = FUNCTION_WORDS[language]
     for line in candidates:
-        line_language = guess_language_of_function_words(found[line.number], line.n_words)
+        line_words = found[line.number]
+        if native.issuperset(line_words):
+            # every function word the line has counts for the document's language as much as for any
+            # other: no other language can lead it by half again, so the guess cannot be another one
+            continue
+        line_language = guess_language_of_function_words(line_words, line.n_words)
         if line_language and line_language != language:
             line.reason = f"line in another language ({line_language}) than the document"
             line.stray = True
