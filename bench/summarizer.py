@@ -167,7 +167,7 @@ def cold_caches() -> None:
     sentences._tokenizer.cache_clear()
     sentences._tokenizer()
     words.stem.cache_clear()
-    words._content_stem.cache_clear()
+    words._CONTENT_STEM.clear()
     words.words.cache_clear()
 
 

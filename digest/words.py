@@ -154,13 +154,15 @@ def content_stems(text: str) -> list[str]:
 
 def content_stems_of_words(text_words: Sequence[str]) -> list[str]:
     """content_stems() of a text already split by words()."""
-    return [s for s in map(_content_stem, text_words) if s is not None]
+    return [s for s in map(_CONTENT_STEM.__getitem__, text_words) if s is not None]
 
 
-@lru_cache(maxsize=65536)
 def _content_stem(word: str) -> str | None:
-    """The stem of a word that carries meaning, None for a stop word: one cache lookup per word."""
+    """The stem of a word that carries meaning, None for a stop word."""
     return stem(word) if len(word) > 1 and word.lower() not in STOPWORDS else None
+
+
+_CONTENT_STEM = WordTable(_content_stem)
 
 
 @lru_cache(maxsize=8192)
