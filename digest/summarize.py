@@ -26,9 +26,9 @@ whole sentence is over budget and no other fits, it alone is the summary.
 
 Measured with bench/summarizer.py on this 2-core machine (busy with other
 work, so speeds vary by about a third between runs):
-- speed, 88 stories (median 266 words), cold caches: 400 articles/s with
+- speed, 88 stories (median 266 words), cold caches: 400-880 articles/s with
   PyStemmer installed (snowballstemmer then stems in C; 80/s without it),
-  against sumy's LexRank 100/s and TextRank 130/s in the same run;
+  against sumy's LexRank 100-240/s and TextRank 130-270/s in the same runs;
 - quality, 17 labelled articles (tests/data/summaries: 12 written for the
   sample, 5 from seeds/; the editor's picks are ours, so read it as a sanity
   check, not a benchmark): ROUGE-1 F 0.69 and sentence recall 0.58, against
