@@ -7,7 +7,7 @@ Three passes; the first occurrence wins and input order is kept:
    sources.
 2. Near-duplicates: one wire report run by two outlets, lightly edited (own
    headline, trimmed ending, "said on Tuesday" for "said Tuesday"). A story is
-   the set of its word 5-gram shingles. Candidate pairs come from LSH over
+   the set of its word 5-gram shingles, links left out. Candidate pairs come from LSH over
    one-permutation MinHash signatures (64 slots, 32 bands of 2), so no pair of
    long texts is compared unless they share a bucket; each candidate is then
    checked exactly. Two stories are the same story when the shingles they
@@ -69,6 +69,9 @@ BUCKET_LIMIT = 50
 """An LSH bucket remembers its first 50 stories: a stock phrase shared by thousands
 must not make every pair of them a candidate (a true repeat still meets the first copies)."""
 TOKEN = re.compile(r"\w+")
+LINK = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.IGNORECASE)
+"""Links are not prose and make no shingles: entries whose text is one template around their own
+links (a link aggregator's "Article URL: … Comments URL: …") share most of their link words."""
 STAGE = "dedupe"
 PARALLEL_MIN_STORIES = 1000
 """From this many stories on, their words are tokenised and shingled in worker processes."""
@@ -148,7 +151,9 @@ class StoryText:
     def of(cls, story: Story, shingler: _Shingler) -> StoryText:
         paragraph_keys = [normalize(p) for p in story.paragraphs]
         key = _story_key(paragraph_keys, story)
-        shingles = shingler.shingles([t for k in paragraph_keys for t in k.split()])
+        prose = [normalize(LINK.sub(" ", p)) if "://" in p or "www." in p else k
+                 for p, k in zip(story.paragraphs, paragraph_keys, strict=True)]
+        shingles = shingler.shingles([t for k in prose for t in k.split()])
         return cls(
             _digest(key) if key else None,
             [_digest(k) for k in paragraph_keys],

@@ -221,3 +221,24 @@ def test_every_input_story_is_kept_or_accounted_for_in_order(paragraph_lists):
 @given(st.text(alphabet=st.sampled_from("aZ9_ .,'’“”—–…\xa0«»•€£\x00ßİΣςé字²"), max_size=60) | st.text(max_size=60))
 def test_normalized_text_is_the_casefolded_words(text):
     assert normalize(text) == " ".join(TOKEN.findall(text.casefold()))
+
+
+def test_entries_that_share_only_a_template_of_links_are_different_stories():
+    # a link aggregator's feed: every entry's text is the same template around its own links
+    def stub(article: str, item: int, points: int) -> tuple[str, ...]:
+        return (
+            f"Article URL: https://www.science.org/doi/10.1126/science.{article} "
+            f"Comments URL: https://news.ycombinator.com/item?id={item} Points: {points} # Comments: 1",
+        )
+
+    telescopes = story("telescopes", stub("adm9964", 38399333, 9), "Hacker News", "Extremely large telescopes at risk")
+    earthworks = story("earthworks", stub("ade2541", 37805133, 9), "Hacker News", "Pre-Columbian earthworks in Amazonia")
+    kept, drops = dedupe_stories([telescopes, earthworks])
+    assert [s.id for s in kept] == ["telescopes", "earthworks"] and drops == []
+
+
+def test_a_copy_of_a_report_with_links_in_it_is_still_the_same_story():
+    linked = WIRE[:3] + ("Read the full UN statement at https://news.un.org/en/story/2026/11/1234567 today.",) + WIRE[3:]
+    kept, drops = dedupe_stories([story("ap", WIRE, "Associated Press"), story("linked", linked, "Courier")])
+    assert [s.id for s in kept] == ["ap"]
+    assert [d.reason for d in drops] == ["same story as ap"]
