@@ -1,6 +1,6 @@
 """How long `digest build` takes on generated feeds, as the corpus grows, and with nothing new.
 
-    .venv/bin/python bench/build.py [--sizes 1000,5000,10000] [--runs 5] [--big-runs 3]
+    .venv/bin/python bench/build.py [--sizes 1000,5000,10000] [--runs 5] [--big-runs 5]
 
 For each size (entries = feeds x 20), bench/corpus.py writes the feeds into a
 temporary folder, a local HTTP server (in a process of its own, so that its
@@ -265,7 +265,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", default="1000,5000,10000", help="entries per corpus, comma-separated")
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--big-runs", type=int, default=3, help="runs for corpora of 10,000 entries or more")
+    parser.add_argument("--big-runs", type=int, default=5, help="runs for corpora of 10,000 entries or more")
     parser.add_argument("--child", nargs=4, help=argparse.SUPPRESS)
     parser.add_argument("--alone", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()

@@ -32,7 +32,7 @@ from lxml import html  # noqa: E402
 from digest.dedupe import dedupe_stories  # noqa: E402
 from digest.models import SourceRef, Story  # noqa: E402
 
-RUNS = 3
+RUNS = 5
 STORIES = 10_000
 ENTRIES = ROOT.parent / "shared" / "corpus" / "real_entries" / "rumca_2023_entries.jsonl"
 STOCK = "The ministry did not respond to a request for comment before publication."

@@ -1,6 +1,6 @@
 """How long feed harvests take: a first run, then a second run with nothing new.
 
-    .venv/bin/python bench/feeds_harvest.py [--runs 3]
+    .venv/bin/python bench/feeds_harvest.py [--runs 5]
 
 Serves the real feeds of ../shared/corpus (real_feeds/ and the rewrapped
 real_entries/ RSS files) from a local HTTP server with ETags, then times
@@ -72,7 +72,7 @@ def one_run(server: FeedServer, files: list[Path]) -> tuple[float, float, int, i
 
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--runs", type=int, default=5)
     runs = parser.parse_args().runs
     files = feed_files()
     if not files:
