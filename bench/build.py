@@ -47,12 +47,14 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from corpus import NOW, write_corpus  # noqa: E402
-from feedserver import FeedServer, Route  # noqa: E402
 from ruamel.yaml import YAML  # noqa: E402
 
+# The generator and the test server (which imports pytest) are imported where they are used,
+# not here: the --child process must start like `digest build`, with digest's imports alone.
+
 ENTRIES_PER_FEED = 20
-LATER = NOW + timedelta(days=7)
+A_WEEK = timedelta(days=7)
+"""The re-build runs a week after the build."""
 
 
 def write_config(folder: Path, base_url: str, feeds: list) -> Path:
@@ -187,8 +189,10 @@ def alone(config_path: Path) -> None:
     print(json.dumps([fetch_seconds, time.perf_counter() - start, entries]))
 
 
-def _serve(routes: dict[str, Route], connection) -> None:
+def _serve(routes: dict, connection) -> None:
     """In the server's own process: serve ``routes``, say where, and stop when the bench says so."""
+    from feedserver import FeedServer
+
     server = FeedServer()
     for path, route in routes.items():
         server.route(path, route)
@@ -198,6 +202,9 @@ def _serve(routes: dict[str, Route], connection) -> None:
 
 
 def bench_size(entries: int, runs: int) -> dict:
+    from corpus import NOW, write_corpus
+    from feedserver import Route
+
     feeds_count = max(1, entries // ENTRIES_PER_FEED)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -223,7 +230,7 @@ def bench_size(entries: int, runs: int) -> dict:
                 for suffix in ("-wal", "-shm"):
                     (folder / f"digest.sqlite{suffix}").unlink(missing_ok=True)
                 first.append(run_child(config, folder / f"out{run}", NOW.isoformat()))
-                again.append(run_child(config, folder / f"again{run}", LATER.isoformat()))
+                again.append(run_child(config, folder / f"again{run}", (NOW + A_WEEK).isoformat()))
                 print(f"    run {run + 1}: build {first[-1]['wall']:.2f} s, re-build {again[-1]['wall']:.2f} s",
                       flush=True)
             fetch_seconds, parse_seconds, parsed = fetch_and_parse_alone(config)
