@@ -5,14 +5,15 @@
 For each size (entries = feeds x 20), bench/corpus.py writes the feeds into a
 temporary folder, a local HTTP server (in a process of its own, so that its
 request handling shares no interpreter lock with this one's memory sampling)
-serves them with ETag and Last-Modified, and a copy of the bundled schedule.yaml enables them (seeds
+serves them with ETag and Last-Modified over kept-alive HTTP/1.1 connections, and a copy of the bundled schedule.yaml enables them (seeds
 off, so only the feeds are measured; a temporary store; per_host_delay 0,
 since every feed is on 127.0.0.1 and the default spacing would serialise
 them). Then, per run, with a fresh store:
 
 - build: the real `digest build` command in a fresh process, timed as a
   whole (interpreter start, imports, fetch, every stage, writing the five
-  files), with its per-stage times (BuildResult.timings; render+write timed
+  files), with the processor time of it and its worker processes (less
+  sensitive than wall time to a machine shared with other work), its per-stage times (BuildResult.timings; render+write timed
   around write_outputs) and its memory: peak RSS of the process (ru_maxrss),
   of its largest worker process (forked, so that counts the pages it still
   shares with the main one), and the peak of all of them together as PSS
@@ -111,6 +112,7 @@ def run_child(config: Path, out: Path, now: str) -> dict:
     memory of it and its worker processes together (PSS, sampled every 100 ms)."""
     out.mkdir(parents=True, exist_ok=True)
     report, errors = out / "report.json", out / "stderr.txt"
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     with errors.open("w") as stderr:
         process = subprocess.Popen(
@@ -124,7 +126,9 @@ def run_child(config: Path, out: Path, now: str) -> dict:
     wall = time.perf_counter() - start
     if process.returncode:
         sys.exit(f"digest build failed:\n{errors.read_text()}")
-    return {"wall": wall, "pss_all": peak, **json.loads(report.read_text(encoding="utf-8"))}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"wall": wall, "cpu": cpu, "pss_all": peak, **json.loads(report.read_text(encoding="utf-8"))}
 
 
 def child(config: str, out: str, now: str, report: str) -> None:
@@ -193,7 +197,7 @@ def _serve(routes: dict, connection) -> None:
     """In the server's own process: serve ``routes``, say where, and stop when the bench says so."""
     from feedserver import FeedServer
 
-    server = FeedServer()
+    server = FeedServer(keep_alive=True)
     for path, route in routes.items():
         server.route(path, route)
     connection.send(server.base)
@@ -254,7 +258,8 @@ def report(result: dict) -> None:
     last = first[-1]
     print(f"  {result['entries']:,} entries ({result['feeds']} feeds x {ENTRIES_PER_FEED}, "
           f"{result['megabytes']:.1f} MB of RSS), {len(first)} runs:")
-    print(f"    build, whole command: median {median(r['wall'] for r in first):.2f} s; "
+    print(f"    build, whole command: median {median(r['wall'] for r in first):.2f} s "
+          f"({median(r['cpu'] for r in first):.1f} s of processor time, all its processes); "
           f"peak RSS {median(r['rss_self'] for r in first):.0f} MB (worker processes: "
           f"{median(r['rss_workers'] for r in first):.0f} MB at most, pages shared with it included); "
           f"all processes together {median(r['pss_all'] for r in first):.0f} MB at most (PSS)")
@@ -264,6 +269,7 @@ def report(result: dict) -> None:
     print(f"    edition: {last['stories']} stories of {last['decisions']} after dedupe, "
           f"{last['drops']:,} items dropped, {len(last['warnings'])} warnings")
     print(f"    re-build, nothing new: median {median(r['wall'] for r in again):.2f} s "
+          f"({median(r['cpu'] for r in again):.1f} s of processor time) "
           f"(sources {median(r['timings']['sources'] for r in again):.2f} s, "
           f"{again[-1]['stories']} stories)")
 

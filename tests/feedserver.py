@@ -59,13 +59,17 @@ def gzip_bomb(inflated_size: int) -> bytes:
 
 
 class FeedServer:
-    def __init__(self) -> None:
+    def __init__(self, keep_alive: bool = False) -> None:
+        """``keep_alive``: answer in HTTP/1.1 and keep connections open, as real servers do (every route
+        must then send its length); by default each answer closes its connection (HTTP/1.0)."""
         self.routes: dict[str, Responder] = {}
         self.requests: list[Request] = []
         self.stopping = threading.Event()
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if keep_alive else "HTTP/1.0"
+
             def do_GET(self) -> None:
                 request = Request(self.path, {k.lower(): v for k, v in self.headers.items()})
                 server.requests.append(request)
