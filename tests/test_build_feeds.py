@@ -97,3 +97,34 @@ def test_unreachable_feed_is_reported_in_one_line_and_the_edition_still_builds(p
     warnings = [line for line in edition["_stderr"].splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and dead in warnings[0]
     assert edition["sections"][0]["stories"]
+
+
+PROMOTED_ENTRY = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>World news</title><link>https://news.example/</link>
+<item>
+  <title>Dutch court halts export of F-35 fighter jet parts to Israel</title>
+  <link>https://news.example/2026/nov/20/f35-parts</link>
+  <guid>https://news.example/2026/nov/20/f35-parts</guid>
+  <pubDate>Fri, 20 Nov 2026 09:00:00 GMT</pubDate>
+  <description><![CDATA[<p>Judges say the arms export licence breaks the law on weapons exports.</p>
+  <ul><li><a href="https://news.example/live">Follow our world news live blog for the latest updates</a></li>
+  <li>Get our <a href="https://news.example/email">morning and afternoon news emails</a>,
+  <a href="https://news.example/app">free app</a> or <a href="https://news.example/pod">daily news podcast</a></li></ul>
+  <p>A Dutch appeals court ordered the government to halt all exports of F-35 fighter jet parts to Israel
+  within seven days, ruling that the arms export licence broke the law.</p>
+  <p>The parts are stored at a US-owned warehouse and shipped to partner countries, including Israel,
+  under an arms export licence for military equipment granted in 2016.</p>]]></description>
+</item></channel></rss>"""
+
+
+def test_a_list_of_promotion_links_in_an_entry_is_dropped_not_made_a_headline(project, feed_server):
+    url = feed_server.route("/world.rss", Route(PROMOTED_ENTRY.encode()))
+    assert digest(project, "feeds", "add", url, "--name", "World news", "--no-check").exit_code == 0
+    edition = build(project, "2026-11-21T07:00:00+00:00", "--explain")
+    assert feed_stories(edition) == {"Dutch court halts export of F-35 fighter jet parts to Israel": "arms-exports"}
+    for suffix in (".txt", ".html", ".eml", ".json"):
+        written = edition["_files"][suffix].read_text(encoding="utf-8")
+        assert "news emails" not in written and "live blog" not in written
+    explained = digest(project, "build", "--out", str(project / "again"), "--now", "2026-11-21T07:00:00+00:00",
+                       "--since", "2026-11-01", "--explain").output
+    assert "[clean] item of a list of links (navigation, promotion or related headlines): 'Get our morning" in explained

@@ -15,6 +15,7 @@ from digest.sources.feeds import (
     canonical_url,
     entry_key,
     harvest,
+    html_to_paragraphs,
     html_to_text,
     parse_feed,
     strip_tracking,
@@ -167,6 +168,37 @@ def test_charset_from_the_http_header_decodes_an_undeclared_legacy_encoding():
 )
 def test_html_to_text(markup, text):
     assert html_to_text(markup) == text
+
+
+PROMOTIONS = (
+    '<ul><li><a href="/live">Follow our news live blog for latest updates</a></li>'
+    '<li>Get our <a href="/email">morning and afternoon news emails</a>, <a href="/app">free app</a> or '
+    '<a href="/podcast">daily news podcast</a></li></ul>'
+)
+
+
+@pytest.mark.parametrize(
+    ("markup", "items"),
+    [
+        # every item mostly link text: navigation, promotions, related headlines
+        (f"<p>The standfirst.</p>{PROMOTIONS}<p>The story.</p>",
+         ("Follow our news live blog for latest updates",
+          "Get our morning and afternoon news emails, free app or daily news podcast")),
+        ('<ol><li><a href="/a">Ministry halts arms sale</a></li><li><a href="/b">Court rules</a></li></ol>',
+         ("Ministry halts arms sale", "Court rules")),
+        # a list of the story's points, one with a source linked: text, not links
+        ('<ul><li>The convoy waited three days at the crossing.</li>'
+         '<li>The agency <a href="/r">published its figures</a> on Monday morning.</li></ul>', ()),
+        # one item without a link makes the whole list prose
+        ('<ul><li><a href="/a">Ministry halts arms sale</a></li><li>Talks resume on Friday</li></ul>', ()),
+        ("<p>No list at all, only <a href='/x'>a link</a>.</p>", ()),
+    ],
+)
+def test_items_of_a_list_of_links_are_told_apart(markup, items):
+    paragraphs = html_to_paragraphs(markup)
+    assert paragraphs.link_list_items == items
+    assert paragraphs.text == html_to_text(markup)
+    assert all(item in paragraphs.text.split("\n\n") for item in items)
 
 
 @pytest.mark.parametrize("depth", [300, 5000])

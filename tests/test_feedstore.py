@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 
@@ -9,7 +10,7 @@ import pytest
 
 from digest import feedstore
 from digest.fetch import Validators
-from digest.store import connect
+from digest.store import connect, migrate
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 FEED = "https://news.example/feed"
@@ -23,6 +24,7 @@ class Entry:
     link: str | None = None
     text: str = "Some text."
     published: datetime | None = None
+    link_list_items: tuple[str, ...] = ()
 
 
 @pytest.fixture
@@ -123,3 +125,28 @@ def test_feed_states_gives_a_fresh_state_for_unknown_feeds(conn):
     assert list(states) == [OTHER, FEED]
     assert states[OTHER] == feedstore.FeedState(OTHER)
     assert states[FEED].consecutive_failures == 1
+
+
+def test_link_list_items_are_kept_with_the_entry_and_refreshed(conn):
+    promo = "Get our morning and afternoon news emails"
+    entry = Entry("a", text=f"Lead.\n\n{promo}\n\nBody.", link_list_items=(promo,))
+    feedstore.record_entries(conn, FEED, [entry], now=T0)
+    (stored,) = feedstore.entries_in_window(conn, [FEED], since=None, until=T0)
+    assert stored.link_list_items == (promo,)
+    feedstore.record_entries(conn, FEED, [Entry("a", text="Lead.\n\nBody.")], now=T0 + timedelta(hours=1))
+    (stored,) = feedstore.entries_in_window(conn, [FEED], since=None, until=T0 + timedelta(hours=1))
+    assert stored.link_list_items == ()
+
+
+def test_a_store_from_before_link_lists_gains_the_column_and_keeps_its_entries(tmp_path):
+    path = tmp_path / "old.sqlite"
+    with closing(connect(path)) as old:
+        migrate(old, "feeds", feedstore.FEED_MIGRATIONS[:1])
+        old.execute(
+            "INSERT INTO feed_entries (key, first_seen, text) VALUES ('k', ?, 'Old text.')", (feedstore.iso(T0),)
+        )
+        old.execute("INSERT INTO feed_entry_sources (feed_url, key) VALUES (?, 'k')", (FEED,))
+    with closing(connect(path)) as upgraded:
+        feedstore.ensure_tables(upgraded)
+        (stored,) = feedstore.entries_in_window(upgraded, [FEED], since=None, until=T0)
+    assert (stored.text, stored.link_list_items) == ("Old text.", ())

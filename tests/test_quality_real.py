@@ -20,7 +20,7 @@ from ruamel.yaml import YAML
 from digest.clean import clean_document
 from digest.config import load_config
 from digest.models import Document, SourceRef, Story, ThemeDecision, ThemedStory
-from digest.sources.feeds import html_to_text
+from digest.sources.feeds import html_to_paragraphs
 from digest.split import split_document
 from digest.themes import assign_themes
 
@@ -75,7 +75,10 @@ def _stories(entry: dict) -> list[Story]:
         published=datetime.fromisoformat(published) if published else None,
         document=entry["feed_url"],
     )
-    document = Document(entry["feed_url"], html_to_text(entry["description"] or ""), source, entry["title"])
+    body = html_to_paragraphs(entry["description"] or "")
+    document = Document(
+        entry["feed_url"], body.text, source, entry["title"], link_list_items=frozenset(body.link_list_items)
+    )
     return split_document(clean_document(document))
 
 

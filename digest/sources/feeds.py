@@ -52,6 +52,7 @@ BLOCK_TAGS = frozenset(
 """Elements that start and end a paragraph of their own."""
 
 CELL_TAGS = frozenset({"td", "th"})
+LIST_TAGS = frozenset({"ul", "ol", "menu"})
 
 DROPPED_TAGS = frozenset(
     {
@@ -104,6 +105,8 @@ class FeedEntry:
     published: datetime | None
     html: str
     """The entry's own markup, untouched: pass it through digest.sanitize before showing it."""
+    link_list_items: tuple[str, ...] = ()
+    """Paragraphs of ``text`` that were items of a list of links (Paragraphs.link_list_items)."""
 
 
 @dataclass(frozen=True)
@@ -159,8 +162,28 @@ def html_to_text(markup: str) -> str:
     Script, style, embeds and text hidden by inline CSS are dropped; block
     elements and <br> end a paragraph.
     """
+    return html_to_paragraphs(markup).text
+
+
+@dataclass(frozen=True)
+class Paragraphs:
+    text: str
+    """The paragraphs, a blank line between."""
+    link_list_items: tuple[str, ...] = ()
+    """Those that were items of a list of links (LINK_LIST_SHARE): navigation, promotions and
+    related headlines, left in the text for the cleaner to drop with its reason."""
+
+
+LINK_LIST_SHARE = 0.5
+"""A list is a list of links when at least this share of every item's words is link text (the link
+density of boilerplate detectors such as jusText): a newsletter promotion, "live updates" and
+related-headline links in a feed entry; a list of points the story makes has little or none."""
+
+
+def html_to_paragraphs(markup: str) -> Paragraphs:
+    """html_to_text(), telling which paragraphs were items of a list of links."""
     if not markup.strip():
-        return ""
+        return Paragraphs("")
     root, too_deep = _parse_html(markup)
     if too_deep:
         # libxml2 gives up below 2048 nested elements, html5ever (inside nh3) does
@@ -170,14 +193,19 @@ def html_to_text(markup: str) -> str:
         )
         root, _ = _parse_html(flat)
     if root is None:
-        return ""
+        return Paragraphs("")
     paragraphs: list[str] = []
+    link_list_items: list[str] = []
     pending: list[str] = []
+    link_list: Any = None
+    """The list of links being read, if any."""
 
     def end_paragraph() -> None:
         paragraph = collapse("".join(pending))
         if paragraph:
             paragraphs.append(paragraph)
+            if link_list is not None:
+                link_list_items.append(paragraph)
         pending.clear()
 
     walker = etree.iterwalk(root, events=("start", "end"))
@@ -189,6 +217,8 @@ def html_to_text(markup: str) -> str:
                 continue
             if tag in BLOCK_TAGS or tag == "br":
                 end_paragraph()
+            if tag in LIST_TAGS and link_list is None and _is_link_list(element):
+                link_list = element
             if element.text:
                 pending.append(element.text)
         else:
@@ -196,10 +226,25 @@ def html_to_text(markup: str) -> str:
                 end_paragraph()
             elif tag in CELL_TAGS:
                 pending.append(" ")
+            if element is link_list:
+                link_list = None
             if element.tail and element is not root:
                 pending.append(element.tail)
     end_paragraph()
-    return "\n\n".join(paragraphs)
+    return Paragraphs("\n\n".join(paragraphs), tuple(link_list_items))
+
+
+def _is_link_list(element: Any) -> bool:
+    items = [child for child in element if isinstance(child.tag, str) and child.tag.lower() == "li"]
+    return bool(items) and all(_link_share(item) >= LINK_LIST_SHARE for item in items)
+
+
+def _link_share(element: Any) -> float:
+    """The share of the element's words that are the text of its links (0 for an element without words)."""
+    words = len(element.text_content().split())
+    if not words:
+        return 0.0
+    return sum(len(link.text_content().split()) for link in element.iter("a")) / words
 
 
 def _parse_html(markup: str) -> tuple[Any, bool]:
@@ -294,8 +339,8 @@ def _published(entry: Any) -> datetime | None:
     return None
 
 
-def _body(entry: Any) -> tuple[str, str]:
-    """The fullest text the entry carries, as (html, text)."""
+def _body(entry: Any) -> tuple[str, Paragraphs]:
+    """The fullest text the entry carries: its markup, and its paragraphs."""
     candidates = [*entry.get("content", ()), entry.get("summary_detail")]
     best = max(
         (c for c in candidates if c and c.get("value")),
@@ -303,8 +348,10 @@ def _body(entry: Any) -> tuple[str, str]:
         default=None,
     )
     if best is None:
-        return "", ""
-    return best["value"], _detail_text(best["value"], best.get("type"))
+        return "", Paragraphs("")
+    if best.get("type") in ("text/html", "application/xhtml+xml"):
+        return best["value"], html_to_paragraphs(best["value"])
+    return best["value"], Paragraphs(plain_text(best["value"]))
 
 
 def _title(detail: Any, fallback: str | None, untyped: bool) -> str | None:
@@ -369,19 +416,20 @@ def _bozo_problem(result: Any) -> str | None:
 
 
 def _entry(raw: Any, feed_url: str, untyped: bool) -> FeedEntry | None:
-    markup, text = _body(raw)
+    markup, body = _body(raw)
     title = _title(raw.get("title_detail"), raw.get("title"), untyped)
-    if not title and not text:
+    if not title and not body.text:
         return None
     link = safe_url(raw.get("link"), feed_url)
     link = strip_tracking(link) if link else None
     return FeedEntry(
-        key=entry_key(raw.get("id"), link, feed_url, title, text),
+        key=entry_key(raw.get("id"), link, feed_url, title, body.text),
         title=title,
-        text=text,
+        text=body.text,
         link=link,
         published=_published(raw),
         html=markup,
+        link_list_items=body.link_list_items,
     )
 
 
@@ -582,6 +630,7 @@ def _documents(
                     document=entry.key,
                 ),
                 theme_hints=hints,
+                link_list_items=frozenset(entry.link_list_items),
             )
         )
     return tuple(documents)
