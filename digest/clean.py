@@ -377,16 +377,20 @@ def _mark_language_strays(lines: list[Line]) -> None:
             line.stray = True
 
 
-def _mark_link_lists(lines: list[Line], link_list_items: frozenset[str]) -> None:
-    """Items of a list of links in the source markup (a feed entry's) are navigation, promotions or
-    related headlines, never the story: a "Get our newsletter" link above the text must not become
-    its headline. A line another rule explained (a 'read more' credit, a run of other headlines, which
-    may end in lines that were no links) keeps that reason."""
-    if not link_list_items:
+LINK_REASON = "a link, not text (navigation, promotion or related headline)"
+
+
+def _mark_links(lines: list[Line], link_lines: frozenset[str]) -> None:
+    """Lines that were links in the source markup (a feed entry's: items of a list of links, paragraphs
+    of link text alone) are navigation, promotions or related headlines, never the story: a "Get our
+    newsletter" link above the text must not become its headline. A line another rule explained (a
+    'read more' credit, a run of other headlines, which may end in lines that were no links) keeps
+    that reason."""
+    if not link_lines:
         return
     for line in lines:
-        if line.reason is None and line.text in link_list_items:
-            line.reason = "item of a list of links (navigation, promotion or related headlines)"
+        if line.reason is None and line.text in link_lines:
+            line.reason = LINK_REASON
 
 
 def _mark_dates(lines: list[Line]) -> None:
@@ -501,7 +505,7 @@ def clean_document(document: Document) -> CleanedDocument:
     _mark_bylines(lines)
     _mark_strays(lines, document.text)
     _mark_lists(lines)
-    _mark_link_lists(lines, document.link_list_items)
+    _mark_links(lines, document.link_lines)
     _mark_site_names(lines)
     _mark_story_cues(lines)
     drops = tuple(

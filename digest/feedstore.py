@@ -54,7 +54,7 @@ FEED_MIGRATIONS = (
     CREATE INDEX feed_entry_sources_by_key ON feed_entry_sources (key);
     """,
     # paragraphs of the text that were items of a list of links (a JSON list)
-    "ALTER TABLE feed_entries ADD COLUMN link_list_items TEXT NOT NULL DEFAULT '[]'",
+    "ALTER TABLE feed_entries ADD COLUMN link_lines TEXT NOT NULL DEFAULT '[]'",
 )
 
 Window = Literal["first-seen", "published"]
@@ -74,7 +74,7 @@ class EntryFields(Protocol):
     @property
     def published(self) -> datetime | None: ...
     @property
-    def link_list_items(self) -> tuple[str, ...]: ...
+    def link_lines(self) -> tuple[str, ...]: ...
 
 
 @dataclass(frozen=True)
@@ -107,7 +107,7 @@ class StoredEntry:
     text: str
     feeds: tuple[str, ...]
     """URLs of every feed that has carried this entry."""
-    link_list_items: tuple[str, ...] = ()
+    link_lines: tuple[str, ...] = ()
 
 
 def ensure_tables(conn: sqlite3.Connection) -> None:
@@ -225,10 +225,10 @@ def record_entries(
             )
         }
         conn.executemany(
-            "INSERT INTO feed_entries (key, first_seen, published, title, link, text, link_list_items) "
+            "INSERT INTO feed_entries (key, first_seen, published, title, link, text, link_lines) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO UPDATE SET published = excluded.published, "
             "title = excluded.title, link = excluded.link, text = excluded.text, "
-            "link_list_items = excluded.link_list_items",
+            "link_lines = excluded.link_lines",
             [
                 (
                     entry.key,
@@ -237,7 +237,7 @@ def record_entries(
                     entry.title,
                     entry.link,
                     entry.text,
-                    json.dumps(list(entry.link_list_items), ensure_ascii=False),
+                    json.dumps(list(entry.link_lines), ensure_ascii=False),
                 )
                 for entry in entries
             ],
@@ -278,7 +278,7 @@ def entries_in_window(
         conditions.append(f"{moment} <= ?")
         params.append(iso(until))
     rows = conn.execute(
-        "SELECT e.key, e.first_seen, e.published, e.title, e.link, e.text, e.link_list_items, s.feed_url "
+        "SELECT e.key, e.first_seen, e.published, e.title, e.link, e.text, e.link_lines, s.feed_url "
         "FROM feed_entries e JOIN feed_entry_sources s ON s.key = e.key "
         f"WHERE {' AND '.join(conditions)} ORDER BY {order}",
         params,
@@ -295,7 +295,7 @@ def entries_in_window(
             link=row["link"],
             text=row["text"],
             feeds=tuple(feeds),
-            link_list_items=tuple(json.loads(row["link_list_items"])),
+            link_lines=tuple(json.loads(row["link_lines"])),
         )
         for row, feeds in grouped.values()
     ]

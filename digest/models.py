@@ -32,7 +32,7 @@ class Document:
     title: str | None = None
     theme_hints: tuple[str, ...] = ()
     """Themes its feed's config says it leans towards (empty for seeds)."""
-    link_list_items: frozenset[str] = frozenset()
+    link_lines: frozenset[str] = frozenset()
     """Lines of the text that were items of a list of links in the source markup (empty for seeds)."""
 
 

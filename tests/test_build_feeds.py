@@ -127,4 +127,4 @@ def test_a_list_of_promotion_links_in_an_entry_is_dropped_not_made_a_headline(pr
         assert "news emails" not in written and "live blog" not in written
     explained = digest(project, "build", "--out", str(project / "again"), "--now", "2026-11-21T07:00:00+00:00",
                        "--since", "2026-11-01", "--explain").output
-    assert "[clean] item of a list of links (navigation, promotion or related headlines): 'Get our morning" in explained
+    assert "[clean] a link, not text (navigation, promotion or related headline): 'Get our morning" in explained

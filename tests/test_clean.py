@@ -121,14 +121,14 @@ def test_title_case_counts_capitalised_content_words(line_words):
     assert _is_title_case(tuple(line_words)) == (len(content) >= 2 and len(capitalised) >= 0.7 * len(content))
 
 
-def test_items_of_a_list_of_links_are_dropped_and_a_read_more_credit_keeps_its_reason():
+def test_lines_that_were_links_are_dropped_and_a_read_more_credit_keeps_its_reason():
     promo = "Get our morning and afternoon news emails, free app or daily news podcast"
     credit = "Read more: The Independent"
     text = f"{PROSE}\n\n{promo}\n\n{PROSE} Again.\n\n{credit}"
     document = Document("entry", text, SourceRef("Feed"), "Ministry approved rifles",
-                        link_list_items=frozenset({promo, credit}))
+                        link_lines=frozenset({promo, credit}))
     cleaned = clean_document(document)
     reasons = {d.text: d.reason for d in cleaned.drops}
-    assert reasons[promo] == "item of a list of links (navigation, promotion or related headlines)"
+    assert reasons[promo] == "a link, not text (navigation, promotion or related headline)"
     assert reasons[credit].startswith("'read more' link")
     assert [b.text for b in cleaned.blocks] == [PROSE, f"{PROSE} Again."]

@@ -189,14 +189,19 @@ PROMOTIONS = (
         # a list of the story's points, one with a source linked: text, not links
         ('<ul><li>The convoy waited three days at the crossing.</li>'
          '<li>The agency <a href="/r">published its figures</a> on Monday morning.</li></ul>', ()),
-        # one item without a link makes the whole list prose
-        ('<ul><li><a href="/a">Ministry halts arms sale</a></li><li>Talks resume on Friday</li></ul>', ()),
-        ("<p>No list at all, only <a href='/x'>a link</a>.</p>", ()),
+        # one item without a link makes the list prose; an item that is all link is still a link
+        ('<ul><li><a href="/a">Ministry halts arms sale</a></li><li>Talks resume on Friday</li></ul>',
+         ("Ministry halts arms sale",)),
+        ("<p>Text with <a href='/x'>a link</a> in it.</p>", ()),
+        # a paragraph that is all link text, however it is wrapped
+        ('<p>The story.</p><p><strong><a href="/n">Sign up to receive an email with the top stories</a></strong></p>',
+         ("Sign up to receive an email with the top stories",)),
+        ('<p>The story.</p><a href="/more">Continue reading...</a>', ("Continue reading...",)),
     ],
 )
-def test_items_of_a_list_of_links_are_told_apart(markup, items):
+def test_paragraphs_that_are_links_are_told_apart(markup, items):
     paragraphs = html_to_paragraphs(markup)
-    assert paragraphs.link_list_items == items
+    assert paragraphs.link_lines == items
     assert paragraphs.text == html_to_text(markup)
     assert all(item in paragraphs.text.split("\n\n") for item in items)
 

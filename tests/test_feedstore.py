@@ -24,7 +24,7 @@ class Entry:
     link: str | None = None
     text: str = "Some text."
     published: datetime | None = None
-    link_list_items: tuple[str, ...] = ()
+    link_lines: tuple[str, ...] = ()
 
 
 @pytest.fixture
@@ -127,15 +127,15 @@ def test_feed_states_gives_a_fresh_state_for_unknown_feeds(conn):
     assert states[FEED].consecutive_failures == 1
 
 
-def test_link_list_items_are_kept_with_the_entry_and_refreshed(conn):
+def test_link_lines_are_kept_with_the_entry_and_refreshed(conn):
     promo = "Get our morning and afternoon news emails"
-    entry = Entry("a", text=f"Lead.\n\n{promo}\n\nBody.", link_list_items=(promo,))
+    entry = Entry("a", text=f"Lead.\n\n{promo}\n\nBody.", link_lines=(promo,))
     feedstore.record_entries(conn, FEED, [entry], now=T0)
     (stored,) = feedstore.entries_in_window(conn, [FEED], since=None, until=T0)
-    assert stored.link_list_items == (promo,)
+    assert stored.link_lines == (promo,)
     feedstore.record_entries(conn, FEED, [Entry("a", text="Lead.\n\nBody.")], now=T0 + timedelta(hours=1))
     (stored,) = feedstore.entries_in_window(conn, [FEED], since=None, until=T0 + timedelta(hours=1))
-    assert stored.link_list_items == ()
+    assert stored.link_lines == ()
 
 
 def test_a_store_from_before_link_lists_gains_the_column_and_keeps_its_entries(tmp_path):
@@ -149,4 +149,4 @@ def test_a_store_from_before_link_lists_gains_the_column_and_keeps_its_entries(t
     with closing(connect(path)) as upgraded:
         feedstore.ensure_tables(upgraded)
         (stored,) = feedstore.entries_in_window(upgraded, [FEED], since=None, until=T0)
-    assert (stored.text, stored.link_list_items) == ("Old text.", ())
+    assert (stored.text, stored.link_lines) == ("Old text.", ())

@@ -77,7 +77,7 @@ def _stories(entry: dict) -> list[Story]:
     )
     body = html_to_paragraphs(entry["description"] or "")
     document = Document(
-        entry["feed_url"], body.text, source, entry["title"], link_list_items=frozenset(body.link_list_items)
+        entry["feed_url"], body.text, source, entry["title"], link_lines=frozenset(body.link_lines)
     )
     return split_document(clean_document(document))
 

@@ -105,8 +105,8 @@ class FeedEntry:
     published: datetime | None
     html: str
     """The entry's own markup, untouched: pass it through digest.sanitize before showing it."""
-    link_list_items: tuple[str, ...] = ()
-    """Paragraphs of ``text`` that were items of a list of links (Paragraphs.link_list_items)."""
+    link_lines: tuple[str, ...] = ()
+    """Paragraphs of ``text`` that are links rather than text (Paragraphs.link_lines)."""
 
 
 @dataclass(frozen=True)
@@ -169,9 +169,10 @@ def html_to_text(markup: str) -> str:
 class Paragraphs:
     text: str
     """The paragraphs, a blank line between."""
-    link_list_items: tuple[str, ...] = ()
-    """Those that were items of a list of links (LINK_LIST_SHARE): navigation, promotions and
-    related headlines, left in the text for the cleaner to drop with its reason."""
+    link_lines: tuple[str, ...] = ()
+    """Those that are links rather than text: the items of a list of links (LINK_LIST_SHARE), and
+    paragraphs whose every word is link text. Navigation, promotions ("Sign up for our morning
+    email") and related headlines, left in the text for the cleaner to drop with its reason."""
 
 
 LINK_LIST_SHARE = 0.5
@@ -181,7 +182,7 @@ related-headline links in a feed entry; a list of points the story makes has lit
 
 
 def html_to_paragraphs(markup: str) -> Paragraphs:
-    """html_to_text(), telling which paragraphs were items of a list of links."""
+    """html_to_text(), telling which paragraphs are links rather than text."""
     if not markup.strip():
         return Paragraphs("")
     root, too_deep = _parse_html(markup)
@@ -195,18 +196,27 @@ def html_to_paragraphs(markup: str) -> Paragraphs:
     if root is None:
         return Paragraphs("")
     paragraphs: list[str] = []
-    link_list_items: list[str] = []
+    link_lines: list[str] = []
     pending: list[str] = []
+    pending_links: list[str] = []
+    """The parts of ``pending`` that are link text."""
+    in_links = 0
     link_list: Any = None
     """The list of links being read, if any."""
+
+    def add(text: str) -> None:
+        pending.append(text)
+        if in_links:
+            pending_links.append(text)
 
     def end_paragraph() -> None:
         paragraph = collapse("".join(pending))
         if paragraph:
             paragraphs.append(paragraph)
-            if link_list is not None:
-                link_list_items.append(paragraph)
+            if link_list is not None or len(paragraph.split()) == len("".join(pending_links).split()):
+                link_lines.append(paragraph)
         pending.clear()
+        pending_links.clear()
 
     walker = etree.iterwalk(root, events=("start", "end"))
     for event, element in walker:
@@ -219,8 +229,9 @@ def html_to_paragraphs(markup: str) -> Paragraphs:
                 end_paragraph()
             if tag in LIST_TAGS and link_list is None and _is_link_list(element):
                 link_list = element
+            in_links += tag == "a"
             if element.text:
-                pending.append(element.text)
+                add(element.text)
         else:
             if tag in BLOCK_TAGS:
                 end_paragraph()
@@ -228,10 +239,11 @@ def html_to_paragraphs(markup: str) -> Paragraphs:
                 pending.append(" ")
             if element is link_list:
                 link_list = None
+            in_links -= tag == "a"
             if element.tail and element is not root:
-                pending.append(element.tail)
+                add(element.tail)
     end_paragraph()
-    return Paragraphs("\n\n".join(paragraphs), tuple(link_list_items))
+    return Paragraphs("\n\n".join(paragraphs), tuple(link_lines))
 
 
 def _is_link_list(element: Any) -> bool:
@@ -429,7 +441,7 @@ def _entry(raw: Any, feed_url: str, untyped: bool) -> FeedEntry | None:
         link=link,
         published=_published(raw),
         html=markup,
-        link_list_items=body.link_list_items,
+        link_lines=body.link_lines,
     )
 
 
@@ -630,7 +642,7 @@ def _documents(
                     document=entry.key,
                 ),
                 theme_hints=hints,
-                link_list_items=frozenset(entry.link_list_items),
+                link_lines=frozenset(entry.link_lines),
             )
         )
     return tuple(documents)
