@@ -58,6 +58,14 @@ def gzip_bomb(inflated_size: int) -> bytes:
     return b"".join(parts)
 
 
+class _Server(ThreadingHTTPServer):
+    request_queue_size = 128
+    """socketserver listens with a backlog of 5: with more clients connecting at once the kernel
+    drops their SYNs, and each waits a second to try again (seen as 1 s fetches in bench/build.py)."""
+    daemon_threads = True
+    block_on_close = False
+
+
 class FeedServer:
     def __init__(self, keep_alive: bool = False) -> None:
         """``keep_alive``: answer in HTTP/1.1 and keep connections open, as real servers do (every route
@@ -80,9 +88,7 @@ class FeedServer:
             def log_message(self, format: str, *args: object) -> None:
                 """Quiet: tests read ``requests`` instead of a log."""
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.httpd.daemon_threads = True
-        self.httpd.block_on_close = False
+        self.httpd = _Server(("127.0.0.1", 0), Handler)
         self.httpd.handle_error = lambda request, address: None  # a client hanging up is expected
         self.thread = threading.Thread(target=self.httpd.serve_forever, args=(0.05,), daemon=True)
         self.thread.start()
