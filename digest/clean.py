@@ -85,6 +85,9 @@ READ_MORE = re.compile(
     r"|continue reading|keep reading|source|via|originally published (?:at|in|by|on))\b\s*[:—–-]?\s*(?P<credit>.*)$",
     re.I,
 )
+FEED_FOOTER = re.compile(r"^The post .+ appeared first on .+$")
+"""The line WordPress sites (by Yoast SEO's default) append to every feed entry: 'The post <title>
+appeared first on <site>.'"""
 COPYRIGHT = re.compile(r"^(?:©|\(c\)\s*\d{4}|copyright\b)|\ball rights reserved\b", re.I)
 DATE_LABEL = re.compile(r"^(?:posted|published|updated|last updated|first published)(?: on)?\s*:?\s*", re.I)
 LABEL = re.compile(
@@ -237,6 +240,12 @@ def _read_more(line: Line) -> str | None:
     return "'read more' link" + (f" (credits {credit})" if line.credit else "")
 
 
+def _feed_footer(line: Line) -> str | None:
+    if line.text.startswith("The post ") and FEED_FOOTER.match(line.text):
+        return "feed footer ('The post … appeared first on …')"
+    return None
+
+
 def _copyright(line: Line) -> str | None:
     return "copyright notice" if COPYRIGHT.search(line.text) else None
 
@@ -276,6 +285,7 @@ LINE_RULES: tuple[tuple[Callable[[Line], str | None], float], ...] = (
     (_doubled, math.inf),
     (_credit, math.inf),
     (_read_more, 8),
+    (_feed_footer, math.inf),
     (_copyright, 15),
     (_label, 8),
     (_byline_marker, 6),

@@ -132,3 +132,11 @@ def test_lines_that_were_links_are_dropped_and_a_read_more_credit_keeps_its_reas
     assert reasons[promo] == "a link, not text (navigation, promotion or related headline)"
     assert reasons[credit].startswith("'read more' link")
     assert [b.text for b in cleaned.blocks] == [PROSE, f"{PROSE} Again."]
+
+
+def test_a_wordpress_feed_footer_is_furniture_and_a_sentence_about_a_post_is_not():
+    footer = "The post Google Activists Circulated Internal Petition on Israel Ties appeared first on The Intercept."
+    story = "The post office in the village was the first building the soldiers searched on Monday morning."
+    found = reasons(f"{PROSE}\n\n{footer}\n\n{story}")
+    assert found[footer] == "feed footer ('The post … appeared first on …')"
+    assert story not in found
