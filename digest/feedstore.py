@@ -53,7 +53,7 @@ FEED_MIGRATIONS = (
     );
     CREATE INDEX feed_entry_sources_by_key ON feed_entry_sources (key);
     """,
-    # paragraphs of the text that were items of a list of links (a JSON list)
+    # paragraphs of the text that were links rather than text in the markup (a JSON list)
     "ALTER TABLE feed_entries ADD COLUMN link_lines TEXT NOT NULL DEFAULT '[]'",
 )
 

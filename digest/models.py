@@ -33,7 +33,7 @@ class Document:
     theme_hints: tuple[str, ...] = ()
     """Themes its feed's config says it leans towards (empty for seeds)."""
     link_lines: frozenset[str] = frozenset()
-    """Lines of the text that were items of a list of links in the source markup (empty for seeds)."""
+    """Lines of the text that were links rather than text in the source markup (empty for seeds)."""
 
 
 class BlockKind(str, Enum):

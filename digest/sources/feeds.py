@@ -284,10 +284,10 @@ def plain_text(text: str) -> str:
     return "\n\n".join(p for p in paragraphs if p)
 
 
-def _detail_text(value: str, content_type: str | None) -> str:
+def _detail_paragraphs(value: str, content_type: str | None) -> Paragraphs:
     if content_type in ("text/html", "application/xhtml+xml"):
-        return html_to_text(value)
-    return plain_text(value)
+        return html_to_paragraphs(value)
+    return Paragraphs(plain_text(value))
 
 
 # --- keys and links -----------------------------------------------------------------
@@ -361,9 +361,7 @@ def _body(entry: Any) -> tuple[str, Paragraphs]:
     )
     if best is None:
         return "", Paragraphs("")
-    if best.get("type") in ("text/html", "application/xhtml+xml"):
-        return best["value"], html_to_paragraphs(best["value"])
-    return best["value"], Paragraphs(plain_text(best["value"]))
+    return best["value"], _detail_paragraphs(best["value"], best.get("type"))
 
 
 def _title(detail: Any, fallback: str | None, untyped: bool) -> str | None:
@@ -379,7 +377,7 @@ def _title(detail: Any, fallback: str | None, untyped: bool) -> str | None:
     content_type = detail.get("type") if detail else None
     if untyped and TAG_LIKE.search(value):
         content_type = "text/html"
-    return collapse(_detail_text(value, content_type).replace("\n\n", " ")) or None
+    return collapse(_detail_paragraphs(value, content_type).text.replace("\n\n", " ")) or None
 
 
 def parse_feed(
