@@ -256,6 +256,15 @@ def _overlap(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
     return float(of_shorter[0]), float(of_longer[0])
 
 
+@dataclass(frozen=True)
+class Kept:
+    """A story dedupe keeps: its position among those added, and whether it lost repeated paragraphs."""
+
+    position: int
+    story: Story
+    trimmed: bool
+
+
 class Deduper:
     """The three passes over stories added one at a time, in input order.
 
@@ -371,16 +380,16 @@ class Deduper:
         self._also_printed_in.setdefault(key, []).append(position)
         return position
 
-    def finish(self) -> tuple[list[tuple[int, Story]], list[Drop]]:
-        """The stories kept, each with its position among those added, and every drop, pass by pass."""
+    def finish(self) -> tuple[list[Kept], list[Drop]]:
+        """The stories kept and every drop, pass by pass."""
         stories = self._stories
         for first, copy in self._exact_copies:
             stories[first] = _with_sources(stories[first], stories[copy])
         for later, root in self._root_of.items():
             stories[root] = _with_sources(stories[root], stories[later])
         kept = [
-            (p, stories[p] if len(paragraphs) == len(stories[p].paragraphs)
-             else replace(stories[p], paragraphs=paragraphs))
+            Kept(p, stories[p], trimmed=False) if len(paragraphs) == len(stories[p].paragraphs)
+            else Kept(p, replace(stories[p], paragraphs=paragraphs), trimmed=True)
             for p, paragraphs in self._kept
         ]
         return kept, [drop for drops in self._drops for drop in drops]
@@ -396,4 +405,4 @@ def dedupe_stories(stories: Sequence[Story]) -> tuple[list[Story], list[Drop]]:
     for story, text in zip(stories, texts, strict=True):
         deduper.add(story, text)
     kept, drops = deduper.finish()
-    return [story for _, story in kept], drops
+    return [k.story for k in kept], drops

@@ -195,7 +195,6 @@ def _sorted_in_workers(
     """
     deduper = Deduper()
     drops: list[Drop] = []
-    stories: list[Story] = []
     decisions: list[ThemeDecision] = []
     in_workers: Counter[str] = Counter()
     with clock("clean…theme"):
@@ -205,15 +204,13 @@ def _sorted_in_workers(
             with clock("dedupe"):
                 for story, text in zip(chunk.stories, chunk.texts, strict=True):
                     deduper.add(story, text)
-            stories.extend(chunk.stories)
             decisions.extend(chunk.decisions)
         with clock("dedupe"):
             kept, dedupe_drops = deduper.finish()
         index = TermIndex.of(themes)
         themed = [
-            ThemedStory(story, decisions[position] if story.paragraphs == stories[position].paragraphs
-                        else decide(story, themes, index))
-            for position, story in kept
+            ThemedStory(k.story, decide(k.story, themes, index) if k.trimmed else decisions[k.position])
+            for k in kept
         ]
     for stage, seconds in in_workers.items():
         clock.seconds[f"{stage} (workers)"] = seconds
