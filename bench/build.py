@@ -135,7 +135,7 @@ def child(config: str, out: str, now: str, report: str) -> None:
     """Run the `digest build` command with build_edition and write_outputs timed."""
     import digest.outputs
     import digest.pipeline
-    from digest.cli import main as digest_main
+    from digest.cli.main import main as digest_main
 
     found: dict = {}
     build_edition, write_outputs = digest.pipeline.build_edition, digest.outputs.write_outputs
@@ -179,7 +179,7 @@ def alone(config_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from digest.config import load_config
-    from digest.fetch import Fetcher, Validators
+    from digest.sources.fetch import Fetcher, Validators
     from digest.sources.feeds import parse_feed
 
     config = load_config(config_path)

@@ -124,8 +124,8 @@ def raw_seconds(port: int, message: bytes, addresses: list[str]) -> float:
 
 def digest_seconds(port: int, addresses: list[str], result) -> tuple[float, int]:
     """digest's real send of an already built edition: ledger, personalisation, SMTP."""
-    from digest.deliver import SmtpTransport, begin_send, compose, deliver_send
-    from digest.ledger import ensure_ledger
+    from digest.delivery.send import SmtpTransport, begin_send, compose, deliver_send
+    from digest.delivery.ledger import ensure_ledger
     from digest.store import connect
 
     with tempfile.TemporaryDirectory() as folder:

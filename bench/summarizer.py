@@ -50,7 +50,7 @@ from sumy.utils import get_stop_words  # noqa: E402
 from digest import sentences, words  # noqa: E402
 from digest.config import SummaryConfig  # noqa: E402
 from digest.models import SourceRef, Story  # noqa: E402
-from digest.summarize import count_words, summarize_many  # noqa: E402
+from digest.stages.summarize import count_words, summarize_many  # noqa: E402
 from summary_sample import load_sample  # noqa: E402
 
 RUNS = 5

@@ -7,7 +7,7 @@ was dropped and why, for ``digest build --explain``.
 
 A large build runs cleaning, splitting, dedupe's tokenising and theming in
 one pass of worker processes per chunk of documents, and de-duplicates each
-chunk here as it comes back (digest.parallel): the same result, with both
+chunk here as it comes back (digest.speed.parallel): the same result, with both
 cores busy throughout.
 """
 
@@ -23,18 +23,18 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from digest import parallel
-from digest.assemble import assemble, pick
-from digest.clean import clean_document, clean_documents
+from digest.speed import parallel
+from digest.stages.assemble import assemble, pick
+from digest.stages.clean import clean_document, clean_documents
 from digest.config import Config, Theme
-from digest.dedupe import Deduper, StoryText, dedupe_stories, story_texts
+from digest.stages.dedupe import Deduper, StoryText, dedupe_stories, story_texts
 from digest.models import BuildResult, Document, Drop, Story, SummarizedStory, ThemeDecision, ThemedStory
 from digest.sources.feeds import harvest
 from digest.sources.seeds import read_seeds
-from digest.split import split_document, split_documents
+from digest.stages.split import split_document, split_documents
 from digest.store import previous_window_end, record_edition
-from digest.summarize import has_sentences, summarize_many
-from digest.themes import TermIndex, assign_themes, decide, decide_all
+from digest.stages.summarize import has_sentences, summarize_many
+from digest.stages.themes import TermIndex, assign_themes, decide, decide_all
 
 
 @dataclass(frozen=True)
@@ -67,7 +67,7 @@ def collect_documents(
 
 
 PARALLEL_MIN_DOCUMENTS = 400
-"""From this many documents on, cleaning, splitting and theming run in worker processes (digest.parallel)."""
+"""From this many documents on, cleaning, splitting and theming run in worker processes (digest.speed.parallel)."""
 
 
 @dataclass

@@ -37,12 +37,12 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from digest import ledger
+from digest.delivery import ledger
 from digest.config import Config, Schedule
-from digest.deliver import SendReport, Transport, begin_send, compose, deliver_send, make_transport
+from digest.delivery.send import SendReport, Transport, begin_send, compose, deliver_send, make_transport
 from digest.errors import ConfigError, DigestError
 from digest.pipeline import build_edition
-from digest.recipients import load_recipients
+from digest.delivery.recipients import load_recipients
 from digest.store import connect
 
 log = logging.getLogger(__name__)

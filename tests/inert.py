@@ -1,4 +1,4 @@
-"""An independent check that HTML is inert: what digest.sanitize promises, verified with lxml."""
+"""An independent check that HTML is inert: what digest.sources.sanitize promises, verified with lxml."""
 
 from __future__ import annotations
 

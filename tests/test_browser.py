@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from edition_fixture import sample_edition
 
-from digest.render import render_edition
+from digest.render.edition import render_edition
 
 CHROMIUM = Path("/usr/bin/chromium")
 PHONE_WIDTH = 375

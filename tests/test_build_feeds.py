@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 from feedserver import Route, fixture
 
-from digest.cli import main
+from digest.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 

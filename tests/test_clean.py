@@ -3,9 +3,9 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.clean import _is_title_case, clean_document, parse_date_line
+from digest.stages.clean import _is_title_case, clean_document, parse_date_line
 from digest.models import BlockKind, Document, SourceRef
-from digest.words import STOPWORDS
+from digest.stages.text import STOPWORDS
 
 PROSE = (
     "The ministry confirmed on Monday that the shipment of rifles had been approved in March, "

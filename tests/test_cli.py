@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 from ruamel.yaml import YAML
 
-from digest.cli import main
+from digest.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-23T07:00:00+00:00"

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 from inert import active_content
 
-from digest import feedstore
+from digest.sources import feedstore
 from digest.config import Config
 from digest.errors import FetchError
-from digest.sanitize import sanitize_html
+from digest.sources.sanitize import sanitize_html
 from digest.sources.feeds import harvest, parse_feed
 from digest.store import connect
 

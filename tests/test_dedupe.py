@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.dedupe import (
+from digest.stages.dedupe import (
     MIN_SHARE_OF_LONGER,
     NEAR_DUPLICATE,
     TOKEN,

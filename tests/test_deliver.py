@@ -17,8 +17,8 @@ from edition_fixture import CLOCK, sample_edition
 from smtpserver import REPO, SmtpServer, delivery_config, free_port, server_tls
 from snapshot_formats import EmlSnapshot
 
-from digest import ledger
-from digest.deliver import (
+from digest.delivery import ledger
+from digest.delivery.send import (
     DirectoryTransport,
     Sender,
     SmtpTransport,
@@ -31,8 +31,8 @@ from digest.deliver import (
     unsubscribe_url,
 )
 from digest.errors import ConfigError, DeliveryError
-from digest.message import make_message_id
-from digest.recipients import load_recipients
+from digest.delivery.message import make_message_id
+from digest.delivery.recipients import load_recipients
 from digest.store import connect
 
 READERS = ["ann@example.org", "bob@example.net", "chloe@example.com"]

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from smtpserver import REPO, SmtpServer, delivery_config
 
-from digest import ledger
-from digest.commands.delivery import send, unsubscribe
+from digest.delivery import ledger
+from digest.cli.delivery import send, unsubscribe
 from digest.store import connect, previous_window_end
 
 READERS = ["ann@example.org", "bob@example.net", "chloe@example.com"]
@@ -129,7 +129,7 @@ def test_missing_smtp_credentials_are_named(tmp_path, server, monkeypatch):
 
 def command(name: str, *args: str) -> list[str]:
     """A delivery command in a process of its own, as `digest NAME ARGS` runs it."""
-    code = f"from digest.commands.delivery import {name}; {name}()"
+    code = f"from digest.cli.delivery import {name}; {name}()"
     return [sys.executable, "-c", code, *args]
 
 

@@ -7,7 +7,7 @@ import json
 
 from edition_fixture import sample_edition
 
-from digest.export import edition_to_json
+from digest.render.export import edition_to_json
 
 
 def test_json_holds_the_whole_edition():

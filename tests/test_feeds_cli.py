@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from feedserver import Route, fixture
 from lxml import etree
 
-from digest.commands.feeds import feeds
+from digest.cli.feeds import feeds
 from digest.config import load_config
 
 BUNDLED = Path(__file__).parent.parent / "schedule.yaml"

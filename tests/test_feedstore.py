@@ -1,4 +1,4 @@
-"""digest.feedstore on a real SQLite file."""
+"""digest.sources.feedstore on a real SQLite file."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from digest import feedstore
-from digest.fetch import Validators
+from digest.sources import feedstore
+from digest.sources.fetch import Validators
 from digest.store import connect, migrate
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)

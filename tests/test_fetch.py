@@ -1,4 +1,4 @@
-"""digest.fetch against a real HTTP server on 127.0.0.1 that misbehaves on purpose."""
+"""digest.sources.fetch against a real HTTP server on 127.0.0.1 that misbehaves on purpose."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from feedserver import Route, fixture, gzip_bomb
 
 from digest.config import FetchConfig
 from digest.errors import FetchError
-from digest.fetch import Fetcher, HostSpacer, Validators, inflate
+from digest.sources.fetch import Fetcher, HostSpacer, Validators, inflate
 
 LIMIT = 1 << 20
 

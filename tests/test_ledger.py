@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest import ledger
+from digest.delivery import ledger
 from digest.errors import DigestError
 from digest.store import connect, migrate
 

@@ -3,7 +3,7 @@ import sys
 
 import pytest
 
-from digest import memory
+from digest.speed import memory
 
 
 @pytest.mark.skipif(sys.platform != "linux" or platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from snapshot_formats import EmlSnapshot
 
 from digest.errors import DeliveryError, RenderError
-from digest.message import MessageTemplate, make_message_id, prepare_message
-from digest.render import UNSUBSCRIBE_TOKEN, RenderedEdition, render_edition
+from digest.delivery.message import MessageTemplate, make_message_id, prepare_message
+from digest.render.edition import UNSUBSCRIBE_TOKEN, RenderedEdition, render_edition
 
 SENDER = "The Weekly Digest <digest@example.org>"
 LIST_ID = "The Weekly Digest <weekly.digest.example.org>"

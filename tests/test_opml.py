@@ -1,4 +1,4 @@
-"""digest.opml: reading what feed readers export, writing what they import."""
+"""digest.sources.opml: reading what feed readers export, writing what they import."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 
 from digest.config import FeedConfig
 from digest.errors import SourceError
-from digest.opml import OpmlFeed, read_opml, write_opml
+from digest.sources.opml import OpmlFeed, read_opml, write_opml
 
 
 def test_nested_outlines_keep_their_folders_as_labels():

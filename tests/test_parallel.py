@@ -38,7 +38,10 @@ def test_stages_in_worker_processes_match_one_process():
         from datetime import UTC, datetime
         from pathlib import Path
 
-        from digest import dedupe, parallel, pipeline, themes
+        from digest import pipeline
+        from digest.stages import dedupe
+        from digest.speed import parallel
+        from digest.stages import themes
         from digest.config import load_config
         from digest.models import Document, SourceRef
         from digest.sources.seeds import read_seeds
@@ -97,7 +100,8 @@ def test_feeds_parsed_in_worker_processes_match_one_process(feed_server):
         from datetime import UTC, datetime
         from pathlib import Path
 
-        from digest import feedstore, parallel
+        from digest.sources import feedstore
+        from digest.speed import parallel
         from digest.config import Config
         from digest.sources import feeds
         from digest.store import connect

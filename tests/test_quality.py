@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from digest.clean import clean_document
+from digest.stages.clean import clean_document
 from digest.config import load_config
 from digest.models import Document, SourceRef
 from digest.sources.seeds import read_seed
-from digest.split import split_document
-from digest.themes import assign_themes
+from digest.stages.split import split_document
+from digest.stages.themes import assign_themes
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELED = Path(__file__).parent / "data" / "labeled"

@@ -17,12 +17,12 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from digest.clean import clean_document
+from digest.stages.clean import clean_document
 from digest.config import load_config
 from digest.models import Document, SourceRef, Story, ThemeDecision, ThemedStory
 from digest.sources.feeds import html_to_paragraphs
-from digest.split import split_document
-from digest.themes import assign_themes
+from digest.stages.split import split_document
+from digest.stages.themes import assign_themes
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

@@ -1,4 +1,4 @@
-"""digest.sanitize: feed HTML comes out inert, links come out safe."""
+"""digest.sources.sanitize: feed HTML comes out inert, links come out safe."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import pytest
 from feedserver import fixture
 from inert import active_content
 
-from digest.sanitize import safe_url, sanitize_html, strip_control_chars
+from digest.sources.sanitize import safe_url, sanitize_html, strip_control_chars
 from digest.sources.feeds import parse_feed
 
 VECTORS = [

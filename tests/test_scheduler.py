@@ -14,10 +14,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from smtpserver import SmtpServer, delivery_config, free_port
 
-from digest import ledger
+from digest.delivery import ledger
 from digest.config import Schedule
-from digest.deliver import SmtpTransport
-from digest.message import make_message_id
+from digest.delivery.send import SmtpTransport
+from digest.delivery.message import make_message_id
 from digest.scheduler import build_scheduler, catch_up, fire_times, run_scheduled, serve, trigger_for
 from digest.store import connect
 

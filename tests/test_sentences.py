@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.sentences import sentence_spans, split_sentences
+from digest.stages.sentences import sentence_spans, split_sentences
 
 TRICKY = json.loads((Path(__file__).parent / "data" / "sentences" / "tricky.json").read_text(encoding="utf-8"))
 

@@ -1,6 +1,6 @@
-from digest.clean import clean_document
+from digest.stages.clean import clean_document
 from digest.models import Document, SourceRef
-from digest.split import _PERSONAL_SPELLINGS, PERSONAL_WORDS, split_document
+from digest.stages.split import _PERSONAL_SPELLINGS, PERSONAL_WORDS, split_document
 
 SETTLERS = (
     "Settlers from a nearby outpost attacked farmers picking olives near the village on Monday, residents said.\n\n"

@@ -12,8 +12,8 @@ from summary_sample import load_sample
 
 from digest.config import SummaryConfig
 from digest.models import SourceRef, Story
-from digest.sentences import split_sentences
-from digest.summarize import count_words, has_sentences, summarize, summarize_many
+from digest.stages.sentences import split_sentences
+from digest.stages.summarize import count_words, has_sentences, summarize, summarize_many
 
 ROOT = Path(__file__).parent.parent
 CONFIG = SummaryConfig()

@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 from digest.config import load_config
 from digest.models import SourceRef, Story
-from digest.themes import TOKEN, Terms, decide
-from digest.themes import words as theme_words
+from digest.stages.themes import TOKEN, Terms, decide
+from digest.stages.themes import words as theme_words
 
 ROOT = Path(__file__).resolve().parent.parent
 

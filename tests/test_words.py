@@ -1,4 +1,4 @@
-"""The fast paths of digest.words give what the plain definitions give.
+"""The fast paths of digest.stages.text give what the plain definitions give.
 
 words() cuts most texts without its regular expression, language guesses sum
 packed tallies and scripts are counted from UTF-8 bytes: each is checked here
@@ -10,7 +10,7 @@ from collections import Counter
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.words import (
+from digest.stages.text import (
     FUNCTION_WORDS,
     WORD,
     WordTable,

@@ -1,8 +1,8 @@
 """RSS and Atom feeds as Documents.
 
-Feeds are fetched (concurrently, politely: see digest.fetch), parsed by
+Feeds are fetched (concurrently, politely: see digest.sources.fetch), parsed by
 feedparser from the fetched bytes, turned into plain text with lxml, and
-remembered in the store (digest.feedstore) with the time digest first saw
+remembered in the store (digest.sources.feedstore) with the time digest first saw
 each entry. An edition then takes the entries of its window from the store,
 so a feed that answers 304 still contributes what it carried earlier.
 
@@ -32,14 +32,15 @@ from lxml import html as lxml_html
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from digest import feedstore, parallel
+from digest.sources import feedstore
+from digest.speed import parallel
 from digest.config import Config, FeedConfig, FetchConfig
 from digest.errors import FetchError
-from digest.fetch import Fetched, Fetcher, gunzip_if_gzipped
-from digest.feedstore import FeedState, StoredEntry, Window
+from digest.sources.fetch import Fetched, Fetcher, gunzip_if_gzipped
+from digest.sources.feedstore import FeedState, StoredEntry, Window
 from digest.models import Document, SourceRef
-from digest.sanitize import WEB_SCHEMES, safe_url, strip_control_chars
-from digest.sources import feedparser_speed  # noqa: F401 - installs on import
+from digest.sources.sanitize import WEB_SCHEMES, safe_url, strip_control_chars
+from digest.speed import feedparser_fix
 
 BLOCK_TAGS = frozenset(
     {
@@ -88,7 +89,7 @@ DEFAULT_PORTS = {"http": 80, "https": 443}
 SAX_POSITION = re.compile(r"^<unknown>:(\d+):(\d+):")
 
 PARALLEL_MIN_FEEDS = 20
-"""From this many feeds on, feeds are parsed in worker processes (digest.parallel) while threads fetch."""
+"""From this many feeds on, feeds are parsed in worker processes (digest.speed.parallel) while threads fetch."""
 
 HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 """feedparser notes that change nothing for readers: a wrong charset or content-type header."""
@@ -104,7 +105,7 @@ class FeedEntry:
     link: str | None
     published: datetime | None
     html: str
-    """The entry's own markup, untouched: pass it through digest.sanitize before showing it."""
+    """The entry's own markup, untouched: pass it through digest.sources.sanitize before showing it."""
     link_lines: tuple[str, ...] = ()
     """Paragraphs of ``text`` that are links rather than text (Paragraphs.link_lines)."""
 
@@ -388,6 +389,7 @@ def parse_feed(
     Raises FetchError, naming what is wrong, when the bytes are not a feed.
     A malformed feed that still yields entries is kept, with ``problem`` set.
     """
+    feedparser_fix.install()
     data = gunzip_if_gzipped(data, max_bytes)
     headers = {"content-location": url}
     if content_type:

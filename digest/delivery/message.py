@@ -28,7 +28,7 @@ from email.policy import SMTP
 
 from digest.errors import DeliveryError, RenderError
 from digest.models import Edition
-from digest.render import UNSUBSCRIBE_TOKEN, RenderedEdition
+from digest.render.edition import UNSUBSCRIBE_TOKEN, RenderedEdition
 
 CRLF = b"\r\n"
 SOFT_BREAK = b"=" + CRLF

@@ -16,7 +16,7 @@ from lxml import etree
 
 from digest.config import FeedConfig
 from digest.errors import SourceError
-from digest.sanitize import WEB_SCHEMES, safe_url, strip_control_chars
+from digest.sources.sanitize import WEB_SCHEMES, safe_url, strip_control_chars
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,11 @@ from pathlib import Path
 
 import click
 
-from digest import ledger
-from digest.commands.common import CONFIG_OPTION, DigestCommand, parse_instant
+from digest.delivery import ledger
+from digest.cli.common import CONFIG_OPTION, DigestCommand, parse_instant
 from digest.config import load_config
-from digest.deliver import make_transport, send_now
-from digest.recipients import read_address_file, validate_addresses
+from digest.delivery.send import make_transport, send_now
+from digest.delivery.recipients import read_address_file, validate_addresses
 from digest.scheduler import describe_transport, serve, stop_on_signals
 from digest.store import connect
 

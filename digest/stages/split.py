@@ -30,7 +30,7 @@ from itertools import accumulate, chain, pairwise, product
 import numpy as np
 
 from digest.models import Block, BlockKind, CleanedDocument, SourceRef, Story
-from digest.words import content_stems_of_words, words
+from digest.stages.text import content_stems_of_words, words
 
 MERGE_SIMILARITY = 0.03
 """Adjacent segments at least this similar are one story."""

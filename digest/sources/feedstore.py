@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
-from digest.fetch import Validators
+from digest.sources.fetch import Validators
 from digest.store import migrate
 
 FEED_MIGRATIONS = (

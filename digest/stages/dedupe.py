@@ -51,7 +51,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from digest import parallel
+from digest.speed import parallel
 from digest.models import Drop, SourceRef, Story
 
 SHINGLE = 5

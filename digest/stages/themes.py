@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
-from digest import parallel
+from digest.speed import parallel
 from digest.config import Theme
 from digest.models import Story, ThemeDecision, ThemedStory
 
@@ -306,7 +306,7 @@ def decide_all(themes: Mapping[str, Theme], stories: Sequence[Story]) -> list[Th
 
 
 def assign_themes(stories: Sequence[Story], themes: Mapping[str, Theme]) -> list[ThemedStory]:
-    """Each story with its theme decision; many stories are decided in worker processes (digest.parallel)."""
+    """Each story with its theme decision; many stories are decided in worker processes (digest.speed.parallel)."""
     if workers := parallel.workers_for(len(stories), PARALLEL_MIN_STORIES):
         decisions = parallel.map_chunks(partial(decide_all, themes), stories, workers)
     else:

@@ -15,8 +15,9 @@ Basic Multilingual Plane, rare in news) raises IndexError, a LookupError, so
 raises nothing for the characters of real text: 2.4 times as fast.
 ``tests/test_feedparser_speed.py`` checks the two agree on every character.
 
-Installed once, on import; if a feedparser release no longer has the dict,
-nothing is changed.
+Installed by an explicit call, ``install()``, which the feed parser makes
+before it parses; if a feedparser release no longer has the dict, nothing is
+changed.
 """
 
 from __future__ import annotations
@@ -40,9 +41,8 @@ def cp1252_table(mapping: Mapping[int, str | int]) -> list[str | int]:
 
 
 def install() -> None:
+    """Swap feedparser's dict for the table (once; later calls change nothing)."""
     original = FEEDPARSER_CP1252
     if isinstance(original, dict) and all(isinstance(c, int) and c < TABLE_SIZE for c in original):
-        feedparser.mixin._cp1252 = cp1252_table(original)  # type: ignore[attr-defined]
-
-
-install()
+        if not isinstance(feedparser.mixin._cp1252, list):  # type: ignore[attr-defined]
+            feedparser.mixin._cp1252 = cp1252_table(original)  # type: ignore[attr-defined]

@@ -15,8 +15,8 @@ from typing import Protocol, TypeVar
 
 from digest.config import EditionConfig, Theme
 from digest.models import Edition, EditionStory, Section, SummarizedStory, ThemeDecision
-from digest.sentences import split_sentences
-from digest.words import words
+from digest.stages.sentences import split_sentences
+from digest.stages.text import words
 
 ALSO_NOTED = "also-noted"
 TITLE_WORDS = (4, 16)

@@ -49,8 +49,8 @@ import numpy as np
 
 from digest.config import SummaryConfig
 from digest.models import Story
-from digest.sentences import split_sentences
-from digest.words import content_stems, words
+from digest.stages.sentences import split_sentences
+from digest.stages.text import content_stems, words
 
 DAMPING = 0.85
 """Probability that the random walk follows a similarity edge rather than restarting."""

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import click
 
-from digest import memory
-from digest.commands.common import CONFIG_OPTION, DigestGroup, parse_instant
+from digest.speed import memory
+from digest.cli.common import CONFIG_OPTION, DigestGroup, parse_instant
 from digest.config import load_config
 from digest.errors import DigestError
 from digest.models import BuildResult
@@ -18,10 +18,10 @@ from digest.models import BuildResult
     cls=DigestGroup,
     context_settings={"help_option_names": ["-h", "--help"]},
     lazy={
-        "feeds": "digest.commands.feeds:feeds",
-        "send": "digest.commands.delivery:send",
-        "run": "digest.commands.delivery:run",
-        "unsubscribe": "digest.commands.delivery:unsubscribe",
+        "feeds": "digest.cli.feeds:feeds",
+        "send": "digest.cli.delivery:send",
+        "run": "digest.cli.delivery:run",
+        "unsubscribe": "digest.cli.delivery:unsubscribe",
     },
 )
 @click.version_option(package_name="digest")
@@ -76,7 +76,7 @@ def build(
     publish: bool,
 ) -> None:
     """Build one edition now and write it as web page, email, text and JSON."""
-    from digest import archive
+    from digest.render import archive
     from digest.outputs import write_outputs
     from digest.pipeline import build_edition
     from digest.store import connect

@@ -3,7 +3,7 @@
 import feedparser
 import feedparser.mixin
 
-from digest.sources import feedparser_speed
+from digest.speed import feedparser_fix
 
 
 def every_character() -> str:
@@ -11,18 +11,20 @@ def every_character() -> str:
 
 
 def test_the_table_maps_every_character_as_feedparser_s_own_dict():
-    original = feedparser_speed.FEEDPARSER_CP1252
+    original = feedparser_fix.FEEDPARSER_CP1252
     assert isinstance(original, dict) and original  # the feedparser release digest was measured with
     text = every_character()
-    assert text.translate(feedparser_speed.cp1252_table(original)) == text.translate(original)
+    assert text.translate(feedparser_fix.cp1252_table(original)) == text.translate(original)
 
 
 def test_feedparser_uses_the_table_and_still_turns_c1_controls_into_cp1252():
-    from digest.sources import feeds  # noqa: F401 - importing the feed reader installs the table
+    from digest.sources.feeds import parse_feed
 
-    assert isinstance(feedparser.mixin._cp1252, list)
     feed = (
         "<?xml version='1.0' encoding='utf-8'?><rss version='2.0'><channel><title>t</title>"
         "<item><title>Arms \u0093exports\u0094 \u0096 figures\u0085 \U0001F600</title></item></channel></rss>"
     ).encode()
+    parsed = parse_feed(feed, url="https://example.org/feed")
+    assert isinstance(feedparser.mixin._cp1252, list)
+    assert parsed.entries[0].title == "Arms “exports” – figures… \U0001F600"
     assert feedparser.parse(feed).entries[0].title == "Arms “exports” – figures… \U0001F600"

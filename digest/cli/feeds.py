@@ -1,6 +1,6 @@
 """`digest feeds …`: manage the feeds listed in schedule.yaml.
 
-Edits go through digest.configedit (comments and order kept; an edit that
+Edits go through digest.cli.configedit (comments and order kept; an edit that
 would break the config is refused). Everything a feed says is untrusted: it
 is printed as plain text, never as rich markup, with control characters
 (terminal escapes) removed.
@@ -21,13 +21,13 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from digest import configedit
-from digest.commands.common import CONFIG_OPTION, DigestGroup
+from digest.cli import configedit
+from digest.cli.common import CONFIG_OPTION, DigestGroup
 from digest.config import Config, FeedConfig, load_config
 from digest.errors import ConfigError, DigestError, FetchError
-from digest.fetch import Fetcher
-from digest.opml import read_opml, write_opml
-from digest.sanitize import strip_control_chars
+from digest.sources.fetch import Fetcher
+from digest.sources.opml import read_opml, write_opml
+from digest.sources.sanitize import strip_control_chars
 from digest.sources.feeds import FeedCheck, canonical_url, fetch_feeds, parse_feed
 from digest.store import connect
 

@@ -1,6 +1,6 @@
 """Delivery: one rendered edition to every reader, each exactly once where that can be known.
 
-An edition is rendered once; digest.message turns that rendering into one
+An edition is rendered once; digest.delivery.message turns that rendering into one
 message per reader by substituting To, Message-ID and unsubscribe link.
 Transports hand a message over: SMTP (one reused connection, throttled to
 ``smtp.rate`` messages a second) or a directory (.eml files or a Maildir),
@@ -8,7 +8,7 @@ used for dry runs and whenever no ``smtp:`` is configured.
 
 Exactly once — the guarantee
 ----------------------------
-Every send is recorded in the ledger (digest.ledger) before the first
+Every send is recorded in the ledger (digest.delivery.ledger) before the first
 message leaves: one row per reader with a deterministic Message-ID (a hash
 of edition id and address). For each reader:
 
@@ -78,14 +78,15 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote, urlsplit
 
-from digest import archive, ledger
+from digest.render import archive
+from digest.delivery import ledger
 from digest.config import Config, EditionConfig, SmtpConfig
 from digest.errors import ConfigError, DeliveryError
-from digest.message import MessageTemplate, make_message_id, prepare_message
+from digest.delivery.message import MessageTemplate, make_message_id, prepare_message
 from digest.models import Edition
 from digest.pipeline import build_edition
-from digest.recipients import load_recipients, normalize_address
-from digest.render import MONTHS, RenderedEdition, render_edition
+from digest.delivery.recipients import load_recipients, normalize_address
+from digest.render.edition import MONTHS, RenderedEdition, render_edition
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from itertools import chain
 from dateutil import parser as dateparser
 
 from digest.models import Block, BlockKind, CleanedDocument, Document, Drop
-from digest.words import (
+from digest.stages.text import (
     FUNCTION_WORDS,
     STOPWORDS,
     WordTable,

@@ -3,7 +3,7 @@
 Templates live in templates/ at the repository root and read nothing but the
 Edition (plus the web address and the unsubscribe placeholder). The email and
 text outputs carry UNSUBSCRIBE_TOKEN where each recipient's unsubscribe URL
-goes: rendering happens once per edition, digest.message substitutes per
+goes: rendering happens once per edition, digest.delivery.message substitutes per
 recipient.
 """
 
@@ -21,7 +21,7 @@ from mjml import mjml2html
 from digest.errors import RenderError
 from digest.models import Edition, SourceRef
 
-TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 UNSUBSCRIBE_TOKEN = "DIGEST-UNSUBSCRIBE-URL-7f3a9c2e"
 """Stands for a recipient's unsubscribe URL; only [A-Z0-9-], so no escaping or MJML pass alters it."""
