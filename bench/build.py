@@ -179,8 +179,8 @@ def alone(config_path: Path) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
     from digest.config import load_config
-    from digest.sources.fetch import Fetcher, Validators
     from digest.sources.feeds import parse_feed
+    from digest.sources.fetch import Fetcher, Validators
 
     config = load_config(config_path)
     urls = [feed.url for feed in config.feeds]

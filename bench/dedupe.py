@@ -29,8 +29,8 @@ sys.path.insert(0, str(ROOT))
 
 from lxml import html  # noqa: E402
 
-from digest.stages.dedupe import dedupe_stories  # noqa: E402
 from digest.models import SourceRef, Story  # noqa: E402
+from digest.stages.dedupe import dedupe_stories  # noqa: E402
 
 RUNS = 5
 STORIES = 10_000

@@ -41,6 +41,7 @@ import feedparser  # noqa: E402
 import nupunkt  # noqa: E402
 import pysbd  # noqa: E402
 from lxml import html  # noqa: E402
+from summary_sample import load_sample  # noqa: E402
 from sumy.models.dom import ObjectDocumentModel, Paragraph, Sentence  # noqa: E402
 from sumy.nlp.stemmers import Stemmer  # noqa: E402
 from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: E402
@@ -51,7 +52,6 @@ from digest import sentences, words  # noqa: E402
 from digest.config import SummaryConfig  # noqa: E402
 from digest.models import SourceRef, Story  # noqa: E402
 from digest.stages.summarize import count_words, summarize_many  # noqa: E402
-from summary_sample import load_sample  # noqa: E402
 
 RUNS = 5
 CONFIG = SummaryConfig()

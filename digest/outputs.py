@@ -1,6 +1,6 @@
 """Writing a built edition: web page, email (.eml and its HTML), text and data.
 
-The email is composed exactly as `digest send` composes it (digest.delivery.send),
+The email is composed exactly as `digest send` composes it (digest.delivery.compose),
 addressed to the sender, so the .eml is what a reader would receive.
 """
 
@@ -11,10 +11,10 @@ from html import escape
 from pathlib import Path
 
 from digest.config import Config
-from digest.delivery.send import compose
-from digest.render.export import edition_to_json
+from digest.delivery.compose import compose
 from digest.models import BuildResult
 from digest.render.edition import UNSUBSCRIBE_TOKEN
+from digest.render.export import edition_to_json
 
 
 def output_stem(result: BuildResult) -> str:

@@ -23,18 +23,26 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
+from digest.config import Config, Theme
+from digest.models import (
+    BuildResult,
+    Document,
+    Drop,
+    Story,
+    SummarizedStory,
+    ThemeDecision,
+    ThemedStory,
+)
+from digest.sources.feeds import harvest
+from digest.sources.seeds import read_seeds
 from digest.speed import parallel
 from digest.stages.assemble import assemble, pick
 from digest.stages.clean import clean_document, clean_documents
-from digest.config import Config, Theme
 from digest.stages.dedupe import Deduper, StoryText, dedupe_stories, story_texts
-from digest.models import BuildResult, Document, Drop, Story, SummarizedStory, ThemeDecision, ThemedStory
-from digest.sources.feeds import harvest
-from digest.sources.seeds import read_seeds
 from digest.stages.split import split_document, split_documents
-from digest.store import previous_window_end, record_edition
 from digest.stages.summarize import has_sentences, summarize_many
 from digest.stages.themes import TermIndex, assign_themes, decide, decide_all
+from digest.store import previous_window_end, record_edition
 
 
 @dataclass(frozen=True)

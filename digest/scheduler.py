@@ -37,12 +37,14 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from digest.delivery import ledger
 from digest.config import Config, Schedule
-from digest.delivery.send import SendReport, Transport, begin_send, compose, deliver_send, make_transport
+from digest.delivery import ledger
+from digest.delivery.recipients import load_recipients
+from digest.delivery.sender import SendReport, deliver_send
+from digest.delivery.transport import Transport, make_transport
 from digest.errors import ConfigError, DigestError
 from digest.pipeline import build_edition
-from digest.delivery.recipients import load_recipients
+from digest.publish import begin_edition_send
 from digest.store import connect
 
 log = logging.getLogger(__name__)
@@ -137,18 +139,11 @@ def run_scheduled(
                 if not {story.id for story in edition.stories} - seen:
                     log.info("%s: no new stories since the last edition; nothing sent for %s", name, scheduled_for)
                     return outcome("skipped-no-new", "no new stories")
-            record = begin_send(
-                conn,
-                config,
-                compose(config, name, edition, date=now),
-                kind="scheduled",
-                run_at=scheduled_for,
-                recipients=load_recipients(config, name),
-                transport=transport,
-                now=now,
+            record = begin_edition_send(
+                conn, config, name, edition,
+                kind="scheduled", run_at=scheduled_for, recipients=load_recipients(config, name),
+                transport=transport, now=now,
             )
-            readers = len(ledger.deliveries(conn, record.send_id))
-            log.info("%s: edition %s to %d reader(s) via %s", name, edition.id, readers, transport.description)
         else:
             log.info("%s: resuming the send of %s", name, record.edition_id)
         report = deliver_send(conn, config, record, transport, stop=stop)

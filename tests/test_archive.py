@@ -12,7 +12,15 @@ import pytest
 from edition_fixture import CLOCK, sample_edition
 from lxml import etree, html
 
-from digest.render.archive import FEED, INDEX, MANIFEST, page_name, page_url, publish, read_manifest
+from digest.render.archive import (
+    FEED,
+    INDEX,
+    MANIFEST,
+    page_name,
+    page_url,
+    publish,
+    read_manifest,
+)
 
 BASE = "https://digest.example.org"
 ATOM = "{http://www.w3.org/2005/Atom}"

@@ -3,8 +3,8 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.stages.clean import _is_title_case, clean_document, parse_date_line
 from digest.models import BlockKind, Document, SourceRef
+from digest.stages.clean import _is_title_case, clean_document, parse_date_line
 from digest.stages.text import STOPWORDS
 
 PROSE = (

@@ -14,11 +14,11 @@ from pathlib import Path
 import pytest
 from inert import active_content
 
-from digest.sources import feedstore
 from digest.config import Config
 from digest.errors import FetchError
-from digest.sources.sanitize import sanitize_html
+from digest.sources import feedstore
 from digest.sources.feeds import harvest, parse_feed
+from digest.sources.sanitize import sanitize_html
 from digest.store import connect
 
 CORPUS = Path(__file__).resolve().parent.parent.parent / "shared" / "corpus"

@@ -6,7 +6,7 @@ chance to clean up) a random number of messages into its work and a random
 fraction of a message later, 20 times; then a last run finishes. Every
 reader must have the edition, with a single Message-ID. A reader may hold a
 second copy only when the kill fell between the end of the message's data
-and the recording of the server's 250 (see digest.delivery.send): the ledger must
+and the recording of the server's 250 (see digest.delivery.sender): the ledger must
 have flagged every such reader, and there is at most one per kill.
 """
 

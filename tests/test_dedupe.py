@@ -9,6 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from digest.models import Drop, SourceRef, Story
 from digest.stages.dedupe import (
     MIN_SHARE_OF_LONGER,
     NEAR_DUPLICATE,
@@ -18,7 +19,6 @@ from digest.stages.dedupe import (
     dedupe_stories,
     normalize,
 )
-from digest.models import Drop, SourceRef, Story
 
 SUMMARIES = Path(__file__).parent / "data" / "summaries"
 WIRE = (

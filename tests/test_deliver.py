@@ -18,21 +18,14 @@ from smtpserver import REPO, SmtpServer, delivery_config, free_port, server_tls
 from snapshot_formats import EmlSnapshot
 
 from digest.delivery import ledger
-from digest.delivery.send import (
-    DirectoryTransport,
-    Sender,
-    SmtpTransport,
-    _dot_stuffed,
-    _Pace,
-    begin_send,
-    compose,
-    deliver_send,
-    make_transport,
-    unsubscribe_url,
-)
-from digest.errors import ConfigError, DeliveryError
+from digest.delivery.compose import compose, unsubscribe_url
 from digest.delivery.message import make_message_id
+from digest.delivery.outbox import DirectoryTransport
 from digest.delivery.recipients import load_recipients
+from digest.delivery.sender import Sender, _Pace, begin_send, deliver_send
+from digest.delivery.smtp import SmtpTransport, _dot_stuffed
+from digest.delivery.transport import make_transport
+from digest.errors import ConfigError, DeliveryError
 from digest.store import connect
 
 READERS = ["ann@example.org", "bob@example.net", "chloe@example.com"]
@@ -65,7 +58,7 @@ def start(config, conn, edition=None, recipients=READERS, transport=None):
     transport = transport or make_transport(config)
     outgoing = compose(config, "weekly", edition, date=CLOCK)
     record = begin_send(
-        conn, config, outgoing, kind="manual", run_at=edition.date, recipients=recipients,
+        conn, outgoing, kind="manual", run_at=edition.date, recipients=recipients,
         transport=transport, now=CLOCK,
     )
     return record, transport

@@ -15,8 +15,8 @@ import pytest
 from click.testing import CliRunner
 from smtpserver import REPO, SmtpServer, delivery_config
 
-from digest.delivery import ledger
 from digest.cli.delivery import send, unsubscribe
+from digest.delivery import ledger
 from digest.store import connect, previous_window_end
 
 READERS = ["ann@example.org", "bob@example.net", "chloe@example.com"]

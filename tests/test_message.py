@@ -16,8 +16,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from snapshot_formats import EmlSnapshot
 
-from digest.errors import DeliveryError, RenderError
 from digest.delivery.message import MessageTemplate, make_message_id, prepare_message
+from digest.errors import DeliveryError, RenderError
 from digest.render.edition import UNSUBSCRIBE_TOKEN, RenderedEdition, render_edition
 
 SENDER = "The Weekly Digest <digest@example.org>"

@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from ruamel.yaml import YAML
 
-from digest.stages.clean import clean_document
 from digest.config import load_config
 from digest.models import Document, SourceRef
 from digest.sources.seeds import read_seed
+from digest.stages.clean import clean_document
 from digest.stages.split import split_document
 from digest.stages.themes import assign_themes
 

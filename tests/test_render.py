@@ -12,7 +12,13 @@ from edition_fixture import CLOCK, sample_edition
 from snapshot_formats import HTMLSnapshot, TextSnapshot
 
 from digest.models import Edition, EditionStory, Section, SourceRef
-from digest.render.edition import UNSUBSCRIBE_TOKEN, RenderedEdition, long_date, preheader, render_edition
+from digest.render.edition import (
+    UNSUBSCRIBE_TOKEN,
+    RenderedEdition,
+    long_date,
+    preheader,
+    render_edition,
+)
 
 WEB_URL = "https://digest.example.org/weekly/2026-11-23/"
 UNSUBSCRIBE_PAGE = "https://digest.example.org/unsubscribe"

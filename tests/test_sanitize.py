@@ -6,8 +6,8 @@ import pytest
 from feedserver import fixture
 from inert import active_content
 
-from digest.sources.sanitize import safe_url, sanitize_html, strip_control_chars
 from digest.sources.feeds import parse_feed
+from digest.sources.sanitize import safe_url, sanitize_html, strip_control_chars
 
 VECTORS = [
     "<script>alert(1)</script>",

@@ -14,11 +14,18 @@ from zoneinfo import ZoneInfo
 import pytest
 from smtpserver import SmtpServer, delivery_config, free_port
 
-from digest.delivery import ledger
 from digest.config import Schedule
-from digest.delivery.send import SmtpTransport
+from digest.delivery import ledger
 from digest.delivery.message import make_message_id
-from digest.scheduler import build_scheduler, catch_up, fire_times, run_scheduled, serve, trigger_for
+from digest.delivery.smtp import SmtpTransport
+from digest.scheduler import (
+    build_scheduler,
+    catch_up,
+    fire_times,
+    run_scheduled,
+    serve,
+    trigger_for,
+)
 from digest.store import connect
 
 LONDON = ZoneInfo("Europe/London")

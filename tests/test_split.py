@@ -1,5 +1,5 @@
-from digest.stages.clean import clean_document
 from digest.models import Document, SourceRef
+from digest.stages.clean import clean_document
 from digest.stages.split import _PERSONAL_SPELLINGS, PERSONAL_WORDS, split_document
 
 SETTLERS = (

@@ -7,13 +7,17 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-
 from summary_sample import load_sample
 
 from digest.config import SummaryConfig
 from digest.models import SourceRef, Story
 from digest.stages.sentences import split_sentences
-from digest.stages.summarize import count_words, has_sentences, summarize, summarize_many
+from digest.stages.summarize import (
+    count_words,
+    has_sentences,
+    summarize,
+    summarize_many,
+)
 
 ROOT = Path(__file__).parent.parent
 CONFIG = SummaryConfig()

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import click
 
-from digest.delivery import ledger
 from digest.cli.common import CONFIG_OPTION, DigestCommand, parse_instant
 from digest.config import load_config
-from digest.delivery.send import make_transport, send_now
+from digest.delivery import ledger
 from digest.delivery.recipients import read_address_file, validate_addresses
+from digest.delivery.transport import make_transport
+from digest.publish import send_now
 from digest.scheduler import describe_transport, serve, stop_on_signals
 from digest.store import connect
 

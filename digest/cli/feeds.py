@@ -25,12 +25,11 @@ from digest.cli import configedit
 from digest.cli.common import CONFIG_OPTION, DigestGroup
 from digest.config import Config, FeedConfig, load_config
 from digest.errors import ConfigError, DigestError, FetchError
+from digest.sources.feeds import FeedCheck, canonical_url, fetch_feeds, parse_feed
 from digest.sources.fetch import Fetcher
 from digest.sources.opml import read_opml, write_opml
 from digest.sources.sanitize import strip_control_chars
-from digest.sources.feeds import FeedCheck, canonical_url, fetch_feeds, parse_feed
 from digest.store import connect
-
 
 
 def _text(value: str | None) -> Text:

@@ -8,11 +8,12 @@ from pathlib import Path
 
 import click
 
-from digest.speed import memory
 from digest.cli.common import CONFIG_OPTION, DigestGroup, parse_instant
 from digest.config import load_config
 from digest.errors import DigestError
 from digest.models import BuildResult
+from digest.speed import memory
+
 
 @click.group(
     cls=DigestGroup,
@@ -76,9 +77,9 @@ def build(
     publish: bool,
 ) -> None:
     """Build one edition now and write it as web page, email, text and JSON."""
-    from digest.render import archive
     from digest.outputs import write_outputs
     from digest.pipeline import build_edition
+    from digest.render import archive
     from digest.store import connect
 
     config = load_config(config_path)

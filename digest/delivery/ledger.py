@@ -15,7 +15,7 @@ A delivery row moves ``pending`` -> ``sending`` -> ``sent`` (or ``failed``
 on a 5xx, ``deferred`` when 4xx retries ran out, ``suppressed``).
 ``sending`` is written immediately before the one step that hands the
 message over for good (the SMTP end-of-data dot, the outbox rename); see
-digest.delivery.send for what a restart does with a row left in that state.
+digest.delivery.sender for what a restart does with a row left in that state.
 
 Every write is its own transaction; with WAL and synchronous=NORMAL a
 commit survives the process being killed (not a power cut, which may lose

@@ -32,15 +32,14 @@ from lxml import html as lxml_html
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
-from digest.sources import feedstore
-from digest.speed import parallel
 from digest.config import Config, FeedConfig, FetchConfig
 from digest.errors import FetchError
-from digest.sources.fetch import Fetched, Fetcher, gunzip_if_gzipped
-from digest.sources.feedstore import FeedState, StoredEntry, Window
 from digest.models import Document, SourceRef
+from digest.sources import feedstore
+from digest.sources.feedstore import FeedState, StoredEntry, Window
+from digest.sources.fetch import Fetched, Fetcher, gunzip_if_gzipped
 from digest.sources.sanitize import WEB_SCHEMES, safe_url, strip_control_chars
-from digest.speed import feedparser_fix
+from digest.speed import feedparser_fix, parallel
 
 BLOCK_TAGS = frozenset(
     {

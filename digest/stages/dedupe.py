@@ -51,8 +51,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from digest.speed import parallel
 from digest.models import Drop, SourceRef, Story
+from digest.speed import parallel
 
 SHINGLE = 5
 """Words per shingle: long enough that unrelated texts rarely share one."""

@@ -23,9 +23,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache, partial
 
-from digest.speed import parallel
 from digest.config import Theme
 from digest.models import Story, ThemeDecision, ThemedStory
+from digest.speed import parallel
 
 PARALLEL_MIN_STORIES = 1000
 """From this many stories on, theming runs in worker processes."""

@@ -1,0 +1,375 @@
+"""Delivery: one rendered edition to every reader, each exactly once where that can be known.
+
+An edition is rendered once; digest.delivery.message turns that rendering into one
+message per reader by substituting To, Message-ID and unsubscribe link.
+Transports hand a message over: SMTP (one reused connection, throttled to
+``smtp.rate`` messages a second) or a directory (.eml files or a Maildir),
+used for dry runs and whenever no ``smtp:`` is configured.
+
+Exactly once — the guarantee
+----------------------------
+Every send is recorded in the ledger (digest.delivery.ledger) before the first
+message leaves: one row per reader with a deterministic Message-ID (a hash
+of edition id and address). For each reader:
+
+1. ``sending`` is committed immediately before the step that hands the
+   message over for good: the SMTP end-of-data dot, or the rename of the
+   finished file into the outbox.
+2. ``sent`` is committed as soon as the server answers 250 (or the rename
+   returns).
+
+3. For SMTP, ``handed_at`` is committed as soon as the dot has been written
+   to the connection, before the server's answer. From then on the server
+   receives the whole message even if this process dies: the kernel holds
+   the bytes and closing the socket flushes them.
+
+A crash or ``kill -9`` anywhere leaves each row in one of these states. A
+row still ``pending`` was never handed over (a server discards a transaction
+whose connection drops before the dot, RFC 5321 4.1.4), so a restart sends
+it. A ``sent`` row is never sent again. A row in ``sending`` with
+``handed_at`` set reached the server whole: it is recorded as delivered and
+not sent again (what is not known is the server's answer; a server that
+accepts DATA and then refuses the message is the rare case this misses).
+That leaves one window, between the dot's write returning and the
+``handed_at`` commit: one SQLite commit, a fraction of a millisecond per
+message, where a kill leaves ``sending`` without ``handed_at``. On restart:
+
+- directory transport: the rename is atomic, so the file's presence settles
+  it: exactly once, no exception.
+- SMTP: no command asks a server whether it accepted a message, so the row is
+  sent again (at least once rather than at most once: a missed edition is
+  silent, a duplicate is visible and harmless) with the same Message-ID, and
+  the row is flagged ``uncertain``. Mail stores that de-duplicate by
+  Message-ID (Gmail, many IMAP clients) then show one copy; the send report
+  names how many readers may have a second one. At most one message per
+  connection is in that window, so a crash costs at most one possible
+  duplicate, and only when it strikes inside that one commit.
+
+The same holds within a run: a connection lost after the dot is retried and
+flagged the same way; a 4xx or 5xx answer is definite and is not.
+
+Retries: a 4xx answer defers the reader to the next round (rounds are
+``smtp.retries`` long, waiting ``smtp.retry_delay`` doubling each round); a
+dropped connection or a 421 reconnects after the same backoff, and
+``smtp.retries`` consecutive failures stop the send (it can be resumed). A
+5xx is recorded for that reader and not retried. The suppression list is
+checked for each reader just before their message is sent.
+"""
+
+from __future__ import annotations
+
+import logging
+import pickle
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parseaddr
+
+from digest.config import Config
+from digest.delivery import ledger
+from digest.delivery.compose import Outgoing, unsubscribe_secret, unsubscribe_url
+from digest.delivery.message import MessageTemplate
+from digest.delivery.transport import PermanentFailure, TemporaryFailure, Transport
+from digest.errors import DeliveryError
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF = 300.0
+"""Seconds: the longest wait between two retries, however many came before."""
+
+
+def begin_send(
+    conn: sqlite3.Connection,
+    outgoing: Outgoing,
+    *,
+    kind: str,
+    run_at: datetime,
+    recipients: list[str],
+    transport: Transport,
+    now: datetime,
+) -> ledger.SendRecord:
+    """Record an edition's send with every reader pending, before the first message leaves.
+
+    A real send is keyed by the edition id, so a second attempt at the same
+    edition finds the first one's ledger; dry runs and test copies get keys
+    of their own and never count as the edition having been sent.
+    """
+    edition = outgoing.edition
+    if kind in ledger.REAL_KINDS:
+        send_id = edition.id
+    else:
+        send_id = f"{edition.id}~{kind}~{ledger.stamp(now)}"
+    ledger.create_send(
+        conn,
+        send_id=send_id,
+        edition_id=edition.id,
+        name=edition.name,
+        kind=kind,
+        run_at=run_at,
+        transport=transport.description,
+        stories=[story.id for story in edition.stories],
+        snapshot=pickle.dumps(outgoing),
+        recipients=[(address, outgoing.message_id(address)) for address in recipients],
+        now=now,
+    )
+    record = ledger.find_send(conn, send_id)
+    assert record is not None
+    return record
+
+
+def outgoing_of(record: ledger.SendRecord) -> Outgoing:
+    """The snapshot a send was begun with (the store is trusted local state)."""
+    try:
+        outgoing = pickle.loads(record.snapshot)
+    except (pickle.UnpicklingError, AttributeError, TypeError, ModuleNotFoundError) as exc:
+        raise DeliveryError(
+            f"send {record.send_id}: its saved edition cannot be read by this version of digest ({exc})"
+        ) from None
+    if not isinstance(outgoing, Outgoing):
+        raise DeliveryError(f"send {record.send_id}: the ledger holds no edition snapshot")
+    return outgoing
+
+
+# --- the send loop ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SendReport:
+    send_id: str
+    edition_id: str
+    transport: str
+    counts: Mapping[str, int]
+    interrupted: bool
+
+    @property
+    def sent(self) -> int:
+        return self.counts.get("sent", 0)
+
+    def summary(self) -> str:
+        parts = [f"{self.counts.get(s, 0)} {s}" for s in ("sent", "failed", "deferred", "suppressed")]
+        left = sum(self.counts.get(s, 0) for s in ("pending", "sending"))
+        if left:
+            parts.append(f"{left} not yet sent")
+        text = f"{self.send_id}: " + ", ".join(parts) + f" via {self.transport}"
+        if self.counts.get("uncertain"):
+            text += f"; {self.counts['uncertain']} may have received it twice (same Message-ID)"
+        if self.interrupted:
+            text += "; stopped early, run again to finish"
+        return text
+
+
+class _Pace:
+    """At most ``rate`` hand-overs a second."""
+
+    def __init__(self, rate: float | None, wait: Callable[[float], object], clock: Callable[[], float]):
+        self.interval = 1.0 / rate if rate else 0.0
+        self.wait = wait
+        self.clock = clock
+        self.next_at: float | None = None
+
+    def __call__(self) -> None:
+        if not self.interval:
+            return
+        now = self.clock()
+        if self.next_at is not None and now < self.next_at:
+            self.wait(self.next_at - now)
+            now = self.next_at
+        self.next_at = now + self.interval
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class Sender:
+    """Works through one send's ledger rows until each has an outcome (or a stop is asked)."""
+
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        record: ledger.SendRecord,
+        transport: Transport,
+        *,
+        retries: int,
+        retry_delay: float,
+        secret: bytes | None = None,
+        stop: threading.Event | None = None,
+        wait: Callable[[float], object] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        now: Callable[[], datetime] = _utcnow,
+    ):
+        self.conn = conn
+        self.record = record
+        self.outgoing = outgoing_of(record)
+        self.transport = transport
+        self.retries = retries
+        self.retry_delay = retry_delay
+        self.secret = secret
+        self.stop = stop or threading.Event()
+        self.wait = wait if wait is not None else self.stop.wait
+        self.now = now
+        self.pace = _Pace(transport.rate, self.wait, clock)
+        self.envelope_from = parseaddr(self.outgoing.sender)[1]
+
+    def backoff(self, failures: int) -> float:
+        return min(self.retry_delay * 2 ** (failures - 1), MAX_BACKOFF)
+
+    def run(self) -> SendReport:
+        send_id = self.record.send_id
+        template = self.outgoing.template()
+        self._settle_interrupted()
+        queue = ledger.deliveries(self.conn, send_id, ("pending", "deferred"))
+        interrupted = False
+        for round_ in range(self.retries + 1):
+            if round_:
+                log.info("%s: retrying %d deferred reader(s) in %.1fs", send_id, len(queue), self.backoff(round_))
+                self.wait(self.backoff(round_))
+            deferred = []
+            for row in queue:
+                if self.stop.is_set():
+                    interrupted = True
+                    break
+                outcome = self._deliver_one(template, row)
+                if outcome == "deferred":
+                    deferred.append(row)
+                elif outcome == "interrupted":
+                    interrupted = True
+                    break
+            queue = deferred
+            if interrupted or not queue:
+                break
+        if not interrupted:
+            ledger.finish_send(self.conn, send_id, self.now())
+        report = SendReport(
+            send_id, self.record.edition_id, self.transport.description, ledger.tally(self.conn, send_id), interrupted
+        )
+        log.info("%s", report.summary())
+        return report
+
+    def _settle_interrupted(self) -> None:
+        """Decide about rows a killed process left in 'sending' (see the module docstring)."""
+        record = self.record
+        for row in ledger.deliveries(self.conn, record.send_id, ("sending",)):
+            if row.handed:
+                ledger.mark_delivered_earlier(
+                    self.conn, record.send_id, row.recipient,
+                    reply="the whole message reached the connection before the run stopped; "
+                          "its reply was not recorded",
+                    now=self.now(),
+                )
+                continue
+            verdict = self.transport.delivered_before(record.edition_id, row.recipient, row.message_id)
+            if verdict:
+                ledger.mark_delivered_earlier(
+                    self.conn, record.send_id, row.recipient, reply="found delivered after a restart", now=self.now()
+                )
+                continue
+            ledger.record_attempt(
+                self.conn,
+                record.send_id,
+                row.recipient,
+                status="pending",
+                reply="interrupted before the server confirmed",
+                now=self.now(),
+                uncertain=verdict is None,
+            )
+            if verdict is None:
+                log.warning(
+                    "%s: %s may already have this message (the run stopped before the server's answer); "
+                    "sending it again with the same Message-ID %s",
+                    record.send_id, row.recipient, row.message_id,
+                )
+
+    def _deliver_one(self, template: MessageTemplate, row: ledger.Delivery) -> str:
+        send_id = self.record.send_id
+        recipient = row.recipient
+        if ledger.is_suppressed(self.conn, recipient):
+            ledger.mark_suppressed(self.conn, send_id, recipient, self.now())
+            return "suppressed"
+        message = template.for_recipient(
+            recipient,
+            unsubscribe_url=unsubscribe_url(self.outgoing.base_url, self.record.name, recipient, self.secret),
+            message_id=row.message_id,
+        )
+        failures = 0
+        while True:
+            committed = False
+
+            def commit() -> None:
+                nonlocal committed
+                ledger.mark_sending(self.conn, send_id, recipient, self.now())
+                committed = True
+
+            def handed() -> None:
+                ledger.mark_handed(self.conn, send_id, recipient, self.now())
+
+            self.pace()
+            try:
+                reply = self.transport.deliver(
+                    self.envelope_from,
+                    recipient,
+                    message,
+                    edition_id=self.record.edition_id,
+                    message_id=row.message_id,
+                    commit=commit,
+                    handed=handed,
+                )
+            except PermanentFailure as exc:
+                ledger.record_attempt(self.conn, send_id, recipient, status="failed", reply=exc.reply, now=self.now())
+                log.warning("%s: %s refused for good: %s", send_id, recipient, exc.reply)
+                return "failed"
+            except TemporaryFailure as exc:
+                if not exc.connection_lost:
+                    ledger.record_attempt(
+                        self.conn, send_id, recipient, status="deferred", reply=exc.reply, now=self.now()
+                    )
+                    log.info("%s: %s deferred: %s", send_id, recipient, exc.reply)
+                    return "deferred"
+                failures += 1
+                ledger.record_attempt(
+                    self.conn, send_id, recipient, status="pending", reply=exc.reply, now=self.now(),
+                    uncertain=committed,
+                )
+                if failures > self.retries:
+                    raise DeliveryError(
+                        f"{self.transport.description}: giving up after {failures} failed connections "
+                        f"({exc.reply}); the send can be resumed"
+                    ) from None
+                delay = self.backoff(failures)
+                log.warning("%s: %s; reconnecting in %.1fs", send_id, exc.reply, delay)
+                self.wait(delay)
+                if self.stop.is_set():
+                    return "interrupted"
+                continue
+            ledger.record_attempt(self.conn, send_id, recipient, status="sent", reply=reply, now=self.now())
+            return "sent"
+
+
+def deliver_send(
+    conn: sqlite3.Connection,
+    config: Config,
+    record: ledger.SendRecord,
+    transport: Transport,
+    *,
+    stop: threading.Event | None = None,
+    wait: Callable[[float], object] | None = None,
+) -> SendReport:
+    """Send (or resume) a recorded send with the retry policy from ``smtp:``."""
+    smtp = config.smtp
+    sender = Sender(
+        conn,
+        record,
+        transport,
+        retries=smtp.retries if smtp else 0,
+        retry_delay=smtp.retry_delay.total_seconds() if smtp else 0.0,
+        secret=unsubscribe_secret(config),
+        stop=stop,
+        wait=wait,
+    )
+    try:
+        return sender.run()
+    finally:
+        transport.close()
