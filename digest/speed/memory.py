@@ -5,8 +5,9 @@ and memory freed into one arena is never handed out by another. In a large
 build the main thread frees the documents once the worker processes have
 them, while the stories made of them arrive unpickled by the process pool's
 result thread, in an arena of its own: both stay resident. Measured at 10,000
-entries (bench/build.py): peak RSS of the main process 400 -> 316 MB, in the
-same time (digest's other threads wait on sockets and pipes, not on malloc).
+entries (bench/build.py, figures in the README) this lowers the main process's
+peak RSS in the same time (digest's other threads wait on sockets and pipes, not on malloc).
+Only `digest build` asks for it: the build is where it was measured.
 """
 
 from __future__ import annotations

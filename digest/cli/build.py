@@ -1,0 +1,103 @@
+"""`digest build` and `digest validate`: options in, one call out."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from digest.cli.common import CONFIG_OPTION, DigestCommand, parse_instant
+from digest.config import load_config
+from digest.errors import DigestError
+from digest.models import BuildResult
+from digest.speed import memory
+
+
+def explain(result: BuildResult) -> str:
+    lines = ["Dropped:"]
+    for drop in result.drops:
+        where = f"{drop.document}:{drop.line}" if drop.line else drop.document
+        lines.append(f"  {where}: [{drop.stage}] {drop.reason}: {drop.text[:70]!r}")
+    lines.append("Themes:")
+    for themed in result.decisions:
+        story = themed.story
+        label = story.title or (story.paragraphs[0][:60] if story.paragraphs else story.id)
+        lines.append(f"  {story.document}:{story.line} {label!r}")
+        lines.append(f"    -> {themed.decision.theme or 'no theme'}: {themed.decision.reason}")
+    return "\n".join(lines)
+
+
+@click.command("build", cls=DigestCommand)
+@CONFIG_OPTION
+@click.option("--edition", "edition_name", help="Edition to build (default: the first in the config).")
+@click.option(
+    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("edition"),
+    show_default=True, help="Folder to write the edition into.",
+)
+@click.option("--now", help="The edition's date-time (ISO 8601); fixes the clock for reproducible output.")
+@click.option("--since", help="Build an edition of stories published (else first seen) from this ISO date.")
+@click.option("--until", help="…and up to this ISO date (default: --now).")
+@click.option("--per-theme", type=click.IntRange(min=1), help="Stories per theme (overrides the config).")
+@click.option("--offline", is_flag=True, help="Do not fetch feeds; use what the store already holds.")
+@click.option("--explain", "show_explain", is_flag=True, help="Print every drop and theme decision with its reason.")
+@click.option("--archive/--no-archive", "publish", default=True, show_default=True,
+              help="Also publish the edition to the web archive (delivery.archive).")
+def build(
+    config_path: Path,
+    edition_name: str | None,
+    out_dir: Path,
+    now: str | None,
+    since: str | None,
+    until: str | None,
+    per_theme: int | None,
+    offline: bool,
+    show_explain: bool,
+    publish: bool,
+) -> None:
+    """Build one edition now and write it as web page, email, text and JSON."""
+    memory.use_one_arena()
+    from digest.outputs import write_outputs
+    from digest.pipeline import build_edition
+    from digest.render import archive
+    from digest.store import connect
+
+    config = load_config(config_path)
+    moment = parse_instant(now, "--now") or datetime.now(UTC).replace(microsecond=0)
+    start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
+    if end is not None and start is None:
+        raise click.BadParameter("--until needs --since", param_hint="--until")
+    conn = connect(config.path(config.store)) if any(f.enabled for f in config.feeds) else None
+    result = build_edition(
+        config, edition_name, now=moment, conn=conn, since=start, until=end or (moment if start else None),
+        per_theme=per_theme, fetch=not offline,
+    )
+    for warning in result.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if show_explain:
+        click.echo(explain(result))
+    paths = write_outputs(result, out_dir, config)
+    for path in paths:
+        click.echo(str(path))
+    if publish:
+        web_page = next(p for p in paths if p.suffix == ".html" and not p.name.endswith(".email.html"))
+        archive_dir = config.path(config.delivery.archive)
+        archive.publish(archive_dir, result.edition, web_page.read_text(encoding="utf-8"),
+                        base_url=config.delivery.base_url)
+        click.echo(f"archived in {archive_dir}", err=True)
+    stories = len(result.edition.stories)
+    click.echo(f"{stories} stories, {len(result.drops)} items dropped", err=True)
+
+
+@click.command("validate", cls=DigestCommand)
+@CONFIG_OPTION
+def validate(config_path: Path) -> None:
+    """Check the config file; report every mistake with its line and key."""
+    config = load_config(config_path)
+    seeds = config.sources.seeds
+    if seeds is not None and not config.path(seeds).is_dir():
+        raise DigestError(f"{config_path.name}: sources.seeds: folder {config.path(seeds)} not found")
+    click.echo(
+        f"{config_path}: OK — {len(config.themes)} themes, {len(config.editions)} editions, "
+        f"{sum(f.enabled for f in config.feeds)} of {len(config.feeds)} feeds enabled"
+    )
