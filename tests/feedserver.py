@@ -40,6 +40,8 @@ class Route:
     trickle: float = 0.0
     """When set, the body goes out one byte every this many seconds."""
     content_length: bool = True
+    header_trickle: float = 0.0
+    """When set, the status line and headers go out one byte every this many seconds."""
 
 
 Responder = Callable[[Request], Route]
@@ -119,6 +121,15 @@ class FeedServer:
             route.last_modified and request.headers.get("if-modified-since") == route.last_modified
         )
         status, body = (304, b"") if matched else (route.status, route.body)
+        if route.header_trickle:
+            head = f"HTTP/1.0 {status} OK\r\nContent-Type: {route.content_type}\r\n\r\n".encode()
+            for piece in self._pieces(head, route.header_trickle):
+                try:
+                    handler.wfile.write(piece)
+                    handler.wfile.flush()
+                except OSError:
+                    return
+            return
         handler.send_response(status)
         if route.content_type and status != 304:
             handler.send_header("Content-Type", route.content_type)

@@ -6,13 +6,15 @@ import gzip
 import socket
 import tracemalloc
 import zlib
+from datetime import UTC, datetime
 
 import pytest
-from feedserver import Route, fixture, gzip_bomb
+from feedserver import FeedServer, Route, fixture, gzip_bomb
 
 from digest.config import FetchConfig
 from digest.errors import FetchError
-from digest.sources.fetch import Fetcher, HostSpacer, Validators, inflate
+from digest.sources.fetch import Fetcher, HostSpacer, Validators, inflate, retry_after_seconds
+from digest.sources.netguard import AddressRefused, address_problem
 
 LIMIT = 1 << 20
 
@@ -205,3 +207,117 @@ def test_inflate_handles_concatenated_gzip_members():
 def test_inflate_reports_corrupt_data():
     with pytest.raises(FetchError, match="corrupt gzip data"):
         inflate([b"\x1f\x8bnot really gzip"], ["gzip"], 100)
+
+
+def test_headers_sent_one_byte_at_a_time_hit_the_total_timeout(feed_server):
+    url = feed_server.route("/drip", Route(b"", header_trickle=0.05))
+    with pytest.raises(FetchError, match=r"^timeout \(no complete response within 0.5s\)$"):
+        fetch(url, read_timeout=1, total_timeout=0.5)
+    assert len(feed_server.requests_to("/drip")) == 1
+
+
+def test_redirect_to_another_port_on_loopback_is_refused(feed_server):
+    other = FeedServer()
+    try:
+        secret = other.route("/token", Route(b"secret token", content_type="text/plain"))
+        url = feed_server.redirect("/feed", secret)
+        port = other.httpd.server_address[1]
+        with pytest.raises(AddressRefused, match=rf"redirected to 127.0.0.1:{port} \(127.0.0.1\), a loopback"):
+            fetch(url)
+        assert other.requests == []
+    finally:
+        other.close()
+
+
+def test_redirect_to_another_name_for_the_same_loopback_host_is_refused(feed_server):
+    target = feed_server.route("/feed.xml", Route(fixture("news.rss")))
+    url = feed_server.redirect("/old", target.replace("127.0.0.1", "localhost"))
+    with pytest.raises(AddressRefused, match=r"redirected to localhost:\d+ \(.*\), a loopback address"):
+        fetch(url)
+    assert feed_server.requests_to("/feed.xml") == []
+
+
+@pytest.mark.parametrize(
+    ("target", "problem"),
+    [
+        ("http://10.1.2.3/feed", "a private address"),
+        ("http://192.168.0.10:8080/feed", "a private address"),
+        ("http://169.254.169.254/latest/meta-data/", "a link-local address"),
+        ("https://[::1]/feed", "a loopback address"),
+        ("http://[fe80::1]/feed", "a link-local address"),
+        ("http://0.0.0.0/feed", "a private address"),
+    ],
+)
+def test_redirect_to_a_non_public_address_is_refused_before_connecting(feed_server, target, problem):
+    url = feed_server.redirect("/feed", target)
+    with pytest.raises(AddressRefused, match=problem):
+        fetch(url)
+
+
+def test_redirect_on_the_feeds_own_host_and_port_upgrades_to_https(feed_server):
+    """Same host and port: allowed even on loopback; here the plain-HTTP server cannot speak TLS."""
+    url = feed_server.redirect("/feed", feed_server.base.replace("http://", "https://") + "/feed")
+    with pytest.raises(FetchError) as caught:
+        fetch(url)
+    assert not isinstance(caught.value, AddressRefused)
+    assert "redirected" not in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("address", "problem"),
+    [
+        ("93.184.216.34", None),
+        ("2606:2800:220:1:248:1893:25c8:1946", None),
+        ("127.0.0.1", "a loopback address"),
+        ("::ffff:127.0.0.1", "a loopback address"),
+        ("172.16.5.4", "a private address"),
+        ("100.64.0.1", "not a public address"),
+        ("224.0.0.1", "not a public address"),
+    ],
+)
+def test_only_public_addresses_pass(address, problem):
+    assert address_problem(address) == problem
+
+
+def test_redirect_to_another_scheme_is_refused(feed_server):
+    url = feed_server.redirect("/ftp", "ftp://example.org/feed.xml")
+    with pytest.raises(FetchError, match="unsupported URL"):
+        fetch(url)
+
+
+def retrying_fetch(url: str, **changes: object) -> tuple[object, list[float]]:
+    slept: list[float] = []
+    with Fetcher(settings(**changes), backoff=0.01, sleep=slept.append) as fetcher:
+        return fetcher.fetch(url), slept
+
+
+def test_retry_after_in_seconds_is_waited(feed_server):
+    answers = iter([Route(b"", 429, headers={"Retry-After": "7"}), Route(fixture("news.rss"))])
+    url = feed_server.route("/busy", lambda request: next(answers))
+    fetched, slept = retrying_fetch(url, retries=2)
+    assert (fetched.status, fetched.attempts, slept) == (200, 2, [7.0])
+
+
+def test_retry_after_as_a_date_is_waited():
+    now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
+    assert retry_after_seconds("Fri, 04 Dec 2026 12:00:30 GMT", now) == 30.0
+    assert retry_after_seconds("Fri, 04 Dec 2026 11:00:00 GMT", now) == 0.0
+    assert retry_after_seconds("soon", now) is None
+
+
+def test_retry_after_beyond_the_cap_is_not_waited(feed_server):
+    url = feed_server.route("/later", Route(b"", 503, headers={"Retry-After": "3600"}))
+    slept: list[float] = []
+    with Fetcher(settings(retries=3), sleep=slept.append) as fetcher:
+        with pytest.raises(FetchError, match=r"^HTTP 503 Service Unavailable \(the server asks to wait 3600s"):
+            fetcher.fetch(url)
+    assert slept == [] and len(feed_server.requests_to("/later")) == 1
+
+
+def test_retries_back_off_exponentially_without_retry_after(feed_server):
+    url = feed_server.route("/down", Route(b"", 503))
+    slept: list[float] = []
+    with Fetcher(settings(retries=2), backoff=0.5, sleep=slept.append) as fetcher:
+        with pytest.raises(FetchError, match="after 3 attempts"):
+            fetcher.fetch(url)
+    assert slept == [0.5, 1.0]

@@ -2,10 +2,14 @@
 
 One ``Fetcher`` is shared by every feed of a run (httpx's client is safe to
 share across threads). It sends conditional requests, spaces requests to the
-same host, retries what may pass (timeouts, 5xx) with exponential backoff and
-caps both time and size. The size cap counts *decompressed* bytes: httpx's own
+same host, retries what may pass (timeouts, 5xx, 429) with tenacity's
+exponential backoff, waiting what a ``Retry-After`` asks up to a cap, and caps
+both time and size. The total timeout covers connecting, headers and body, and
+a redirect may lead only to public addresses (digest.sources.netguard, under
+every socket). The size cap counts *decompressed* bytes: httpx's own
 decoders inflate each network chunk without a bound (a 64 KB gzip chunk can
 become 64 MB), so bodies are read raw and inflated here with ``max_length``.
+Every HTTP request digest makes goes through ``Fetcher.fetch``: feeds and pages alike.
 """
 
 from __future__ import annotations
@@ -15,21 +19,50 @@ import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 from types import TracebackType
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
+import tenacity
 
 from digest.config import FetchConfig
 from digest.errors import FetchError
+from digest.sources.netguard import GuardedBackend
 
 GZIP_MAGIC = b"\x1f\x8b"
 NOT_FEEDS = ("image/", "audio/", "video/", "font/", "application/pdf", "application/zip")
 """Content types no feed is ever served as: refused before parsing a byte."""
 
 
+MAX_RETRY_AFTER = 60.0
+"""Seconds: the longest a ``Retry-After`` is waited for; a server asking more is not retried."""
+
+
 class TransientFetchError(FetchError):
-    """A failure that may pass on its own (timeout, 5xx): worth a retry."""
+    """A failure that may pass on its own (timeout, 5xx, 429): worth a retry."""
+
+    def __init__(self, message: str, retry_after: float | None = None):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+def retry_after_seconds(value: str | None, now: datetime) -> float | None:
+    """A Retry-After header (seconds or an HTTP date) as seconds from ``now``; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now).total_seconds())
 
 
 @dataclass(frozen=True)
@@ -162,12 +195,25 @@ class HostSpacer:
 class Fetcher:
     """Fetches feed URLs under the limits of a FetchConfig."""
 
-    def __init__(self, settings: FetchConfig, *, backoff: float = 1.0):
+    def __init__(
+        self, settings: FetchConfig, *, backoff: float = 1.0, sleep: Callable[[float], None] = time.sleep
+    ):
         self.settings = settings
         self.backoff = backoff
         """Seconds before the first retry; doubled for each further one."""
+        self.sleep = sleep
         self.spacer = HostSpacer(settings.per_host_delay)
+        self.network = GuardedBackend()
+        transport = httpx.HTTPTransport(limits=httpx.Limits(max_connections=settings.concurrency))
+        # httpx takes no network backend of its own: its pool is rebuilt on the guarded one
+        # (without proxies, which would connect on digest's behalf out of the guard's sight).
+        transport._pool = httpcore.ConnectionPool(
+            ssl_context=httpx.create_ssl_context(),
+            max_connections=settings.concurrency,
+            network_backend=self.network,
+        )
         self.client = httpx.Client(
+            transport=transport,
             headers={
                 "User-Agent": settings.user_agent,
                 "Accept": "application/rss+xml, application/atom+xml, application/xml;q=0.9, "
@@ -182,7 +228,6 @@ class Fetcher:
             ),
             follow_redirects=True,
             max_redirects=settings.max_redirects,
-            limits=httpx.Limits(max_connections=settings.concurrency),
         )
 
     def __enter__(self) -> Fetcher:
@@ -198,6 +243,7 @@ class Fetcher:
 
     def close(self) -> None:
         self.client.close()
+        self.network.close()
 
     def fetch(self, url: str, validators: Validators = Validators()) -> Fetched:
         """GET ``url``; a 304 comes back with an empty body. Raises FetchError."""
@@ -206,18 +252,37 @@ class Fetcher:
             urlsplit(url)
         except (httpx.InvalidURL, ValueError) as exc:
             raise FetchError(f"invalid URL ({exc})") from None
-        attempt = 1
-        while True:
-            try:
-                fetched = self._attempt(url, validators)
-            except TransientFetchError as exc:
-                if attempt > self.settings.retries:
-                    more = f" after {attempt} attempts" if attempt > 1 else ""
-                    raise FetchError(f"{exc}{more}") from None
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-                attempt += 1
-                continue
-            return replace(fetched, attempts=attempt)
+        retrying = tenacity.Retrying(
+            retry=tenacity.retry_if_exception(self._worth_retrying),
+            stop=tenacity.stop_after_attempt(self.settings.retries + 1),
+            wait=self._wait,
+            sleep=self.sleep,
+            reraise=True,
+        )
+        try:
+            for attempt in retrying:
+                with attempt:
+                    fetched = self._attempt(url, validators)
+        except TransientFetchError as exc:
+            attempts = retrying.statistics["attempt_number"]
+            more = f" after {attempts} attempts" if attempts > 1 else ""
+            if exc.retry_after is not None and exc.retry_after > MAX_RETRY_AFTER:
+                more += f" (the server asks to wait {exc.retry_after:g}s, more than {MAX_RETRY_AFTER:g}s)"
+            raise FetchError(f"{exc}{more}") from None
+        return replace(fetched, attempts=retrying.statistics["attempt_number"])
+
+    @staticmethod
+    def _worth_retrying(exc: BaseException) -> bool:
+        if not isinstance(exc, TransientFetchError):
+            return False
+        return exc.retry_after is None or exc.retry_after <= MAX_RETRY_AFTER
+
+    def _wait(self, state: tenacity.RetryCallState) -> float:
+        """Exponential backoff, or what the server's Retry-After asked if that is longer."""
+        backoff = self.backoff * 2 ** (state.attempt_number - 1)
+        exc = state.outcome.exception() if state.outcome else None
+        asked = exc.retry_after if isinstance(exc, TransientFetchError) else None
+        return max(backoff, asked or 0.0)
 
     def _attempt(self, url: str, validators: Validators) -> Fetched:
         headers = {}
@@ -226,10 +291,12 @@ class Fetcher:
         if validators.last_modified:
             headers["If-Modified-Since"] = validators.last_modified
         self.spacer.wait(url)
-        deadline = time.monotonic() + self.settings.total_timeout
+        total = self.settings.total_timeout
         try:
-            with self.client.stream("GET", url, headers=headers) as response:
-                return self._read(response, deadline)
+            with self.network.fetching(url, total) as limits, self.client.stream(
+                "GET", url, headers=headers
+            ) as response:
+                return self._read(response)
         except httpx.TooManyRedirects:
             raise FetchError(f"too many redirects (more than {self.settings.max_redirects})") from None
         except httpx.UnsupportedProtocol as exc:
@@ -241,6 +308,8 @@ class Fetcher:
                 f"unreachable (no connection within {self.settings.connect_timeout:g}s)"
             ) from None
         except httpx.TimeoutException:
+            if limits.ran_out:
+                raise TransientFetchError(f"timeout (no complete response within {total:g}s)") from None
             raise TransientFetchError(
                 f"timeout (no data for {min(self.settings.read_timeout, self.settings.total_timeout):g}s)"
             ) from None
@@ -251,14 +320,17 @@ class Fetcher:
         except httpx.HTTPError as exc:
             raise FetchError(f"request failed ({exc})") from None
 
-    def _read(self, response: httpx.Response, deadline: float) -> Fetched:
+    def _read(self, response: httpx.Response) -> Fetched:
         validators = Validators(response.headers.get("etag"), response.headers.get("last-modified"))
         content_type = response.headers.get("content-type")
         final_url = str(response.url)
         if response.status_code == 304:
             return Fetched(final_url, 304, b"", content_type, validators)
         if response.status_code >= 500 or response.status_code == 429:
-            raise TransientFetchError(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
+            raise TransientFetchError(
+                f"HTTP {response.status_code} {response.reason_phrase}".rstrip(),
+                retry_after_seconds(response.headers.get("retry-after"), datetime.now(UTC)),
+            )
         if response.status_code >= 400:
             raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
         if response.status_code != 200:
@@ -275,16 +347,8 @@ class Fetcher:
             raise FetchError(
                 f"response larger than {human_size(limit)} (Content-Length: {declared} bytes)"
             )
-        body = inflate(self._raw_chunks(response, deadline), encodings, limit)
+        body = inflate(response.iter_raw(), encodings, limit)
         return Fetched(final_url, 200, gunzip_if_gzipped(body, limit), content_type, validators)
-
-    def _raw_chunks(self, response: httpx.Response, deadline: float) -> Iterator[bytes]:
-        for chunk in response.iter_raw():
-            if time.monotonic() > deadline:
-                raise TransientFetchError(
-                    f"timeout (no complete response within {self.settings.total_timeout:g}s)"
-                )
-            yield chunk
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:
