@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Document:
     """Lines of the text that were links rather than text in the source markup (empty for seeds)."""
 
 
-class BlockKind(str, Enum):
+class BlockKind(StrEnum):
     PARAGRAPH = "paragraph"
     HEADING = "heading"
 

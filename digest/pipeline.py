@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -86,7 +85,7 @@ class _Prepared:
     stories: list[Story]
     texts: list[StoryText]
     decisions: list[ThemeDecision]
-    seconds: Counter[str]
+    seconds: dict[str, float]
     """Processor time spent per stage on the chunk (wall time would count waiting for a core)."""
 
 
@@ -96,7 +95,7 @@ def _prepare(themes: Mapping[str, Theme], documents: Sequence[Document]) -> _Pre
     Theming every story before dedupe wastes the few that turn out to be
     copies, but lets the main process de-duplicate while the workers go on.
     """
-    seconds: Counter[str] = Counter()
+    seconds = {"clean": 0.0, "split": 0.0, "dedupe": 0.0, "theme": 0.0}
     drops: list[Drop] = []
     stories: list[Story] = []
     for document in documents:
@@ -204,11 +203,12 @@ def _sorted_in_workers(
     deduper = Deduper()
     drops: list[Drop] = []
     decisions: list[ThemeDecision] = []
-    in_workers: Counter[str] = Counter()
+    in_workers: dict[str, float] = {}
     with clock("clean…theme"):
         for chunk in parallel.imap_chunks(partial(_prepare, themes), documents, workers, let_go=True):
             drops.extend(chunk.drops)
-            in_workers.update(chunk.seconds)
+            for stage, seconds in chunk.seconds.items():
+                in_workers[stage] = in_workers.get(stage, 0.0) + seconds
             with clock("dedupe"):
                 for story, text in zip(chunk.stories, chunk.texts, strict=True):
                     deduper.add(story, text)

@@ -90,7 +90,7 @@ def labeled_regions() -> list[tuple[str, dict]]:
     for name, label in seed_labels().items():
         text = (ROOT / "seeds" / name).read_text(encoding="utf-8")
         starts = [text.index(story["starts"]) for story in label["stories"]] + [len(text)]
-        for story, start, end in zip(label["stories"], starts, starts[1:]):
+        for story, start, end in zip(label["stories"], starts, starts[1:], strict=False):
             regions.append((text[start:end], story))
     return regions
 

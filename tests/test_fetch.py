@@ -33,9 +33,9 @@ def settings(**changes: object) -> FetchConfig:
     return FetchConfig.model_validate({**base, **changes})
 
 
-def fetch(url: str, validators: Validators = Validators(), **changes: object):
+def fetch(url: str, validators: Validators | None = None, **changes: object):
     with Fetcher(settings(**changes), backoff=0.01) as fetcher:
-        return fetcher.fetch(url, validators)
+        return fetcher.fetch(url, validators or Validators())
 
 
 def test_fetch_sends_user_agent_and_returns_body_and_validators(feed_server):

@@ -33,7 +33,7 @@ def test_many_connections_opening_a_new_store_at_once_all_succeed(tmp_path):
                 start.wait()
                 with closing(connect(path)) as conn:
                     migrate(conn, "demo", PARTS)
-            except BaseException as exc:  # collected for the assertion below
+            except BaseException as exc:  # noqa: BLE001 - collected for the assertion below
                 errors.append(exc)
 
         threads = [threading.Thread(target=open_and_migrate) for _ in range(8)]

@@ -132,7 +132,7 @@ def _content_end(lines: list[str], end: int) -> int:
 
 
 def _item_start(lines: list[str], node: CommentedSeq, index: int) -> int:
-    line = node.lc.item(index)[0]
+    line: int = node.lc.item(index)[0]
     if line > 0 and lines[line - 1].strip() == "-":
         return line - 1
     return line

@@ -96,7 +96,7 @@ def unsubscribe_url(base_url: str, list_name: str, recipient: str, secret: bytes
     url = f"{base_url.rstrip('/')}/unsubscribe?list={quote(list_name, safe='')}&address={quote(recipient, safe='@')}"
     if secret is None:
         return url
-    signature = hmac.new(secret, f"{list_name}\0{recipient.lower()}".encode("utf-8"), hashlib.sha256)
+    signature = hmac.new(secret, f"{list_name}\0{recipient.lower()}".encode(), hashlib.sha256)
     return f"{url}&sig={signature.hexdigest()[:32]}"
 
 

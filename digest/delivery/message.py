@@ -145,7 +145,7 @@ def make_message_id(edition_id: str, recipient: str, domain: str) -> str:
     """Same edition and reader, same Message-ID: a retried send is recognisably the same mail."""
     if not DOMAIN.fullmatch(domain):
         raise DeliveryError(f"{domain!r} is not a domain name for Message-IDs")
-    digest = hashlib.sha256(f"{edition_id}\0{recipient.lower()}".encode("utf-8")).hexdigest()[:20]
+    digest = hashlib.sha256(f"{edition_id}\0{recipient.lower()}".encode()).hexdigest()[:20]
     label = re.sub(r"[^A-Za-z0-9+_-]+", "-", edition_id).strip("-")
     return f"<{digest}.{label}@{domain}>" if label else f"<{digest}@{domain}>"
 

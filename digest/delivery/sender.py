@@ -215,7 +215,7 @@ class Sender:
         self.envelope_from = parseaddr(self.outgoing.sender)[1]
 
     def backoff(self, failures: int) -> float:
-        return min(self.retry_delay * 2 ** (failures - 1), MAX_BACKOFF)
+        return min(self.retry_delay * 2.0 ** (failures - 1), MAX_BACKOFF)
 
     def run(self) -> SendReport:
         send_id = self.record.send_id

@@ -60,6 +60,7 @@ class SmtpTransport:
                 smtp = smtplib.SMTP(config.host, config.port, timeout=config.timeout)
         except (smtplib.SMTPException, OSError) as exc:
             raise self._connect_failure(exc) from None
+        assert smtp.sock is not None, "given a host, smtplib connects in its constructor"
         try:
             # The end-of-data dot is a tiny write after a large one: without
             # this, Nagle's algorithm holds it until the body is acknowledged.

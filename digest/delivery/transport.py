@@ -32,8 +32,10 @@ class PermanentFailure(Exception):
 
 class Transport(Protocol):
     description: str
-    rate: float | None
-    """Messages per second at most (None: as fast as it goes)."""
+
+    @property
+    def rate(self) -> float | None:
+        """Messages per second at most (None: as fast as it goes)."""
 
     def deliver(
         self,

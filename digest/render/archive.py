@@ -171,7 +171,8 @@ def render_feed(entries: list[ArchiveEntry], *, base_url: str) -> str:
         item.published(datetime.fromisoformat(entry.date))
         summary = "; ".join(entry.stories) or entry.description or entry.title
         item.summary(summary)
-    return feed.atom_str(pretty=True).decode("utf-8")
+    atom: bytes = feed.atom_str(pretty=True)
+    return atom.decode("utf-8")
 
 
 def _write(path: Path, text: str) -> None:

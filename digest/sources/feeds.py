@@ -345,7 +345,8 @@ def _published(entry: Any) -> datetime | None:
         stamp = entry.get(field)
         if stamp:
             try:
-                return datetime(*stamp[:6], tzinfo=UTC)
+                year, month, day, hour, minute, second = stamp[:6]
+                return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
             except (TypeError, ValueError, OverflowError):
                 continue
     return None

@@ -105,7 +105,7 @@ class _Inflater:
         self.decompressor = self._new()
         self.started = False
 
-    def _new(self) -> zlib._Decompress:  # type: ignore[name-defined]
+    def _new(self) -> zlib._Decompress:
         if self.encoding in ("gzip", "x-gzip"):
             return zlib.decompressobj(zlib.MAX_WBITS | 16)
         return zlib.decompressobj(zlib.MAX_WBITS)

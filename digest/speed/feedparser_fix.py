@@ -43,6 +43,9 @@ def cp1252_table(mapping: Mapping[int, str | int]) -> list[str | int]:
 def install() -> None:
     """Swap feedparser's dict for the table (once; later calls change nothing)."""
     original = FEEDPARSER_CP1252
-    if isinstance(original, dict) and all(isinstance(c, int) and c < TABLE_SIZE for c in original):
-        if not isinstance(feedparser.mixin._cp1252, list):  # type: ignore[attr-defined]
-            feedparser.mixin._cp1252 = cp1252_table(original)  # type: ignore[attr-defined]
+    if (
+        isinstance(original, dict)
+        and all(isinstance(c, int) and c < TABLE_SIZE for c in original)
+        and not isinstance(feedparser.mixin._cp1252, list)
+    ):
+        feedparser.mixin._cp1252 = cp1252_table(original)

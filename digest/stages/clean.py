@@ -295,7 +295,7 @@ LINE_RULES: tuple[tuple[Callable[[Line], str | None], float], ...] = (
 """Each rule, with the most words a line it looks at may have; the first reason found is kept."""
 _RULES_BY_LENGTH = [
     tuple(rule for rule, most in LINE_RULES if n_words <= most)
-    for n_words in range(max(most for _, most in LINE_RULES if most < math.inf) + 2)
+    for n_words in range(int(max(most for _, most in LINE_RULES if most < math.inf)) + 2)
 ]
 """The rules for a line of n words, looked up once per line: the last entry serves all longer lines."""
 
@@ -465,7 +465,7 @@ def _mark_story_cues(lines: list[Line]) -> None:
         if match:
             line.starts_story = True
             line.credit = match["agency"].strip()
-    for i, line in enumerate(lines):
+    for line in lines:
         if line.reason and line.reason.startswith("'read more' link"):
             before = [k for k in kept if k.number < line.number]
             after = [k for k in kept if k.number > line.number]

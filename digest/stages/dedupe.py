@@ -218,7 +218,8 @@ def _signature(shingles: np.ndarray) -> np.ndarray:
     slots = np.flatnonzero(filled)
     following = slots[np.searchsorted(slots, np.arange(HASHES)) % len(slots)]
     distance = ((following - np.arange(HASHES)) % HASHES).astype(np.uint64)
-    return found_value[following] + distance * _EMPTY_BIN_STEP
+    signature: np.ndarray = found_value[following] + distance * _EMPTY_BIN_STEP
+    return signature
 
 
 _BAND_MIX = np.uint64(0x9E3779B97F4A7C15)
@@ -232,7 +233,8 @@ def _bucket_keys(signature: np.ndarray) -> list[int]:
     keys = _BAND_SALTS.copy()
     for slot in range(BAND):
         keys = keys * _BAND_MIX + bands[:, slot]
-    return keys.tolist()
+    band_keys: list[int] = keys.tolist()
+    return band_keys
 
 
 def _overlaps(others: Sequence[np.ndarray], shingle_set: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -374,7 +376,7 @@ class Deduper:
         if first == position:
             return position
         normalised = normalize(paragraph)
-        for earlier in (first, *self._also_printed_in.get(key, ())):
+        for earlier in (first, *self._also_printed_in.get(key, [])):
             if any(normalize(other) == normalised for other in self._stories[earlier].paragraphs):
                 return earlier
         self._also_printed_in.setdefault(key, []).append(position)

@@ -148,7 +148,7 @@ class _Cohesion:
         counts = np.bincount(cells, minlength=runs * self._size).reshape(runs, self._size)
         vectors = self._sublinear[counts] * self._idf
         norms = map(math.sqrt, np.einsum("ij,ij->i", vectors, vectors).tolist())
-        self._known.update(zip(pairwise(bounds), zip(vectors, norms)))
+        self._known.update(zip(pairwise(bounds), zip(vectors, norms, strict=True), strict=True))
 
     def cosine(self, start: int, middle: int, end: int) -> float:
         """Cosine of the runs start:middle and middle:end."""

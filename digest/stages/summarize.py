@@ -129,7 +129,8 @@ def _tfidf(token_lists: list[list[str]]) -> np.ndarray:
     idf = np.log((1 + n) / (1 + document_frequency)) + 1
     weights = counts * idf
     norms = np.linalg.norm(weights, axis=1, keepdims=True)
-    return np.divide(weights, norms, out=np.zeros_like(weights), where=norms > 0)
+    rows_normalised: np.ndarray = np.divide(weights, norms, out=np.zeros_like(weights), where=norms > 0)
+    return rows_normalised
 
 
 @dataclass(frozen=True)

@@ -144,7 +144,8 @@ class WordTable(dict[str, _Value]):
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return _stemmer.stemWord(word.lower().replace("’", "'"))
+    stemmed: str = _stemmer.stemWord(word.lower().replace("’", "'"))
+    return stemmed
 
 
 def content_stems(text: str) -> list[str]:
