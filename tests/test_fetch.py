@@ -308,16 +308,20 @@ def test_retry_after_as_a_date_is_waited():
 def test_retry_after_beyond_the_cap_is_not_waited(feed_server):
     url = feed_server.route("/later", Route(b"", 503, headers={"Retry-After": "3600"}))
     slept: list[float] = []
-    with Fetcher(settings(retries=3), sleep=slept.append) as fetcher:
-        with pytest.raises(FetchError, match=r"^HTTP 503 Service Unavailable \(the server asks to wait 3600s"):
-            fetcher.fetch(url)
+    with (
+        Fetcher(settings(retries=3), sleep=slept.append) as fetcher,
+        pytest.raises(FetchError, match=r"^HTTP 503 Service Unavailable \(the server asks to wait 3600s"),
+    ):
+        fetcher.fetch(url)
     assert slept == [] and len(feed_server.requests_to("/later")) == 1
 
 
 def test_retries_back_off_exponentially_without_retry_after(feed_server):
     url = feed_server.route("/down", Route(b"", 503))
     slept: list[float] = []
-    with Fetcher(settings(retries=2), backoff=0.5, sleep=slept.append) as fetcher:
-        with pytest.raises(FetchError, match="after 3 attempts"):
-            fetcher.fetch(url)
+    with (
+        Fetcher(settings(retries=2), backoff=0.5, sleep=slept.append) as fetcher,
+        pytest.raises(FetchError, match="after 3 attempts"),
+    ):
+        fetcher.fetch(url)
     assert slept == [0.5, 1.0]

@@ -279,7 +279,7 @@ class Fetcher:
 
     def _wait(self, state: tenacity.RetryCallState) -> float:
         """Exponential backoff, or what the server's Retry-After asked if that is longer."""
-        backoff = self.backoff * 2 ** (state.attempt_number - 1)
+        backoff = self.backoff * 2.0 ** (state.attempt_number - 1)
         exc = state.outcome.exception() if state.outcome else None
         asked = exc.retry_after if isinstance(exc, TransientFetchError) else None
         return max(backoff, asked or 0.0)

@@ -36,7 +36,6 @@ import httpx
 
 from digest.errors import FetchError
 
-
 T = TypeVar("T")
 
 
