@@ -190,6 +190,8 @@ class FetchConfig(Strict):
     retries: int = Field(2, ge=0)
     failure_threshold: int = Field(3, ge=1)
     """Consecutive failures after which a feed is reported as failing."""
+    slow_after: float = Field(5, gt=0)
+    """Seconds a feed may keep digest waiting before the progress display names it as slow."""
     user_agent: str = "digest/0.1 (+https://github.com/digest-newsletter/digest)"
 
 
@@ -304,7 +306,18 @@ def _line_of(tree: Any, loc: tuple[str | int, ...]) -> int | None:
 
 
 def _format_loc(loc: tuple[str | int, ...]) -> str:
-    return ".".join(str(p) for p in loc) or "(top level)"
+    """A key path as a reader counts: list items are numbered from 1, and a feed is
+    called "feed #18" as `digest feeds list` numbers it (not ``feeds.17``)."""
+    if len(loc) >= 2 and loc[0] == "feeds" and isinstance(loc[1], int):
+        rest = _format_loc(loc[2:]) if loc[2:] else ""
+        return f"feed #{loc[1] + 1}" + (f" {rest}" if rest else "")
+    parts: list[str] = []
+    for part in loc:
+        if isinstance(part, int):
+            parts.append(f"{parts.pop() if parts else ''}#{part + 1}")
+        else:
+            parts.append(str(part))
+    return ".".join(parts) or "(top level)"
 
 
 def _plain(node: Any) -> Any:

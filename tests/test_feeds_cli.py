@@ -99,7 +99,7 @@ def test_add_checks_the_feed_and_appends_it_keeping_everything_else(bundled, fee
     count = len(load_config(bundled).feeds)
     result = run(bundled, "add", url, "--name", "Monitor", "--theme", "arms-exports", "--theme", "solidarity")
     assert result.exit_code == 0, result.output
-    assert result.output == f"Example Monitor: 4 entries\nAdded feed #{count + 1} to {bundled}: {url}\n"
+    assert result.output == f'Added feed #{count + 1} "Monitor" (4 entries) to {bundled}: {url}\n'
     removed, added = changes(before, bundled.read_text(encoding="utf-8"))
     assert removed == []
     assert added == [f"  - url: {url}", "    name: Monitor", "    themes: [arms-exports, solidarity]"]
@@ -137,10 +137,34 @@ def test_add_refuses_an_unreachable_feed_and_leaves_the_file_alone(small):
 
 
 def test_add_refuses_something_that_is_not_a_feed(small, feed_server):
-    url = feed_server.route("/page", Route(fixture("page.html"), content_type="text/html"))
+    url = feed_server.route("/data.json", Route(b'{"a": 1}', content_type="application/json"))
     result = run(small, "add", url)
     assert result.exit_code == 1
-    assert "not an RSS or Atom feed (content type text/html)" in result.output
+    assert "not an RSS or Atom feed (content type application/json;" in result.output
+
+
+def test_add_refuses_a_page_that_leads_to_no_feed_saying_where_it_looked(small, feed_server):
+    url = feed_server.route("/page", Route(fixture("page.html"), content_type="text/html"))
+    before = small.read_text(encoding="utf-8")
+    result = run(small, "add", url)
+    assert result.exit_code == 1
+    assert (
+        "a web page, not a feed; it advertises no feed (<link rel=\"alternate\">) and none answers at "
+        "/feed, /rss.xml, /atom.xml, /index.xml, /feed.xml or /rss; give the feed's own URL"
+    ) in result.output
+    assert [r.path for r in feed_server.requests] == ["/page", "/feed", "/rss.xml", "/atom.xml", "/index.xml",
+                                                      "/feed.xml", "/rss"]  # fmt: skip
+    assert small.read_text(encoding="utf-8") == before
+
+
+def test_add_stores_the_feeds_own_title_as_its_name(small, feed_server):
+    url = feed_server.route("/news.rss", Route(fixture("news.rss")))
+    result = run(small, "add", url)
+    assert result.exit_code == 0, result.output
+    assert result.output == f'Added feed #3 "Example Monitor" (4 entries) to {small}: {url}\n'
+    assert load_config(small).feeds[2].name == "Example Monitor"
+    assert run(small, "remove", "example monitor").exit_code == 0
+    assert len(load_config(small).feeds) == 2
 
 
 @pytest.mark.parametrize(
@@ -160,15 +184,62 @@ def test_add_rejects_bad_input_with_a_config_error(small, args, message):
     assert small.read_text(encoding="utf-8") == before
 
 
-def test_list_shows_every_feed_numbered(small):
+def test_list_shows_every_feed_numbered_in_80_columns(small):
+    long_name = " ".join(["A publication whose name goes on and on"] * 3)
+    long_url = "https://news.example.org/" + "section/" * 20 + "feed.xml"
+    assert run(small, "add", long_url, "--no-check", "--name", long_name).exit_code == 0
     result = run(small, "list")
     assert result.exit_code == 0
     lines = result.output.splitlines()
-    assert lines[0].split() == ["#", "on", "name", "themes", "filters", "url"]
-    assert lines[1].split()[:4] == ["1", "yes", "First", "solidarity"]
-    assert lines[2].split() == ["2", "no", "https://off.example.org/rss"]
-    rows = json.loads(run(small, "list", "--json").output)
-    assert [(r["number"], r["enabled"]) for r in rows] == [(1, True), (2, False)]
+    assert lines[0].split() == ["#", "name", "url"]
+    assert lines[1].split() == ["1", "First", feeds_url(small, 1)]
+    assert lines[2].split() == ["2", "off.example.org", "paused", "https://off.example.org/rss"]
+    assert lines[3].startswith("3  A publication whose name") and "…" in lines[3]
+    assert lines[4] == "3 feeds, 1 paused"
+    assert max(len(line) for line in lines) <= 80
+    wide = run(small, "list", "--long").output.splitlines()
+    assert wide[0].split() == ["#", "on", "name", "themes", "filters", "url"]
+    assert wide[1].split()[:4] == ["1", "yes", "First", "solidarity"]
+    assert wide[3].endswith(long_url) and long_name in wide[3]
+    document = json.loads(run(small, "list", "--json").output)
+    assert {k: document[k] for k in ("version", "command", "exit_code", "summary", "warnings")} == {
+        "version": 1, "command": "feeds list", "exit_code": 0, "summary": "3 feeds, 1 paused", "warnings": [],
+    }  # fmt: skip
+    assert [(r["number"], r["label"], r["enabled"]) for r in document["feeds"]] == [
+        (1, "First", True), (2, "off.example.org", False), (3, long_name, True),
+    ]  # fmt: skip
+
+
+def feeds_url(config: Path, number: int) -> str:
+    return load_config(config).feeds[number - 1].url
+
+
+def test_pause_and_resume_by_number_or_name_keep_the_file_as_it_was(small):
+    before = small.read_text(encoding="utf-8")
+    result = run(small, "pause", "first")
+    assert result.exit_code == 0
+    assert result.output == "Paused feed #1 'First': not fetched until `digest feeds resume 1`.\n"
+    removed, added = changes(before, small.read_text(encoding="utf-8"))
+    assert (removed, added) == ([], ["    enabled: false"])
+    assert [f.enabled for f in load_config(small).feeds] == [False, False]
+    assert run(small, "pause", "1").output == "Feed #1 'First' is already paused.\n"
+    assert run(small, "resume", "2").output == (
+        "Resumed feed #2 'off.example.org': the next edition fetches it again.\n"
+    )
+    assert run(small, "resume", "1").exit_code == 0
+    assert [f.enabled for f in load_config(small).feeds] == [True, True]
+    removed, added = changes(before, small.read_text(encoding="utf-8"))
+    assert (removed, added) == (["    enabled: false"], ["    enabled: true", "    enabled: true"])
+    assert run(small, "pause", "9").exit_code == 1
+
+
+def test_config_errors_number_feeds_from_one(small):
+    text = small.read_text(encoding="utf-8").replace("    enabled: false\n", "    include: ['(']\n")
+    small.write_text(text, encoding="utf-8")
+    result = run(small, "list")
+    assert result.exit_code == 2
+    assert "feed #2 include: bad regular expression '('" in result.output
+    assert "feeds.1" not in result.output
 
 
 @pytest.mark.parametrize("selector", ["1", "first", "FIRST"])
@@ -199,8 +270,12 @@ def test_check_reports_each_enabled_feed_as_json(small, feed_server):
     broken = feed_server.route("/broken", Route(b"", 500, "text/plain"))
     assert run(small, "add", broken, "--no-check").exit_code == 0
     result = run(small, "check", "--json")
-    assert result.exit_code == 1
-    first, failing = json.loads(result.stdout)
+    assert result.exit_code == 3
+    document = json.loads(result.stdout)
+    assert (document["command"], document["exit_code"]) == ("feeds check", 3)
+    assert document["summary"] == "1 of 2 feeds answered, 4 new entries; failed: #3 127.0.0.1"
+    assert document["warnings"] == ["feed #3 127.0.0.1: HTTP 500 Internal Server Error"]
+    first, failing = document["feeds"]
     assert {k: first[k] for k in ("number", "name", "status", "failing", "entries", "new_entries")} == {
         "number": 1,
         "name": "First",
@@ -231,9 +306,32 @@ def test_check_table_and_conditional_second_check(small, feed_server):
     row = first.output.splitlines()[1]
     assert row.split()[:5] == ["1", "First", "ok", "4", "4"]
     assert re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d UTC +0 *$", row)
+    assert first.output.splitlines()[2] == "1 of 1 feeds answered, 4 new entries"
     second = run(small, "check")
     assert second.output.splitlines()[1].split()[:5] == ["1", "First", "not-modified", "4", "0"]
     assert feed_server.requests_to("/first.rss")[1].headers["if-none-match"] == '"1"'
+
+
+def test_check_where_every_feed_fails_exits_1_and_names_them(small, feed_server):
+    feed_server.route("/first.rss", Route(b"", 503, "text/plain"))
+    result = run(small, "check")
+    assert result.exit_code == 1
+    assert result.output.splitlines()[-1] == "0 of 1 feeds answered, 0 new entries; failed: #1 First"
+
+
+def test_a_feed_added_unchecked_is_named_by_its_title_once_fetched(small, feed_server, tmp_path):
+    url = feed_server.route("/news.rss", Route(fixture("news.rss")))
+    assert run(small, "add", url, "--no-check").exit_code == 0
+    assert run(small, "check").exit_code == 0
+    listed = json.loads(run(small, "list", "--json").output)["feeds"][2]
+    assert (listed["name"], listed["label"]) == (None, "Example Monitor")
+    out = tmp_path / "out.opml"
+    run(small, "export", str(out))
+    assert [o.get("title") for o in etree.fromstring(out.read_bytes()).findall("body/outline")] == [
+        "First", "Example Monitor",
+    ]  # fmt: skip
+    assert run(small, "pause", "Example Monitor").exit_code == 0
+    assert run(small, "remove", "monitor").output.startswith("Removed feed #3")
 
 
 def test_import_adds_new_feeds_with_theme_hints_from_folders(small, tmp_path, feed_server):

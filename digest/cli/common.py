@@ -1,8 +1,17 @@
-"""What every `digest` command shares: the --config option, the clock option, error reporting."""
+"""What every `digest` command shares: the --config option, the clock option, error reporting,
+how loud to be (--quiet, --verbose), exit codes and the JSON every `--json` prints.
+
+The JSON convention (README, "Output for scripts"): one object on stdout with
+the keys of ``json_document`` always present, whatever the command, and the
+command's own keys beside them. Keys are only ever added, never renamed.
+"""
 
 from __future__ import annotations
 
+import enum
 import importlib
+import json
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -10,6 +19,65 @@ from typing import Any
 import click
 
 from digest.errors import DigestError
+
+JSON_VERSION = 1
+"""Bumped only if a key of the shared JSON convention ever changes meaning."""
+
+
+class ExitCode(enum.IntEnum):
+    """What a `digest` command's exit status means (README, "Exit codes")."""
+
+    DONE = 0
+    FAILED = 1
+    USAGE = 2
+    """A mistake in the command line or the config: nothing was done."""
+    WARNINGS = 3
+    """Done, but something needs a look: a feed failed, a reader was not reached."""
+
+
+class Verbosity(enum.IntEnum):
+    QUIET = 0
+    """Only the JSON or the one summary line, and errors."""
+    NORMAL = 1
+    VERBOSE = 2
+    """Also what digest does step by step (its log, at INFO)."""
+
+
+def verbosity() -> Verbosity:
+    """The --quiet/--verbose given to `digest` (NORMAL when a command is invoked on its own)."""
+    ctx = click.get_current_context(silent=True)
+    chosen = ctx.find_root().obj if ctx is not None else None
+    return chosen if isinstance(chosen, Verbosity) else Verbosity.NORMAL
+
+
+def say(message: str, *, err: bool = False) -> None:
+    """A line for people that --quiet silences (the summary line is printed with click.echo)."""
+    if verbosity() > Verbosity.QUIET:
+        click.echo(message, err=err)
+
+
+def json_document(
+    command: str, *, summary: str, exit_code: int = ExitCode.DONE, warnings: Iterable[str] = (), **fields: Any
+) -> str:
+    """The one JSON object a command's --json prints: the shared keys, then the command's own."""
+    document = {
+        "version": JSON_VERSION,
+        "command": command,
+        "exit_code": int(exit_code),
+        "summary": summary,
+        "warnings": list(warnings),
+        **fields,
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def finish(exit_code: int) -> None:
+    """Leave with ``exit_code`` (0 returns normally, so CliRunner and callers see a plain return)."""
+    if exit_code:
+        click.get_current_context().exit(int(exit_code))
+
+
+JSON_OPTION = click.option("--json", "as_json", is_flag=True, help="Print one JSON object (see README) instead of text.")
 
 CONFIG_OPTION = click.option(
     "--config",

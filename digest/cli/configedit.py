@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import shutil
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -63,6 +64,33 @@ def remove_feed(path: Path, index: int) -> None:
             lines[key_line] = lines[key_line].replace("feeds:", "feeds: []", 1)
     else:
         _replace_region(tree, lines, [_plain(item) for i, item in enumerate(node) if i != index])
+    _write_validated(path, "".join(lines))
+
+
+def set_enabled(path: Path, index: int, enabled: bool) -> None:
+    """Switch the feed at ``index`` (0-based) on or off: its `enabled:` line is changed, or added."""
+    text, tree = _read(path)
+    lines = text.splitlines(keepends=True)
+    node = tree.get("feeds")
+    if not isinstance(node, list) or not 0 <= index < len(node):
+        raise ConfigError(f"{path.name}: there is no feed #{index + 1}")
+    item = node[index]
+    in_blocks = (
+        isinstance(node, CommentedSeq) and not node.fa.flow_style()
+        and isinstance(item, CommentedMap) and not item.fa.flow_style()
+    )
+    value = "true" if enabled else "false"
+    if not in_blocks:
+        items = [_plain(feed) for feed in node]
+        items[index]["enabled"] = enabled
+        _replace_region(tree, lines, items)
+    elif "enabled" in item:
+        line, column = item.lc.value("enabled")
+        lines[line] = lines[line][:column] + re.sub(r"^[^\s#]+", value, lines[line][column:], count=1)
+    else:
+        end = _item_start(lines, node, index + 1) if index + 1 < len(node) else _region_end(tree, lines, "feeds")
+        key_column = item.lc.key(next(iter(item)))[1]
+        lines.insert(_content_end(lines, end) + 1, " " * key_column + f"enabled: {value}\n")
     _write_validated(path, "".join(lines))
 
 

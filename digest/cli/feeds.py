@@ -1,35 +1,42 @@
 """`digest feeds …`: manage the feeds listed in schedule.yaml.
 
 Edits go through digest.cli.configedit (comments and order kept; an edit that
-would break the config is refused). Everything a feed says is untrusted: it
-is printed as plain text, never as rich markup, with control characters
-(terminal escapes) removed.
+would break the config is refused). Feeds are numbered from 1 everywhere
+(`feeds list`, config errors, messages) and can be named by number, URL or
+name. Everything a feed says is untrusted: it is printed as plain text, never
+as rich markup, with control characters (terminal escapes) removed.
 """
 
 from __future__ import annotations
 
-import json
+import shutil
+import sqlite3
 import sys
-from collections.abc import Sequence
+from contextlib import closing
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
-from pydantic import ValidationError
+from rich.cells import cell_len, set_cell_size
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
 from digest.cli import configedit
-from digest.cli.common import CONFIG_OPTION, DigestGroup
+from digest.cli.common import CONFIG_OPTION, JSON_OPTION, DigestGroup, ExitCode, finish, json_document, say
+from digest.cli.feedadd import add, listed_at, require_known_themes
 from digest.config import Config, FeedConfig, load_config
-from digest.errors import ConfigError, DigestError, FetchError
-from digest.sources.feeds import FeedCheck, canonical_url, fetch_feeds, parse_feed
-from digest.sources.fetch import Fetcher
+from digest.errors import DigestError
+from digest.sources import feedstore
+from digest.sources.feeds import FeedCheck, canonical_url, fetch_feeds
 from digest.sources.opml import read_opml, write_opml
+from digest.sources.progress import host_of
 from digest.sources.sanitize import strip_control_chars
 from digest.store import connect
+
+NARROW = 80
+"""`feeds list` fits this many columns when it is not on a terminal that says its width."""
 
 
 def _text(value: str | None) -> Text:
@@ -37,9 +44,10 @@ def _text(value: str | None) -> Text:
     return Text(strip_control_chars(value or ""))
 
 
-def _print_table(table: Table) -> None:
-    """On a terminal rich fits the table to the screen; in a pipe nothing is cut."""
-    width = None if sys.stdout.isatty() else 10_000
+def _print_table(table: Table, width: int | None = None) -> None:
+    """On a terminal rich fits the table to the screen; in a pipe nothing is cut unless ``width`` says."""
+    if width is None and not sys.stdout.isatty():
+        width = 10_000
     Console(highlight=False, width=width).print(table)
 
 
@@ -47,116 +55,120 @@ def _when(moment: datetime | None) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
 
 
-def _find_feed(config: Config, selector: str) -> int:
-    """Index of the feed named by its number in `feeds list`, its URL or its name."""
+def stored_titles(config: Config) -> dict[str, str]:
+    """The titles feeds gave themselves when last fetched (for feeds added without a name)."""
+    path = config.path(config.store)
+    if not path.exists() or not config.feeds:
+        return {}
+    try:
+        with closing(connect(path)) as conn:
+            feedstore.ensure_tables(conn)
+            states = feedstore.feed_states(conn, (f.url for f in config.feeds))
+    except sqlite3.Error:
+        return {}
+    return {url: state.title for url, state in states.items() if state.title}
+
+
+def feed_label(feed: FeedConfig, titles: dict[str, str]) -> str:
+    """How a feed is called: its name, else its own title, else its host."""
+    return feed.name or titles.get(feed.url) or host_of(feed.url)
+
+
+def find_feed(config: Config, selector: str) -> int:
+    """Index of the feed given by its number in `feeds list`, its URL or its name.
+
+    A name may be abbreviated to any part of it that names one feed only.
+    """
     if selector.isdigit():
         number = int(selector)
         if 1 <= number <= len(config.feeds):
             return number - 1
         raise DigestError(f"there is no feed #{number} (see `digest feeds list`)")
+    wanted = selector.strip().lower()
+    titles = stored_titles(config)
+    labels = [feed_label(f, titles).lower() for f in config.feeds]
     by_url = [i for i, f in enumerate(config.feeds) if canonical_url(f.url) == canonical_url(selector)]
-    by_name = [i for i, f in enumerate(config.feeds) if f.name and f.name.lower() == selector.lower()]
-    matches = by_url or by_name
+    by_name = [i for i, label in enumerate(labels) if label == wanted]
+    by_part = [i for i, label in enumerate(labels) if wanted and wanted in label]
+    matches = by_url or by_name or by_part
     if not matches:
         raise DigestError(f"no feed with URL or name {selector!r} (see `digest feeds list`)")
     if len(matches) > 1:
         numbers = ", ".join(f"#{i + 1}" for i in matches)
-        raise DigestError(f"{selector!r} names several feeds ({numbers}); remove one by its number")
+        raise DigestError(f"{selector!r} names several feeds ({numbers}); give its number")
     return matches[0]
-
-
-def _listed(config: Config, url: str) -> int | None:
-    wanted = canonical_url(url)
-    return next((i for i, f in enumerate(config.feeds) if canonical_url(f.url) == wanted), None)
-
-
-def _require_known_themes(config: Config, themes: Sequence[str]) -> None:
-    unknown = [t for t in themes if t not in config.themes]
-    if unknown:
-        known = ", ".join(config.themes)
-        raise ConfigError(f"unknown theme {unknown[0]!r} (configured: {known})")
 
 
 @click.group("feeds", cls=DigestGroup)
 def feeds() -> None:
-    """Add, list, remove, check, import and export the feeds in schedule.yaml."""
+    """Add, list, pause, remove, check, import and export the feeds in schedule.yaml.
+
+    A feed is named by its number in `digest feeds list`, its URL or its name.
+    """
 
 
-@feeds.command("add")
-@CONFIG_OPTION
-@click.argument("url")
-@click.option("--name", help="Name shown as the source (default: the feed's own title).")
-@click.option("--theme", "themes", multiple=True, help="Theme hint (a theme key); repeatable.")
-@click.option("--include", multiple=True, help="Only entries matching this regular expression; repeatable.")
-@click.option("--exclude", multiple=True, help="Leave out entries matching this regular expression; repeatable.")
-@click.option("--no-check", is_flag=True, help="Add without fetching the feed once first.")
-def add(
-    config_path: Path,
-    url: str,
-    name: str | None,
-    themes: tuple[str, ...],
-    include: tuple[str, ...],
-    exclude: tuple[str, ...],
-    no_check: bool,
-) -> None:
-    """Add the feed at URL to schedule.yaml (fetching it once to show what it holds)."""
-    config = load_config(config_path)
-    try:
-        feed = FeedConfig(
-            url=url.strip(), name=name, themes=list(themes), include=list(include), exclude=list(exclude)
+feeds.add_command(add)
+
+
+def _fit(text: str, width: int) -> str:
+    """``text`` in exactly ``width`` terminal cells: padded, or cut with an ellipsis."""
+    text = strip_control_chars(text)
+    if cell_len(text) > width:
+        text = set_cell_size(text, max(width - 1, 0)) + "…"
+    return set_cell_size(text, width)
+
+
+def _narrow_lines(rows: list[dict[str, Any]], width: int) -> list[str]:
+    """`feeds list`: number, name, "paused", URL, each line within ``width`` columns."""
+    number_width = max(len("#"), len(str(len(rows))))
+    state_width = len("paused") + 2 if any(not row["enabled"] for row in rows) else 0
+    room = max(width - number_width - 4 - state_width, 20)
+    name_width = min(max(cell_len(strip_control_chars(row["label"])) for row in rows), room * 2 // 5)
+    url_width = room - name_width
+    lines = [f"{'#':>{number_width}}  {_fit('name', name_width)}  {' ' * state_width}url"]
+    for row in rows:
+        state = _fit("" if row["enabled"] else "paused", state_width - 2) + "  " if state_width else ""
+        lines.append(
+            f"{row['number']:>{number_width}}  {_fit(row['label'], name_width)}  {state}{_fit(row['url'], url_width)}"
         )
-    except ValidationError as exc:
-        problems = "; ".join(e["msg"].removeprefix("Value error, ") for e in exc.errors())
-        raise ConfigError(f"cannot add {url!r}: {problems}") from None
-    _require_known_themes(config, feed.themes)
-    already = _listed(config, feed.url)
-    if already is not None:
-        raise ConfigError(f"{feed.url} is already listed (feed #{already + 1})")
-    if not no_check:
-        with Fetcher(config.fetch) as fetcher:
-            try:
-                fetched = fetcher.fetch(feed.url)
-                parsed = parse_feed(
-                    fetched.body,
-                    url=fetched.url,
-                    content_type=fetched.content_type,
-                    max_bytes=config.fetch.max_bytes,
-                )
-            except FetchError as exc:
-                raise FetchError(f"{feed.url}: {exc} (add it anyway with --no-check)") from None
-        title = strip_control_chars(parsed.title or "(untitled)")
-        click.echo(f"{title}: {len(parsed.entries)} entries")
-        if parsed.problem:
-            click.echo(f"warning: {strip_control_chars(parsed.problem)}", err=True)
-    configedit.add_feeds(config_path, [feed.model_dump(exclude_defaults=True)])
-    click.echo(f"Added feed #{len(config.feeds) + 1} to {config_path}: {feed.url}")
+    return [line.rstrip() for line in lines]
+
+
+def _feed_row(number: int, feed: FeedConfig, titles: dict[str, str]) -> dict[str, Any]:
+    return {"number": number, "label": feed_label(feed, titles), **feed.model_dump()}
 
 
 @feeds.command("list")
 @CONFIG_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def list_feeds(config_path: Path, as_json: bool) -> None:
-    """List the configured feeds, numbered as `remove` expects."""
+@click.option("--long", "long_form", is_flag=True, help="Every detail (themes, filters), however wide.")
+@JSON_OPTION
+def list_feeds(config_path: Path, long_form: bool, as_json: bool) -> None:
+    """List the configured feeds, numbered as the other feeds commands expect."""
     config = load_config(config_path)
+    titles = stored_titles(config)
+    rows = [_feed_row(i, f, titles) for i, f in enumerate(config.feeds, start=1)]
+    paused = sum(not f.enabled for f in config.feeds)
+    summary = f"{len(rows)} feeds" + (f", {paused} paused" if paused else "")
     if as_json:
-        rows = [{"number": i + 1, **f.model_dump()} for i, f in enumerate(config.feeds)]
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        click.echo(json_document("feeds list", summary=summary, feeds=rows))
         return
-    if not config.feeds:
+    if not rows:
         click.echo("No feeds configured. Add one with `digest feeds add URL`.")
         return
-    table = Table("#", "on", "name", "themes", "filters", "url", box=None, pad_edge=False)
-    for i, feed in enumerate(config.feeds, start=1):
-        filters = [f"+/{p}/" for p in feed.include] + [f"-/{p}/" for p in feed.exclude]
-        table.add_row(
-            str(i),
-            "yes" if feed.enabled else "no",
-            _text(feed.name or ""),
-            _text(", ".join(feed.themes)),
-            _text(" ".join(filters)),
-            _text(feed.url),
-        )
-    _print_table(table)
+    if long_form:
+        table = Table("#", "on", "name", "themes", "filters", "url", box=None, pad_edge=False)
+        for row in rows:
+            filters = [f"+/{p}/" for p in row["include"]] + [f"-/{p}/" for p in row["exclude"]]
+            table.add_row(
+                str(row["number"]), "yes" if row["enabled"] else "paused", _text(row["label"]),
+                _text(", ".join(row["themes"])), _text(" ".join(filters)), _text(row["url"]),
+            )
+        _print_table(table)
+    else:
+        width = shutil.get_terminal_size((NARROW, 24)).columns if sys.stdout.isatty() else NARROW
+        for line in _narrow_lines(rows, width):
+            click.echo(line)
+    say(summary)
 
 
 @feeds.command("remove")
@@ -165,9 +177,40 @@ def list_feeds(config_path: Path, as_json: bool) -> None:
 def remove(config_path: Path, selector: str) -> None:
     """Remove a feed, given its number (from `feeds list`), URL or name."""
     config = load_config(config_path)
-    index = _find_feed(config, selector)
+    index = find_feed(config, selector)
     configedit.remove_feed(config_path, index)
     click.echo(f"Removed feed #{index + 1} from {config_path}: {config.feeds[index].url}")
+
+
+def _switch(config_path: Path, selector: str, enabled: bool) -> None:
+    config = load_config(config_path)
+    index = find_feed(config, selector)
+    feed = config.feeds[index]
+    label = strip_control_chars(feed_label(feed, stored_titles(config)))
+    if feed.enabled == enabled:
+        click.echo(f"Feed #{index + 1} {label!r} is already {'on' if enabled else 'paused'}.")
+        return
+    configedit.set_enabled(config_path, index, enabled)
+    if enabled:
+        click.echo(f"Resumed feed #{index + 1} {label!r}: the next edition fetches it again.")
+    else:
+        click.echo(f"Paused feed #{index + 1} {label!r}: not fetched until `digest feeds resume {index + 1}`.")
+
+
+@feeds.command("pause")
+@CONFIG_OPTION
+@click.argument("selector")
+def pause(config_path: Path, selector: str) -> None:
+    """Stop fetching a feed (it stays listed, as `enabled: false`); given its number, URL or name."""
+    _switch(config_path, selector, enabled=False)
+
+
+@feeds.command("resume")
+@CONFIG_OPTION
+@click.argument("selector")
+def resume(config_path: Path, selector: str) -> None:
+    """Fetch a paused feed again; given its number, URL or name."""
+    _switch(config_path, selector, enabled=True)
 
 
 def _check_row(number: int, feed: FeedConfig, check: FeedCheck, threshold: int) -> dict[str, Any]:
@@ -175,7 +218,7 @@ def _check_row(number: int, feed: FeedConfig, check: FeedCheck, threshold: int) 
     return {
         "number": number,
         "url": feed.url,
-        "name": feed.name or state.title,
+        "name": feed.name or state.title or host_of(feed.url),
         "status": check.status,
         "failing": state.consecutive_failures >= threshold,
         "entries": check.entries if check.entries is not None else state.entries,
@@ -186,49 +229,63 @@ def _check_row(number: int, feed: FeedConfig, check: FeedCheck, threshold: int) 
     }
 
 
+def check_outcome(rows: list[dict[str, Any]]) -> tuple[str, ExitCode]:
+    """The summary line of a fetch of every feed, and its exit code (some failed: 3; all: 1)."""
+    failed = [row for row in rows if row["status"] == "error"]
+    new = sum(row["new_entries"] for row in rows)
+    summary = f"{len(rows) - len(failed)} of {len(rows)} feeds answered, {new} new entries"
+    if failed:
+        names = ", ".join(f"#{row['number']} {row['name']}" for row in failed[:3])
+        summary += f"; failed: {names}" + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")
+    if rows and len(failed) == len(rows):
+        return summary, ExitCode.FAILED
+    return summary, ExitCode.WARNINGS if failed else ExitCode.DONE
+
+
 @feeds.command("check")
 @CONFIG_OPTION
-@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@JSON_OPTION
 def check(config_path: Path, as_json: bool) -> None:
     """Fetch every enabled feed now and report how each is doing.
 
     New entries are recorded as seen, so the next edition includes them.
-    Exits with status 1 when a feed has failed failure_threshold times in a row.
+    Exit status 3 when some feed failed, 1 when every feed failed.
     """
     config = load_config(config_path)
     enabled = [feed for feed in config.feeds if feed.enabled]
     threshold = config.fetch.failure_threshold
-    conn = connect(config.path(config.store))
-    try:
+    with closing(connect(config.path(config.store))) as conn:
         checks = {c.url: c for c in fetch_feeds(config, conn, now=datetime.now(UTC))}
-    finally:
-        conn.close()
     numbers = {id(feed): i for i, feed in enumerate(config.feeds, start=1)}
     rows = [_check_row(numbers[id(f)], f, checks[f.url], threshold) for f in enabled]
+    summary, exit_code = check_outcome(rows)
     if as_json:
-        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
-    elif not rows:
+        warnings = [f"feed #{r['number']} {r['name']}: {r['message']}" for r in rows if r["message"]]
+        click.echo(json_document("feeds check", summary=summary, exit_code=exit_code, warnings=warnings, feeds=rows))
+        finish(exit_code)
+        return
+    if not rows:
         click.echo("No enabled feeds.")
-    else:
-        table = Table(
-            "#", "feed", "status", "entries", "new", "last success", "failures", "message",
-            box=None, pad_edge=False,
-        )  # fmt: skip
-        for row in rows:
-            status = "FAILING" if row["failing"] else row["status"]
-            table.add_row(
-                str(row["number"]),
-                _text(row["name"] or row["url"]),
-                status,
-                "" if row["entries"] is None else str(row["entries"]),
-                str(row["new_entries"]),
-                _when(checks[row["url"]].state.last_success),
-                str(row["consecutive_failures"]),
-                _text(row["message"]),
-            )
-        _print_table(table)
-    if any(row["failing"] for row in rows):
-        click.get_current_context().exit(1)
+        return
+    table = Table(
+        "#", "feed", "status", "entries", "new", "last success", "failures", "message",
+        box=None, pad_edge=False,
+    )  # fmt: skip
+    for row in rows:
+        status = "FAILING" if row["failing"] else row["status"]
+        table.add_row(
+            str(row["number"]),
+            _text(row["name"]),
+            status,
+            "" if row["entries"] is None else str(row["entries"]),
+            str(row["new_entries"]),
+            _when(checks[row["url"]].state.last_success),
+            str(row["consecutive_failures"]),
+            _text(row["message"]),
+        )
+    _print_table(table)
+    click.echo(summary)
+    finish(exit_code)
 
 
 @feeds.command("import")
@@ -243,7 +300,7 @@ def import_opml(config_path: Path, opml_file: Path, themes: tuple[str, ...], dis
     a theme hint for the feeds in it.
     """
     config = load_config(config_path)
-    _require_known_themes(config, themes)
+    require_known_themes(config, themes)
     opml = read_opml(opml_file.read_bytes(), opml_file.name)
     by_label = {key.lower(): key for key in config.themes}
     by_label.update({theme.title.lower(): key for key, theme in config.themes.items()})
@@ -276,7 +333,12 @@ def import_opml(config_path: Path, opml_file: Path, themes: tuple[str, ...], dis
 def export_opml(config_path: Path, output: Path, include_disabled: bool) -> None:
     """Write the feeds as OPML to OUTPUT (default: standard output), for a feed reader."""
     config = load_config(config_path)
-    chosen = [f for f in config.feeds if f.enabled or include_disabled]
+    titles = stored_titles(config)
+    chosen = [
+        feed.model_copy(update={"name": feed_label(feed, titles)} if feed.url in titles else {})
+        for feed in config.feeds
+        if feed.enabled or include_disabled
+    ]
     data = write_opml(chosen, title=next(iter(config.editions.values())).title)
     if str(output) == "-":
         click.echo(data, nl=False)

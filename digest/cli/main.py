@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from digest.cli.common import DigestGroup
+from digest.cli.common import DigestGroup, Verbosity
 
 
 @click.group(
@@ -22,12 +22,25 @@ from digest.cli.common import DigestGroup
     },
 )
 @click.version_option(package_name="digest")
-def main() -> None:
+@click.option("-q", "--quiet", is_flag=True, help="Print only the summary line (or the JSON) and errors; no progress bar.")
+@click.option("-v", "--verbose", is_flag=True, help="Also print what digest does step by step (its log).")
+@click.pass_context
+def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     """digest turns news pages and feeds into short, faithful, themed editions.
 
     Build a one-off edition with `digest build`, check the config with
     `digest validate`. See `digest COMMAND --help` for each command.
+
+    Exit status: 0 done, 1 failed, 2 a mistake in the command or the config,
+    3 done with warnings (a feed failed, a reader was not reached).
     """
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose contradict each other")
+    ctx.obj = Verbosity.QUIET if quiet else Verbosity.VERBOSE if verbose else Verbosity.NORMAL
+    if quiet:
+        from digest.sources.progress import SHOW
+
+        SHOW.set(False)
 
 
 if __name__ == "__main__":

@@ -15,10 +15,9 @@ import hashlib
 import io
 import re
 import sqlite3
-import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
-from contextlib import ExitStack, nullcontext
+from contextlib import ExitStack
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import partial
@@ -29,8 +28,6 @@ import feedparser
 import nh3
 from lxml import etree
 from lxml import html as lxml_html
-from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from digest.config import Config, FeedConfig, FetchConfig
 from digest.errors import FetchError
@@ -38,6 +35,7 @@ from digest.models import Document, SourceRef
 from digest.sources import feedstore
 from digest.sources.feedstore import FeedState, StoredEntry, Window
 from digest.sources.fetch import Fetched, Fetcher, gunzip_if_gzipped
+from digest.sources.progress import FetchProgress, fetch_progress
 from digest.sources.sanitize import WEB_SCHEMES, safe_url, strip_control_chars
 from digest.speed import feedparser_fix, parallel
 
@@ -456,8 +454,10 @@ class _Outcome:
 
 
 def _fetch_one(
-    fetcher: Fetcher, url: str, state: FeedState, max_bytes: int, parse: Callable[..., ParsedFeed] = parse_feed
+    fetcher: Fetcher, url: str, state: FeedState, max_bytes: int, parse: Callable[..., ParsedFeed] = parse_feed,
+    shown: FetchProgress = FetchProgress(),
 ) -> _Outcome:
+    shown.started(url)
     try:
         fetched = fetcher.fetch(url, state.validators)
         if fetched.not_modified:
@@ -481,25 +481,11 @@ def _parse_for_store(body: bytes, **options: Any) -> ParsedFeed:
     return replace(parsed, entries=tuple(replace(entry, html="") for entry in parsed.entries))
 
 
-def _progress(enabled: bool | None) -> Progress | None:
-    if enabled is None:
-        enabled = sys.stderr.isatty()
-    if not enabled:
-        return None
-    return Progress(
-        TextColumn("Fetching feeds"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    )
-
-
 def _fetch_all(
     urls: Sequence[str],
     states: dict[str, FeedState],
     settings: FetchConfig,
-    progress: bool | None,
+    shown: FetchProgress,
     backoff: float,
 ) -> Iterator[tuple[str, _Outcome]]:
     """Each feed's outcome, in the order of ``urls``, as soon as it and every feed before it are done.
@@ -510,7 +496,6 @@ def _fetch_all(
     waiting: dict[str, _Outcome] = {}
     next_url = iter(urls)
     expected = next(next_url, None)
-    bar = _progress(progress)
     with ExitStack() as stack:
         parse: Callable[..., ParsedFeed] = parse_feed
         if workers := parallel.workers_for(len(urls), PARALLEL_MIN_FEEDS):
@@ -518,19 +503,17 @@ def _fetch_all(
         fetcher = stack.enter_context(Fetcher(settings, backoff=backoff))
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="feed"))
         futures = {
-            pool.submit(_fetch_one, fetcher, url, states[url], settings.max_bytes, parse): url
+            pool.submit(_fetch_one, fetcher, url, states[url], settings.max_bytes, parse, shown): url
             for url in urls
         }
-        with bar if bar is not None else nullcontext():
-            task = bar.add_task("fetch", total=len(futures)) if bar is not None else None
-            for future in as_completed(futures):
-                # popped: a finished future holds its feed's bytes and entries until dropped
-                waiting[futures.pop(future)] = future.result()
-                if bar is not None and task is not None:
-                    bar.advance(task)
-                while expected in waiting:
-                    yield expected, waiting.pop(expected)
-                    expected = next(next_url, None)
+        for future in as_completed(futures):
+            # popped: a finished future holds its feed's bytes and entries until dropped
+            url = futures.pop(future)
+            waiting[url] = future.result()
+            shown.finished(url)
+            while expected in waiting:
+                yield expected, waiting.pop(expected)
+                expected = next(next_url, None)
 
 
 def fetch_feeds(
@@ -549,10 +532,12 @@ def fetch_feeds(
     feedstore.ensure_tables(conn)
     urls = list(dict.fromkeys(feed.url for feed in config.feeds if feed.enabled))
     states = feedstore.feed_states(conn, urls)
-    return tuple(
-        _record(conn, url, outcome, now)
-        for url, outcome in _fetch_all(urls, states, config.fetch, progress, backoff)
-    )
+    names = {feed.url: _source_name(feed, states.get(feed.url)) for feed in config.feeds if feed.enabled}
+    with fetch_progress(len(urls), names=names, slow_after=config.fetch.slow_after, show=progress) as shown:
+        return tuple(
+            _record(conn, url, outcome, now)
+            for url, outcome in _fetch_all(urls, states, config.fetch, shown, backoff)
+        )
 
 
 def _record(conn: sqlite3.Connection, url: str, outcome: _Outcome, now: datetime) -> FeedCheck:
