@@ -75,12 +75,9 @@ def set_enabled(path: Path, index: int, enabled: bool) -> None:
     if not isinstance(node, list) or not 0 <= index < len(node):
         raise ConfigError(f"{path.name}: there is no feed #{index + 1}")
     item = node[index]
-    in_blocks = (
-        isinstance(node, CommentedSeq) and not node.fa.flow_style()
-        and isinstance(item, CommentedMap) and not item.fa.flow_style()
-    )
     value = "true" if enabled else "false"
-    if not in_blocks:
+    in_blocks = isinstance(node, CommentedSeq) and not node.fa.flow_style()
+    if not (in_blocks and isinstance(node, CommentedSeq) and isinstance(item, CommentedMap)) or item.fa.flow_style():
         items = [_plain(feed) for feed in node]
         items[index]["enabled"] = enabled
         _replace_region(tree, lines, items)

@@ -19,10 +19,22 @@ import click
 from pydantic import ValidationError
 
 from digest.cli import configedit
-from digest.cli.common import CONFIG_OPTION, JSON_OPTION, DigestCommand, ExitCode, json_document, say
+from digest.cli.common import (
+    CONFIG_OPTION,
+    JSON_OPTION,
+    DigestCommand,
+    ExitCode,
+    json_document,
+    say,
+)
 from digest.config import Config, FeedConfig, load_config
 from digest.errors import ConfigError, FetchError
-from digest.sources.discover import Candidate, advertised_feeds, looks_like_html, usual_paths
+from digest.sources.discover import (
+    Candidate,
+    advertised_feeds,
+    looks_like_html,
+    usual_paths,
+)
 from digest.sources.feeds import ParsedFeed, canonical_url, collapse, parse_feed
 from digest.sources.fetch import Fetched, Fetcher
 from digest.sources.progress import fetch_progress

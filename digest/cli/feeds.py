@@ -24,8 +24,16 @@ from rich.table import Table
 from rich.text import Text
 
 from digest.cli import configedit
-from digest.cli.common import CONFIG_OPTION, JSON_OPTION, DigestGroup, ExitCode, finish, json_document, say
-from digest.cli.feedadd import add, listed_at, require_known_themes
+from digest.cli.common import (
+    CONFIG_OPTION,
+    JSON_OPTION,
+    DigestGroup,
+    ExitCode,
+    finish,
+    json_document,
+    say,
+)
+from digest.cli.feedadd import add, require_known_themes
 from digest.config import Config, FeedConfig, load_config
 from digest.errors import DigestError
 from digest.sources import feedstore
