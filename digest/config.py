@@ -232,6 +232,46 @@ class DeliveryConfig(Strict):
     """Environment variable holding a key that signs unsubscribe links, so nobody can forge one."""
 
 
+class WebConfig(Strict):
+    """`digest serve`: the archive, and the pages where readers join and leave."""
+
+    confirm_within: timedelta = timedelta(hours=48)
+    """How long a sign-up's confirmation link works."""
+    unsubscribe_links_valid: timedelta = timedelta(days=365)
+    """How long the unsubscribe link in a message works after the message's date."""
+    requests_per_client: str = "10/hour"
+    """Sign-up and unsubscribe-link requests one client (IP address) may make: 'N/second|minute|hour|day'."""
+    requests_per_address: str = "3/day"
+    """Confirmation or unsubscribe messages one address may be sent; more requests are quietly ignored."""
+
+    _durations = field_validator("confirm_within", "unsubscribe_links_valid", mode="before")(
+        lambda v: parse_duration(v)
+    )
+
+    @field_validator("requests_per_client", "requests_per_address")
+    @classmethod
+    def _rate(cls, value: str) -> str:
+        if not re.fullmatch(r"\s*\d+\s*/\s*(second|minute|hour|day)\s*", value):
+            raise ValueError(f"{value!r} is not a rate like 10/hour")
+        return value
+
+
+class BouncesConfig(Strict):
+    """`digest bounces`: reading delivery status notifications."""
+
+    soft_limit: int = Field(3, ge=1)
+    """Soft bounces (mailbox full, server busy) in a row after which an address is suppressed."""
+    soft_reset: timedelta = timedelta(days=30)
+    """A soft bounce this long after the previous one starts a new row (mail got through in between)."""
+    imap_host_env: str = "DIGEST_IMAP_HOST"
+    """Environment variable holding the IMAP server (host or host:port, TLS) for `digest bounces --imap`."""
+    imap_user_env: str = "DIGEST_IMAP_USER"
+    imap_password_env: str = "DIGEST_IMAP_PASSWORD"
+    imap_folder: str = "INBOX"
+
+    _duration = field_validator("soft_reset", mode="before")(lambda v: parse_duration(v))
+
+
 class Config(Strict):
     sources: SourcesConfig = SourcesConfig()
     feeds: list[FeedConfig] = Field(default_factory=list)
@@ -242,6 +282,8 @@ class Config(Strict):
     editions: dict[str, EditionConfig] = Field(min_length=1)
     smtp: SmtpConfig | None = None
     delivery: DeliveryConfig = DeliveryConfig()
+    web: WebConfig = WebConfig()
+    bounces: BouncesConfig = BouncesConfig()
 
     base_dir: Path = Field(default=Path("."), exclude=True)
     """Folder of the config file; relative paths are read from it."""

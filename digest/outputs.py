@@ -11,7 +11,7 @@ from html import escape
 from pathlib import Path
 
 from digest.config import Config
-from digest.delivery.compose import compose
+from digest.delivery.compose import compose, unsubscribe_page_url
 from digest.models import BuildResult
 from digest.render.edition import UNSUBSCRIBE_TOKEN
 from digest.render.export import edition_to_json
@@ -27,7 +27,7 @@ def write_outputs(result: BuildResult, out_dir: Path, config: Config) -> list[Pa
     edition = result.edition
     outgoing = compose(config, edition.name, edition, date=edition.date)
     rendered = outgoing.rendered
-    unsubscribe_page = f"{config.delivery.base_url.rstrip('/')}/unsubscribe"
+    unsubscribe_page = unsubscribe_page_url(config.delivery.base_url, edition.name)
     recipient = parseaddr(outgoing.sender)[1]
     eml = outgoing.template().for_recipient(
         recipient, unsubscribe_url=unsubscribe_page, message_id=outgoing.message_id(recipient)

@@ -15,8 +15,9 @@ from datetime import datetime, timedelta
 from digest.config import Config, EditionConfig
 from digest.delivery import ledger
 from digest.delivery.compose import compose
-from digest.delivery.recipients import load_recipients, normalize_address
+from digest.delivery.recipients import normalize_address
 from digest.delivery.sender import SendReport, begin_send, deliver_send
+from digest.delivery.subscribers import edition_readers
 from digest.delivery.transport import Transport
 from digest.errors import DeliveryError
 from digest.models import Edition
@@ -59,9 +60,11 @@ def send_now(
     result = build_edition(config, name, now=run_at or now, conn=conn, record_window=kind in ledger.REAL_KINDS)
     for warning in result.warnings:
         log.warning("%s: %s", name, warning)
-    recipients = [_test_address(to)] if to else load_recipients(config, name)
+    recipients = [_test_address(to)] if to else edition_readers(config, conn, name)
     if not recipients:
-        log.warning("%s: no readers: add addresses to editions.%s.recipients (or a file of them)", name, name)
+        log.warning(
+            "%s: no readers: add addresses to editions.%s.recipients (or a file of them), or subscribers", name, name
+        )
     record = begin_edition_send(
         conn, config, name, result.edition,
         kind=kind, run_at=run_at or now, recipients=recipients, transport=transport, now=now,

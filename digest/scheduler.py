@@ -39,7 +39,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from digest.config import Config, Schedule
 from digest.delivery import ledger
-from digest.delivery.recipients import load_recipients
+from digest.delivery.subscribers import edition_readers
 from digest.delivery.sender import SendReport, deliver_send
 from digest.delivery.transport import Transport, make_transport
 from digest.errors import ConfigError, DigestError
@@ -141,7 +141,7 @@ def run_scheduled(
                     return outcome("skipped-no-new", "no new stories")
             record = begin_edition_send(
                 conn, config, name, edition,
-                kind="scheduled", run_at=scheduled_for, recipients=load_recipients(config, name),
+                kind="scheduled", run_at=scheduled_for, recipients=edition_readers(config, conn, name),
                 transport=transport, now=now,
             )
         else:

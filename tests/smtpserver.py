@@ -203,11 +203,12 @@ def delivery_config(
     smtp: dict | None = None,
     edition: dict | None = None,
     delivery: dict | None = None,
+    feeds: list[str] | None = None,
 ) -> Config:
     """The bundled schedule.yaml, pointed at tmp_path (store, outbox, archive) and, given a port, an SMTP server."""
     data = YAML(typ="safe").load((REPO / "schedule.yaml").read_text(encoding="utf-8"))
     data["sources"]["seeds"] = str(REPO / "seeds")
-    data["feeds"] = []  # the seeds only: tests never reach the network
+    data["feeds"] = [{"url": url} for url in feeds or []]  # the seeds only, or local feed servers
     data["store"] = str(tmp_path / "digest.sqlite")
     data["delivery"] = {
         "outbox": str(tmp_path / "outbox"),

@@ -18,17 +18,19 @@ from smtpserver import REPO, SmtpServer, delivery_config, free_port, server_tls
 from snapshot_formats import EmlSnapshot
 
 from digest.delivery import ledger
-from digest.delivery.compose import compose, unsubscribe_url
+from digest.delivery.compose import compose
 from digest.delivery.message import make_message_id
 from digest.delivery.outbox import DirectoryTransport
 from digest.delivery.recipients import load_recipients
 from digest.delivery.sender import Sender, _Pace, begin_send, deliver_send
+from digest.delivery.signing import signing_key, unsubscribe_url
 from digest.delivery.smtp import SmtpTransport, _dot_stuffed
 from digest.delivery.transport import make_transport
 from digest.errors import ConfigError, DeliveryError
 from digest.store import connect
 
 READERS = ["ann@example.org", "bob@example.net", "chloe@example.com"]
+KEY = b"a fixed key, so messages are the same bytes in every run"
 EMAILCHECK = REPO.parent / "shared" / "tools" / "emailcheck" / "check_eml.py"
 
 
@@ -68,7 +70,7 @@ def send(config, conn, record, transport, waits=None, stop=None):
     smtp = config.smtp
     sender = Sender(
         conn, record, transport, retries=smtp.retries, retry_delay=smtp.retry_delay.total_seconds(),
-        wait=waits if waits is not None else Waits(), stop=stop,
+        secret=KEY, wait=waits if waits is not None else Waits(), stop=stop,
     )
     try:
         return sender.run()
@@ -109,7 +111,7 @@ def test_each_reader_gets_one_personalised_copy_with_every_header(setup, snapsho
         assert message["Date"] == "Mon, 23 Nov 2026 07:00:00 +0000"
         assert message["Message-ID"] == make_message_id(edition.id, address, "digest.example.org")
         assert message["List-Id"] == "The Weekly Digest <weekly.digest.example.org>"
-        link = unsubscribe_url("https://digest.example.org", "weekly", address, None)
+        link = unsubscribe_url("https://digest.example.org", "weekly", address, KEY, issued=CLOCK)
         assert message["List-Unsubscribe"] == f"<{link}>"
         assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
         plain, rich = message.iter_parts()
@@ -129,7 +131,10 @@ def test_copies_differ_only_by_reader(setup):
     ann, bob = (parse(m.content) for m in sorted(server.messages, key=lambda m: m.recipients)[:2])
     personal = {"To", "Message-ID", "List-Unsubscribe"}
     assert [(k, v) for k, v in ann.items() if k not in personal] == [(k, v) for k, v in bob.items() if k not in personal]
-    links = [unsubscribe_url("https://digest.example.org", "weekly", a, None) for a in ("ann@example.org", "bob@example.net")]
+    links = [
+        unsubscribe_url("https://digest.example.org", "weekly", a, KEY, issued=CLOCK)
+        for a in ("ann@example.org", "bob@example.net")
+    ]
     for ann_part, bob_part in zip(ann.iter_parts(), bob.iter_parts(), strict=True):
         ann_text = ann_part.get_content().replace(links[0], "LINK").replace(links[0].replace("&", "&amp;"), "LINK")
         bob_text = bob_part.get_content().replace(links[1], "LINK").replace(links[1].replace("&", "&amp;"), "LINK")
@@ -388,9 +393,26 @@ def test_signed_unsubscribe_links_need_the_key_variable(tmp_path, monkeypatch):
             deliver_send(conn, config, record, transport)
         monkeypatch.setenv("DIGEST_TEST_KEY", "k")
         deliver_send(conn, config, record, transport)
-    signed = unsubscribe_url("https://digest.example.org", "weekly", "ann@example.org", b"k")
-    assert signed.startswith("https://digest.example.org/unsubscribe?list=weekly&address=ann@example.org&sig=")
-    assert signed != unsubscribe_url("https://digest.example.org", "weekly", "bob@example.net", b"k")
+    signed = unsubscribe_url("https://digest.example.org", "weekly", "ann@example.org", b"k", issued=CLOCK)
+    assert signed.startswith(
+        f"https://digest.example.org/unsubscribe?list=weekly&address=ann@example.org&t={int(CLOCK.timestamp())}&sig="
+    )
+    assert signed != unsubscribe_url("https://digest.example.org", "weekly", "bob@example.net", b"k", issued=CLOCK)
+    eml = next((tmp_path / "outbox").rglob("ann@example.org.eml")).read_bytes()
+    assert f"<{signed}>".encode() in eml
+
+
+def test_without_a_configured_key_links_are_signed_with_one_kept_in_the_store(tmp_path):
+    config = delivery_config(tmp_path, recipients=READERS)
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        key = signing_key(config, conn)
+        record, transport = start(config, conn)
+        deliver_send(conn, config, record, transport)
+    with closing(connect(config.store)) as conn:
+        assert signing_key(config, conn) == key and len(key) == 32
+    with closing(connect(":memory:")) as elsewhere:
+        assert signing_key(config, elsewhere) != key  # each store its own
+    signed = unsubscribe_url("https://digest.example.org", "weekly", "ann@example.org", key, issued=CLOCK)
     eml = next((tmp_path / "outbox").rglob("ann@example.org.eml")).read_bytes()
     assert f"<{signed}>".encode() in eml
 

@@ -19,6 +19,7 @@ from digest.cli.common import DigestGroup, Verbosity
         "send": "digest.cli.delivery:send",
         "run": "digest.cli.delivery:run",
         "unsubscribe": "digest.cli.delivery:unsubscribe",
+        "serve": "digest.cli.serve:serve",
     },
 )
 @click.version_option(package_name="digest")

@@ -2,24 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import os
-from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import quote, urlsplit
 
 from digest.config import Config, EditionConfig
 from digest.delivery.message import MessageTemplate, make_message_id, prepare_message
-from digest.errors import ConfigError, DeliveryError
+from digest.errors import ConfigError
 from digest.models import Edition
 from digest.render import archive
 from digest.render.edition import MONTHS, RenderedEdition, render_edition
 
 
+LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
+LOCAL_MAIL_DOMAIN = "localhost.localdomain"
+
+
 def domain_of(base_url: str) -> str:
-    return urlsplit(base_url).hostname or ""
+    """The site's domain for Message-IDs, List-Id and the default sender.
+
+    A base_url on this machine (local testing) has no domain name, so a local one stands in.
+    """
+    host = urlsplit(base_url).hostname or ""
+    return LOCAL_MAIL_DOMAIN if host in LOOPBACK_HOSTS else host
 
 
 def subject_line(template: str, edition: Edition) -> str:
@@ -73,7 +78,7 @@ def compose(config: Config, name: str, edition: Edition, *, date: datetime) -> O
     rendered = render_edition(
         edition,
         web_url=archive.page_url(base_url, edition),
-        unsubscribe_page=f"{base_url.rstrip('/')}/unsubscribe",
+        unsubscribe_page=unsubscribe_page_url(base_url, name),
     )
     return Outgoing(
         edition=edition,
@@ -87,23 +92,10 @@ def compose(config: Config, name: str, edition: Edition, *, date: datetime) -> O
     )
 
 
+def unsubscribe_page_url(base_url: str, list_name: str) -> str:
+    """The public page (served by `digest serve`) where a reader asks for their own unsubscribe link."""
+    return f"{base_url.rstrip('/')}/unsubscribe?list={quote(list_name, safe='')}"
+
+
 def _sender(edition_config: EditionConfig, domain: str) -> str:
     return edition_config.sender or f"digest@{domain}"
-
-
-def unsubscribe_url(base_url: str, list_name: str, recipient: str, secret: bytes | None) -> str:
-    """The reader's one-click unsubscribe link (RFC 8058), signed when a key is configured."""
-    url = f"{base_url.rstrip('/')}/unsubscribe?list={quote(list_name, safe='')}&address={quote(recipient, safe='@')}"
-    if secret is None:
-        return url
-    signature = hmac.new(secret, f"{list_name}\0{recipient.lower()}".encode(), hashlib.sha256)
-    return f"{url}&sig={signature.hexdigest()[:32]}"
-
-
-def unsubscribe_secret(config: Config, environ: Mapping[str, str] = os.environ) -> bytes | None:
-    name = config.delivery.unsubscribe_secret_env
-    if name is None:
-        return None
-    if not environ.get(name):
-        raise DeliveryError(f"delivery.unsubscribe_secret_env: environment variable {name} is not set")
-    return environ[name].encode("utf-8")

@@ -379,6 +379,34 @@ def is_suppressed(conn: sqlite3.Connection, address: str) -> bool:
     )
 
 
+@dataclass(frozen=True)
+class Suppression:
+    address: str
+    reason: str
+    added_at: datetime
+
+
+def suppressions(conn: sqlite3.Connection) -> list[Suppression]:
+    """The whole suppression list, oldest first."""
+    rows = conn.execute("SELECT * FROM suppressions ORDER BY added_at, address")
+    return [Suppression(row["address"], row["reason"], datetime.fromisoformat(row["added_at"])) for row in rows]
+
+
+def unsuppress(conn: sqlite3.Connection, addresses: Iterable[str]) -> int:
+    """Take addresses off the suppression list; returns how many were on it."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        removed = sum(
+            conn.execute("DELETE FROM suppressions WHERE address = ?", (suppression_key(address),)).rowcount
+            for address in addresses
+        )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return removed
+
+
 # --- scheduled runs ---------------------------------------------------------
 
 

@@ -42,6 +42,8 @@ DOMAIN = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?\.[A-Za-z]{2,}")
 MESSAGE_ID = re.compile(r"<[^<>@\s]+@[^<>@\s]+>")
 URI_CHARS = re.compile(r"[\x21-\x7e]+")
 LINE_BREAK = re.compile(r"\r\n?")
+LOOPBACK_URL = re.compile(r"http://(127\.0\.0\.1|localhost|\[::1\])(:\d+)?/")
+"""Plain http is allowed for a `digest serve` on this machine only (local testing)."""
 
 
 @dataclass(frozen=True)
@@ -66,7 +68,8 @@ class MessageTemplate:
             raise DeliveryError(f"{recipient!r} is not a plain e-mail address")
         if not (message_id.isascii() and MESSAGE_ID.fullmatch(message_id)):
             raise DeliveryError(f"{message_id!r} is not a Message-ID like <id@domain>")
-        _check_uri(unsubscribe_url, "https://", "unsubscribe URL")
+        scheme = "http://" if LOOPBACK_URL.match(unsubscribe_url) else "https://"
+        _check_uri(unsubscribe_url, scheme, "unsubscribe URL")
         mailto = f",\r\n <{self.unsubscribe_mailto}>" if self.unsubscribe_mailto else ""
         recipient_headers = (
             f"To: {recipient}\r\n"

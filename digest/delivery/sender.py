@@ -70,8 +70,9 @@ from email.utils import parseaddr
 
 from digest.config import Config
 from digest.delivery import ledger
-from digest.delivery.compose import Outgoing, unsubscribe_secret, unsubscribe_url
+from digest.delivery.compose import Outgoing
 from digest.delivery.message import MessageTemplate
+from digest.delivery.signing import signing_key, unsubscribe_url
 from digest.delivery.transport import PermanentFailure, TemporaryFailure, Transport
 from digest.errors import DeliveryError
 
@@ -195,7 +196,7 @@ class Sender:
         *,
         retries: int,
         retry_delay: float,
-        secret: bytes | None = None,
+        secret: bytes,
         stop: threading.Event | None = None,
         wait: Callable[[float], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -291,7 +292,9 @@ class Sender:
             return "suppressed"
         message = template.for_recipient(
             recipient,
-            unsubscribe_url=unsubscribe_url(self.outgoing.base_url, self.record.name, recipient, self.secret),
+            unsubscribe_url=unsubscribe_url(
+                self.outgoing.base_url, self.record.name, recipient, self.secret, issued=self.outgoing.date
+            ),
             message_id=row.message_id,
         )
         failures = 0
@@ -365,7 +368,7 @@ def deliver_send(
         transport,
         retries=smtp.retries if smtp else 0,
         retry_delay=smtp.retry_delay.total_seconds() if smtp else 0.0,
-        secret=unsubscribe_secret(config),
+        secret=signing_key(config, conn),
         stop=stop,
         wait=wait,
     )
