@@ -39,8 +39,8 @@ from apscheduler.triggers.cron import CronTrigger
 
 from digest.config import Config, Schedule
 from digest.delivery import ledger
-from digest.delivery.subscribers import edition_readers
 from digest.delivery.sender import SendReport, deliver_send
+from digest.delivery.subscribers import edition_readers
 from digest.delivery.transport import Transport, make_transport
 from digest.errors import ConfigError, DigestError
 from digest.pipeline import build_edition

@@ -13,7 +13,6 @@ from digest.models import Edition
 from digest.render import archive
 from digest.render.edition import MONTHS, RenderedEdition, render_edition
 
-
 LOOPBACK_HOSTS = ("127.0.0.1", "localhost", "::1")
 LOCAL_MAIL_DOMAIN = "localhost.localdomain"
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Awaitable, Callable
 
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
@@ -82,7 +83,7 @@ def _unsubscribe(web: Web, link: UnsubscribeRequest) -> bool:
     return added > 0
 
 
-def unsubscribe_handler(web: Web):
+def unsubscribe_handler(web: Web) -> Callable[[Request], Awaitable[Response]]:
     async def unsubscribe(request: Request) -> Response:
         params = request.query_params
         edition = params.get("list")
