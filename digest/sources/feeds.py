@@ -35,7 +35,7 @@ from digest.models import Document, SourceRef
 from digest.sources import feedstore
 from digest.sources.feedstore import FeedState, StoredEntry, Window
 from digest.sources.fetch import Fetched, Fetcher, gunzip_if_gzipped
-from digest.sources.progress import FetchProgress, fetch_progress
+from digest.sources.progress import SILENT, FetchProgress, fetch_progress
 from digest.sources.sanitize import WEB_SCHEMES, safe_url, strip_control_chars
 from digest.speed import feedparser_fix, parallel
 
@@ -455,7 +455,7 @@ class _Outcome:
 
 def _fetch_one(
     fetcher: Fetcher, url: str, state: FeedState, max_bytes: int, parse: Callable[..., ParsedFeed] = parse_feed,
-    shown: FetchProgress = FetchProgress(),
+    shown: FetchProgress = SILENT,
 ) -> _Outcome:
     shown.started(url)
     try:

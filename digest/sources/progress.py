@@ -53,6 +53,9 @@ class FetchProgress:
         """Called once the feed's outcome (success or failure) is known."""
 
 
+SILENT = FetchProgress()
+
+
 class _InFlight(FetchProgress):
     """The feeds being fetched and since when; read by the bar's columns as they redraw."""
 
@@ -115,7 +118,7 @@ def fetch_progress(
     ``names`` gives feeds' names by URL, to name a slow feed as `feeds list` does.
     """
     if not wanted(show) or total == 0:
-        yield FetchProgress()
+        yield SILENT
         return
     in_flight = _InFlight(names or {}, slow_after)
     bar = Progress(
