@@ -147,7 +147,8 @@ class EditionConfig(Strict):
     """Addresses, or the path of a file with one address per line."""
     subject: str = "{title} — {date}"
     only_when_new: bool = True
-    """Skip a scheduled send when the edition has no new stories."""
+    """Send (`digest send` or on schedule) only an edition with a story its readers have not had;
+    `digest send --force` overrides. An edition with no stories is never sent."""
 
 
 class FeedConfig(Strict):

@@ -155,6 +155,15 @@ class Edition:
 
 
 @dataclass(frozen=True)
+class Window:
+    """The stories an edition covers: feed entries first seen after ``start`` (None: from the first)
+    up to ``end``. Publishing the edition closes it, so the next edition starts at ``end``."""
+
+    start: datetime | None
+    end: datetime
+
+
+@dataclass(frozen=True)
 class BuildResult:
     """An edition plus every decision taken on the way, for --explain."""
 
@@ -164,3 +173,5 @@ class BuildResult:
     warnings: tuple[str, ...] = field(default=())
     timings: tuple[tuple[str, float], ...] = ()
     """Seconds spent per stage, for benchmarks; never rendered."""
+    window: Window | None = None
+    """The window built from the store (None: a one-off period, or no store)."""

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from digest.config import Config
 from digest.delivery.compose import compose, unsubscribe_page_url
+from digest.errors import DigestError
 from digest.models import BuildResult
 from digest.render.edition import UNSUBSCRIBE_TOKEN
 from digest.render.export import edition_to_json
@@ -39,12 +40,15 @@ def write_outputs(result: BuildResult, out_dir: Path, config: Config) -> list[Pa
         ".eml": eml,
         ".json": edition_to_json(edition).encode("utf-8"),
     }
-    out_dir.mkdir(parents=True, exist_ok=True)
     paths = []
-    for suffix, data in outputs.items():
-        path = out_dir / f"{output_stem(result)}{suffix}"
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_bytes(data)
-        tmp.replace(path)
-        paths.append(path)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for suffix, data in outputs.items():
+            path = out_dir / f"{output_stem(result)}{suffix}"
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_bytes(data)
+            tmp.replace(path)
+            paths.append(path)
+    except OSError as exc:
+        raise DigestError(f"{out_dir}: cannot write the edition there: {exc.strerror or exc}") from None
     return paths

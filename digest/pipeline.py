@@ -31,6 +31,7 @@ from digest.models import (
     SummarizedStory,
     ThemeDecision,
     ThemedStory,
+    Window,
 )
 from digest.sources.feeds import harvest
 from digest.sources.seeds import read_seeds
@@ -41,7 +42,7 @@ from digest.stages.dedupe import Deduper, StoryText, dedupe_stories, story_texts
 from digest.stages.split import split_document, split_documents
 from digest.stages.summarize import has_sentences, summarize_many
 from digest.stages.themes import TermIndex, assign_themes, decide, decide_all
-from digest.store import previous_window_end, record_edition
+from digest.editions import previous_window_end
 
 
 @dataclass(frozen=True)
@@ -125,21 +126,22 @@ def build_edition(
     until: datetime | None = None,
     per_theme: int | None = None,
     fetch: bool = True,
-    record_window: bool = True,
 ) -> BuildResult:
-    """Build an edition; with a store, it covers what is new since the previous one.
+    """Build an edition; with a store, it covers what is new since the last *published* one.
 
-    ``record_window=False`` (dry runs, test copies) leaves the window where it
-    was, so the next real edition still gets every new story.
+    Building records nothing: the caller keeps the result as a draft or
+    publishes it (digest.editions), and only publishing closes the window.
     """
     name, edition_config = config.edition(edition_name)
     one_off = since is not None
+    window = None
     if not one_off and conn is not None:
         since, until = previous_window_end(conn, name, now), now
+        window = Window(since, now)
     clock = _StageClock()
     themes = {key: config.themes[key] for key in edition_config.themes}
-    window = {"now": now, "conn": conn, "since": since, "until": until, "fetch": fetch, "one_off": one_off}
-    warnings, drops, themed = _sorted_stories(clock, config, themes, window)
+    inputs = {"now": now, "conn": conn, "since": since, "until": until, "fetch": fetch, "one_off": one_off}
+    warnings, drops, themed = _sorted_stories(clock, config, themes, inputs)
     with clock("summarize"):
         # a story with nothing to quote is still listed by its own headline, if it has one
         listed = [t for t in themed if has_sentences(t.story) or t.story.title]
@@ -159,13 +161,11 @@ def build_edition(
     )
     with clock("assemble"):
         edition = assemble(name, edition_config, themes, summarized, now, per_theme)
-    if conn is not None and not one_off and record_window:
-        record_edition(conn, edition.id, name, now, since, now, len(edition.stories))
-    return BuildResult(edition, tuple(drops), tuple(themed), warnings, tuple(clock.seconds.items()))
+    return BuildResult(edition, tuple(drops), tuple(themed), warnings, tuple(clock.seconds.items()), window)
 
 
 def _sorted_stories(
-    clock: _StageClock, config: Config, themes: Mapping[str, Theme], window: dict[str, Any]
+    clock: _StageClock, config: Config, themes: Mapping[str, Theme], inputs: dict[str, Any]
 ) -> tuple[tuple[str, ...], list[Drop], list[ThemedStory]]:
     """The sources' warnings, every drop so far, and the de-duplicated stories with their themes.
 
@@ -173,7 +173,7 @@ def _sorted_stories(
     hold their text through the later stages.
     """
     with clock("sources"):
-        sources = collect_documents(config, **window)
+        sources = collect_documents(config, **inputs)
     if workers := parallel.workers_for(len(sources.documents), PARALLEL_MIN_DOCUMENTS):
         warnings, documents = sources.warnings, list(sources.documents)
         del sources  # the workers' copies are all that is needed once they are forked

@@ -1,8 +1,11 @@
-"""The one path from a built edition to its readers: build, compose, record, archive, deliver.
+"""The one path from a built edition to its readers: build, compose, record, deliver, publish.
 
 `digest send` (``send_now``) and the scheduler (digest.scheduler) both go
-through ``begin_edition_send``, so a send started by hand and one started on
-schedule are recorded, archived and delivered the same way.
+through ``begin_edition_send`` and ``finish_edition_send``, so a send started
+by hand and one started on schedule are recorded, archived and delivered the
+same way. An edition is kept as a draft before its send is recorded and
+becomes *published* (digest.editions) once it is: only then is its window
+closed and its page put in the archive. A failure before that changes nothing.
 """
 
 from __future__ import annotations
@@ -10,17 +13,20 @@ from __future__ import annotations
 import logging
 import sqlite3
 import threading
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
+from digest import editions
 from digest.config import Config, EditionConfig
 from digest.delivery import ledger
 from digest.delivery.compose import compose
 from digest.delivery.recipients import normalize_address
-from digest.delivery.sender import SendReport, begin_send, deliver_send
+from digest.delivery.sender import SendReport, begin_send, deliver_send, outgoing_of
 from digest.delivery.subscribers import edition_readers
 from digest.delivery.transport import Transport
-from digest.errors import DeliveryError
-from digest.models import Edition
+from digest.errors import DeliveryError, DigestError
+from digest.models import Edition, Window
 from digest.pipeline import build_edition
 from digest.render import archive
 
@@ -28,6 +34,17 @@ log = logging.getLogger(__name__)
 
 RESUME_WINDOW = timedelta(hours=1)
 """How old an interrupted manual send may be and still be resumed (editions without a schedule)."""
+
+
+@dataclass(frozen=True)
+class NotSent:
+    """A send that did not happen, and why (nothing new, no stories)."""
+
+    name: str
+    reason: str
+
+    def summary(self) -> str:
+        return f"{self.name}: nothing sent: {self.reason}"
 
 
 def send_now(
@@ -41,35 +58,57 @@ def send_now(
     kind: str = "manual",
     to: str | None = None,
     stop: threading.Event | None = None,
-) -> SendReport:
+    force: bool = False,
+) -> SendReport | NotSent:
     """`digest send`: build an edition now and deliver it, or finish the one a crash interrupted.
 
     A real send first looks for its own unfinished ledger: the send of the
     edition built for ``run_at`` when given, else the latest interrupted send
     of this edition if it began within the edition's grace window. Test
     copies (``to``) and dry runs always build afresh and never touch the
-    readers' ledger.
+    readers' ledger. An edition with no stories is never sent; one with no
+    story its readers have not had is sent only with ``force`` when the
+    edition says ``only_when_new``.
     """
     name, edition_config = config.edition(name)
     ledger.ensure_ledger(conn)
-    if kind in ledger.REAL_KINDS:
+    real = kind in ledger.REAL_KINDS
+    if real:
         record = ledger.send_for_run(conn, name, run_at) if run_at else _resumable(conn, name, edition_config, now)
         if record is not None:
             log.info("%s: resuming the send of %s begun %s", name, record.edition_id, record.created_at)
-            return deliver_send(conn, config, record, transport, stop=stop)
-    result = build_edition(config, name, now=run_at or now, conn=conn, record_window=kind in ledger.REAL_KINDS)
+            return finish_edition_send(conn, config, record, transport, now=now, stop=stop)
+    result = build_edition(config, name, now=run_at or now, conn=conn)
     for warning in result.warnings:
         log.warning("%s: %s", name, warning)
+    reason = reason_not_to_send(conn, edition_config, result.edition, force=force or not real)
+    if reason is not None:
+        log.info("%s: nothing sent: %s", name, reason)
+        return NotSent(name, reason)
     recipients = [_test_address(to)] if to else edition_readers(config, conn, name)
     if not recipients:
         log.warning(
             "%s: no readers: add addresses to editions.%s.recipients (or a file of them), or subscribers", name, name
         )
     record = begin_edition_send(
-        conn, config, name, result.edition,
+        conn, config, name, result.edition, result.window,
         kind=kind, run_at=run_at or now, recipients=recipients, transport=transport, now=now,
     )
-    return deliver_send(conn, config, record, transport, stop=stop)
+    return finish_edition_send(conn, config, record, transport, now=now, stop=stop)
+
+
+def reason_not_to_send(
+    conn: sqlite3.Connection, edition_config: EditionConfig, edition: Edition, *, force: bool
+) -> str | None:
+    """Why this edition must not go to readers, or None: empty, or (``only_when_new``) nothing new."""
+    if not edition.stories:
+        return "the edition has no stories"
+    if force or not edition_config.only_when_new:
+        return None
+    seen = ledger.stories_sent(conn, edition.name, before=edition.date)
+    if not {story.id for story in edition.stories} - seen:
+        return "no new stories since the last edition (--force sends it anyway)"
+    return None
 
 
 def begin_edition_send(
@@ -77,6 +116,7 @@ def begin_edition_send(
     config: Config,
     name: str,
     edition: Edition,
+    window: Window | None,
     *,
     kind: str,
     run_at: datetime,
@@ -84,20 +124,38 @@ def begin_edition_send(
     transport: Transport,
     now: datetime,
 ) -> ledger.SendRecord:
-    """Compose a built edition once, publish a real one to the archive, and record its send."""
+    """Compose a built edition once and record its send; a real one is kept as a draft first, so the
+    send's record always has its edition (and window) beside it."""
     outgoing = compose(config, name, edition, date=now)
-    if kind in ledger.REAL_KINDS:
-        archive.publish(
-            config.path(config.delivery.archive),
-            edition,
-            outgoing.rendered.web_html,
-            base_url=config.delivery.base_url,
-        )
+    if kind in ledger.REAL_KINDS and window is not None:
+        editions.record_draft(conn, edition, window, built_at=now)
     record = begin_send(
         conn, outgoing, kind=kind, run_at=run_at, recipients=recipients, transport=transport, now=now
     )
     log.info("%s: edition %s to %d reader(s) via %s", name, record.edition_id, len(recipients), transport.description)
     return record
+
+
+def finish_edition_send(
+    conn: sqlite3.Connection,
+    config: Config,
+    record: ledger.SendRecord,
+    transport: Transport,
+    *,
+    now: datetime,
+    stop: threading.Event | None = None,
+) -> SendReport:
+    """Publish a recorded real send (archive page, edition state), then deliver it to every reader."""
+    if record.kind in ledger.REAL_KINDS:
+        outgoing = outgoing_of(record)
+        archive.publish(
+            config.path(config.delivery.archive),
+            outgoing.edition,
+            outgoing.rendered.web_html,
+            base_url=config.delivery.base_url,
+        )
+        editions.set_state(conn, record.edition_id, editions.EditionState.PUBLISHED, at=now)
+    return deliver_send(conn, config, record, transport, stop=stop)
 
 
 def _resumable(
@@ -123,3 +181,20 @@ def _test_address(address: str) -> str:
         return normalize_address(address)
     except ValueError as exc:
         raise DeliveryError(f"--to {address!r} is not a valid address: {exc}") from None
+
+
+def publish_draft(conn: sqlite3.Connection, config: Config, record: editions.EditionRecord, *, now: datetime) -> Path:
+    """`digest publish`: a draft, as it is, to the web archive only (a web-only edition); returns its page."""
+    if record.state is editions.EditionState.PUBLISHED:
+        raise DigestError(f"edition {record.id} is already published")
+    if editions.superseded(conn, record):
+        raise DigestError(
+            f"edition {record.id} is out of date: a later edition of {record.name!r} was published since it "
+            "was built; build a new draft"
+        )
+    edition = record.edition()
+    outgoing = compose(config, record.name, edition, date=now)
+    archive_dir = config.path(config.delivery.archive)
+    archive.publish(archive_dir, edition, outgoing.rendered.web_html, base_url=config.delivery.base_url)
+    editions.set_state(conn, record.id, editions.EditionState.PUBLISHED, at=now)
+    return archive_dir / archive.page_name(edition)

@@ -39,12 +39,12 @@ from apscheduler.triggers.cron import CronTrigger
 
 from digest.config import Config, Schedule
 from digest.delivery import ledger
-from digest.delivery.sender import SendReport, deliver_send
+from digest.delivery.sender import SendReport
 from digest.delivery.subscribers import edition_readers
 from digest.delivery.transport import Transport, make_transport
 from digest.errors import ConfigError, DigestError
 from digest.pipeline import build_edition
-from digest.publish import begin_edition_send
+from digest.publish import begin_edition_send, finish_edition_send, reason_not_to_send
 from digest.store import connect
 
 log = logging.getLogger(__name__)
@@ -134,19 +134,18 @@ def run_scheduled(
             for warning in result.warnings:
                 log.warning("%s: %s", name, warning)
             edition = result.edition
-            if edition_config.only_when_new:
-                seen = ledger.stories_sent(conn, name, before=scheduled_for)
-                if not {story.id for story in edition.stories} - seen:
-                    log.info("%s: no new stories since the last edition; nothing sent for %s", name, scheduled_for)
-                    return outcome("skipped-no-new", "no new stories")
+            reason = reason_not_to_send(conn, edition_config, edition, force=False)
+            if reason is not None:
+                log.info("%s: nothing sent for %s: %s", name, scheduled_for, reason)
+                return outcome("skipped-no-new", reason)
             record = begin_edition_send(
-                conn, config, name, edition,
+                conn, config, name, edition, result.window,
                 kind="scheduled", run_at=scheduled_for, recipients=edition_readers(config, conn, name),
                 transport=transport, now=now,
             )
         else:
             log.info("%s: resuming the send of %s", name, record.edition_id)
-        report = deliver_send(conn, config, record, transport, stop=stop)
+        report = finish_edition_send(conn, config, record, transport, now=now, stop=stop)
     except DigestError as exc:
         log.error("%s: the run due %s failed: %s", name, scheduled_for, exc)
         return outcome("failed", str(exc))

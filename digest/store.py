@@ -11,7 +11,6 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Sequence
-from datetime import datetime
 from pathlib import Path
 
 from digest.errors import DigestError
@@ -30,6 +29,23 @@ EDITION_MIGRATIONS = (
         stories INTEGER NOT NULL
     );
     CREATE INDEX editions_by_name ON editions (name, window_end);
+    """,
+    # An edition is a draft until it is published (digest.editions); only a published one closes its
+    # window. Rows from before had closed theirs, so they count as published. A draft keeps its
+    # edition as JSON (content) for review, `digest drop` and `digest publish`.
+    """
+    ALTER TABLE editions ADD COLUMN state TEXT NOT NULL DEFAULT 'published';
+    ALTER TABLE editions ADD COLUMN published_at TEXT;
+    ALTER TABLE editions ADD COLUMN content TEXT;
+    ALTER TABLE editions ADD COLUMN review_deadline TEXT;
+    CREATE TABLE edition_drops (
+        edition_id TEXT NOT NULL REFERENCES editions (id) ON DELETE CASCADE,
+        story_id TEXT NOT NULL,
+        title TEXT NOT NULL,
+        reason TEXT NOT NULL,
+        dropped_at TEXT NOT NULL,
+        PRIMARY KEY (edition_id, story_id)
+    );
     """,
 )
 
@@ -101,42 +117,3 @@ def migrate(conn: sqlite3.Connection, part: str, migrations: Sequence[str]) -> N
         except BaseException:
             conn.execute("ROLLBACK")
             raise
-
-
-def record_edition(
-    conn: sqlite3.Connection,
-    edition_id: str,
-    name: str,
-    built_at: datetime,
-    window_start: datetime | None,
-    window_end: datetime,
-    stories: int,
-) -> None:
-    """Remember that an edition covered a window, so the next one starts after it."""
-    conn.execute(
-        "INSERT INTO editions (id, name, built_at, window_start, window_end, stories) "
-        "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET built_at = excluded.built_at, "
-        "window_start = excluded.window_start, window_end = excluded.window_end, stories = excluded.stories",
-        (
-            edition_id,
-            name,
-            built_at.isoformat(),
-            window_start.isoformat() if window_start else None,
-            window_end.isoformat(),
-            stories,
-        ),
-    )
-
-
-def previous_window_end(conn: sqlite3.Connection, name: str, before: datetime) -> datetime | None:
-    """End of the latest window of edition ``name`` that closed before ``before``.
-
-    Strictly before: rebuilding an edition for the same moment covers the same
-    window again, so the same inputs and clock give the same edition.
-    """
-    row = conn.execute(
-        "SELECT window_end FROM editions WHERE name = ? AND window_end < ? "
-        "ORDER BY window_end DESC LIMIT 1",
-        (name, before.isoformat()),
-    ).fetchone()
-    return datetime.fromisoformat(row["window_end"]) if row else None

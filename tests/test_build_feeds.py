@@ -68,7 +68,14 @@ def test_added_feed_is_themed_sourced_sanitised_and_never_repeated(project, feed
         content = path.read_text(encoding="utf-8", errors="replace").lower()
         assert "javascript:" not in content and "steal()" not in content and 'alert("x")' not in content
 
-    # the next edition takes only entries first seen since the previous one: none
+    # a draft is a preview: the next build still has every story
+    again = build(project, "2026-11-24T07:00:00+00:00")
+    assert feed_stories(again) == feed_stories(first)
+
+    # once an edition is published, the next takes only entries first seen since it: none
+    published = digest(project, "publish", "weekly")
+    assert published.exit_code == 0, published.output
+    assert published.stdout.startswith("weekly-20261124T0700+0000: published to the archive: ")
     second = build(project, "2026-11-28T07:00:00+00:00")
     assert feed_stories(second) == {}
 

@@ -27,9 +27,18 @@ def run(*args: str) -> tuple[int, str, str]:
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory) -> dict[str, Path]:
+def config(tmp_path_factory) -> str:
+    """The bundled schedule.yaml, with its store (where drafts are kept) in a folder of the test's own."""
+    folder = tmp_path_factory.mktemp("project")
+    text = (ROOT / "schedule.yaml").read_text(encoding="utf-8")
+    (folder / "schedule.yaml").write_text(text.replace("  seeds: seeds ", f"  seeds: {ROOT / 'seeds'} "), encoding="utf-8")
+    return str(folder / "schedule.yaml")
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, config) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("edition")
-    code, stdout, stderr = run("build", "--config", str(ROOT / "schedule.yaml"), "--out", str(out), "--now", NOW, "--no-archive")
+    code, stdout, stderr = run("build", "--config", config, "--out", str(out), "--now", NOW)
     assert code == 0, stderr
     paths = [Path(line) for line in stdout.splitlines()]
     return {suffix: next(p for p in paths if p.name.endswith(suffix) and not (
@@ -126,16 +135,15 @@ def test_no_paragraph_or_sentence_twice(edition):
     assert len(ids) == len(set(ids))
 
 
-def test_same_inputs_and_clock_give_byte_identical_outputs(built, tmp_path):
-    code, stdout, _ = run("build", "--config", str(ROOT / "schedule.yaml"), "--out", str(tmp_path), "--now", NOW, "--no-archive")
+def test_same_inputs_and_clock_give_byte_identical_outputs(built, config, tmp_path):
+    code, stdout, _ = run("build", "--config", config, "--out", str(tmp_path), "--now", NOW)
     assert code == 0
     for suffix, first in built.items():
         assert (tmp_path / first.name).read_bytes() == first.read_bytes(), suffix
 
 
-def test_explain_prints_every_drop_and_theme_decision():
-    code, stdout, _ = run("build", "--config", str(ROOT / "schedule.yaml"), "--out", "/tmp/digest-explain",
-                          "--now", NOW, "--explain", "--no-archive")
+def test_explain_prints_every_drop_and_theme_decision(config, tmp_path):
+    code, stdout, _ = run("build", "--config", config, "--out", str(tmp_path), "--now", NOW, "--explain")
     assert code == 0
     assert "[clean] 'read more' link (credits The Independent)" in stdout
     assert "[clean] line in another script (Hebrew) than the document" in stdout

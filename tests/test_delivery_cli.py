@@ -17,7 +17,8 @@ from smtpserver import REPO, SmtpServer, delivery_config
 
 from digest.cli.delivery import send, unsubscribe
 from digest.delivery import ledger
-from digest.store import connect, previous_window_end
+from digest.editions import previous_window_end
+from digest.store import connect
 
 READERS = ["ann@example.org", "bob@example.net", "chloe@example.com"]
 NOW = "2026-11-23T07:00:00+00:00"
@@ -194,3 +195,17 @@ def test_an_edition_without_readers_says_so(tmp_path):
     result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
     assert result.exit_code == 0
     assert "no readers: add addresses to editions.weekly.recipients" in result.stderr
+
+
+def test_a_send_with_no_new_story_mails_nobody_unless_forced(tmp_path, server):
+    delivery_config(tmp_path, recipients=READERS, port=server.port)
+    assert invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW).exit_code == 0
+    again = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", "2026-11-30T07:00:00+00:00")
+    assert again.exit_code == 0
+    assert again.stdout.strip() == (
+        "weekly: nothing sent: no new stories since the last edition (--force sends it anyway)"
+    )
+    assert server.copies_per_recipient() == {address: 1 for address in READERS}
+    forced = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", "2026-11-30T07:00:00+00:00", "--force")
+    assert forced.exit_code == 0 and "3 sent" in forced.stdout
+    assert server.copies_per_recipient() == {address: 2 for address in READERS}

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from digest.errors import DigestError
-from digest.store import connect, migrate, previous_window_end, record_edition
+from digest.store import connect, migrate
 
 PARTS = ("CREATE TABLE a (x INTEGER)", "CREATE TABLE b (y INTEGER); CREATE INDEX b_y ON b (y)")
 
@@ -56,13 +56,3 @@ def test_failed_migration_leaves_nothing_half_done(tmp_path):
         with pytest.raises(sqlite3.OperationalError):
             migrate(conn, "demo", ("CREATE TABLE c (x INTEGER); CREATE TABLE c (x INTEGER)",))
         assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'c'").fetchone() is None
-
-
-def test_previous_window_is_strictly_before_the_moment(tmp_path):
-    t1, t2 = datetime(2026, 11, 16, 7, tzinfo=UTC), datetime(2026, 11, 23, 7, tzinfo=UTC)
-    with closing(connect(tmp_path / "s.sqlite")) as conn:
-        record_edition(conn, "weekly-1", "weekly", t1, None, t1, 3)
-        record_edition(conn, "weekly-2", "weekly", t2, t1, t2, 4)
-        assert previous_window_end(conn, "weekly", t2) == t1
-        assert previous_window_end(conn, "weekly", t1) is None
-        assert previous_window_end(conn, "daily", t2) is None

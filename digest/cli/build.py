@@ -41,8 +41,6 @@ def explain(result: BuildResult) -> str:
 @click.option("--per-theme", type=click.IntRange(min=1), help="Stories per theme (overrides the config).")
 @click.option("--offline", is_flag=True, help="Do not fetch feeds; use what the store already holds.")
 @click.option("--explain", "show_explain", is_flag=True, help="Print every drop and theme decision with its reason.")
-@click.option("--archive/--no-archive", "publish", default=True, show_default=True,
-              help="Also publish the edition to the web archive (delivery.archive).")
 def build(
     config_path: Path,
     edition_name: str | None,
@@ -53,13 +51,17 @@ def build(
     per_theme: int | None,
     offline: bool,
     show_explain: bool,
-    publish: bool,
 ) -> None:
-    """Build one edition now and write it as web page, email, text and JSON."""
+    """Build a draft of one edition and write it as web page, email, text and JSON.
+
+    A draft is a preview: it consumes no story (the next `digest send` still
+    has every one) and is not put in the archive. `digest editions` lists it;
+    `digest publish` publishes it as it is (a web-only edition).
+    """
     memory.use_one_arena()
+    from digest import editions
     from digest.outputs import write_outputs
     from digest.pipeline import build_edition
-    from digest.render import archive
     from digest.store import connect
 
     config = load_config(config_path)
@@ -67,7 +69,7 @@ def build(
     start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
     if end is not None and start is None:
         raise click.BadParameter("--until needs --since", param_hint="--until")
-    conn = connect(config.path(config.store)) if any(f.enabled for f in config.feeds) else None
+    conn = connect(config.path(config.store))
     result = build_edition(
         config, edition_name, now=moment, conn=conn, since=start, until=end or (moment if start else None),
         per_theme=per_theme, fetch=not offline,
@@ -79,12 +81,9 @@ def build(
     paths = write_outputs(result, out_dir, config)
     for path in paths:
         click.echo(str(path))
-    if publish:
-        web_page = next(p for p in paths if p.suffix == ".html" and not p.name.endswith(".email.html"))
-        archive_dir = config.path(config.delivery.archive)
-        archive.publish(archive_dir, result.edition, web_page.read_text(encoding="utf-8"),
-                        base_url=config.delivery.base_url)
-        click.echo(f"archived in {archive_dir}", err=True)
+    if result.window is not None:
+        editions.record_draft(conn, result.edition, result.window, built_at=datetime.now(UTC))
+        click.echo(f"draft {result.edition.id}: a preview, nothing sent or archived", err=True)
     stories = len(result.edition.stories)
     click.echo(f"{stories} stories, {len(result.drops)} items dropped", err=True)
 

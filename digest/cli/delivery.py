@@ -15,6 +15,7 @@ from digest.cli.common import CONFIG_OPTION, DigestCommand, parse_instant
 from digest.config import load_config
 from digest.delivery import ledger
 from digest.delivery.recipients import read_address_file, validate_addresses
+from digest.delivery.sender import SendReport
 from digest.delivery.transport import make_transport
 from digest.publish import send_now
 from digest.scheduler import describe_transport, serve, stop_on_signals
@@ -61,9 +62,10 @@ def logging_to_stderr() -> Iterator[None]:
     "--now",
     help="The edition's date-time (ISO 8601). Sending again with the same value resumes that send, never repeats it.",
 )
+@click.option("--force", is_flag=True, help="Send even when no story is new (only_when_new), if it has stories.")
 def send(
     config_path: Path, edition_name: str | None, dry_run: bool, outbox: Path | None, to_address: str | None,
-    now: str | None,
+    now: str | None, force: bool,
 ) -> None:
     """Build an edition and send it now, once to every reader (a ledger remembers who has it).
 
@@ -85,10 +87,10 @@ def send(
         with closing(connect(config.path(config.store))) as conn:
             report = send_now(
                 config, conn, edition_name, now=moment, run_at=parse_instant(now, "--now"), transport=transport,
-                kind=kind, to=to_address, stop=stop,
+                kind=kind, to=to_address, stop=stop, force=force,
             )
     click.echo(report.summary())
-    if report.interrupted:
+    if isinstance(report, SendReport) and report.interrupted:
         sys.exit(1)
 
 

@@ -20,6 +20,8 @@ from digest.cli.common import DigestGroup, Verbosity
         "run": "digest.cli.delivery:run",
         "unsubscribe": "digest.cli.delivery:unsubscribe",
         "serve": "digest.cli.serve:serve",
+        "editions": "digest.cli.editions:editions_command",
+        "publish": "digest.cli.editions:publish",
     },
 )
 @click.version_option(package_name="digest")

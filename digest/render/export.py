@@ -55,3 +55,45 @@ def _source(source: SourceRef) -> dict[str, Any]:
 
 def _iso(value: date | datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def edition_from_json(text: str) -> Edition:
+    """The edition ``edition_to_json`` wrote: drafts are kept in the store this way until published."""
+    document = json.loads(text)
+    return Edition(
+        name=document["edition"],
+        title=document["title"],
+        date=datetime.fromisoformat(document["date"]),
+        sections=tuple(_section_of(section) for section in document["sections"]),
+        also_noted=_section_of(document["also_noted"]) if document["also_noted"] else None,
+        description=document["description"],
+    )
+
+
+def _section_of(data: dict[str, Any]) -> Section:
+    return Section(
+        theme=data["theme"],
+        title=data["title"],
+        description=data["description"],
+        stories=tuple(_story_of(story) for story in data["stories"]),
+    )
+
+
+def _story_of(data: dict[str, Any]) -> EditionStory:
+    return EditionStory(
+        id=data["id"],
+        title=data["title"],
+        summary=tuple(data["sentences"]),
+        sources=tuple(
+            SourceRef(name=s["name"], url=s["url"], published=_moment(s["published"]), document=s["document"])
+            for s in data["sources"]
+        ),
+        theme=data["theme"],
+        reason=data["reason"],
+    )
+
+
+def _moment(text: str | None) -> date | datetime | None:
+    if text is None:
+        return None
+    return datetime.fromisoformat(text) if "T" in text else date.fromisoformat(text)

@@ -1,0 +1,82 @@
+"""The edition lifecycle in the store: drafts never close a window, publishing does."""
+
+from __future__ import annotations
+
+from contextlib import closing
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from edition_fixture import sample_edition
+
+from digest import editions
+from digest.editions import EditionState
+from digest.errors import DigestError
+from digest.models import Window
+from digest.render.export import edition_from_json, edition_to_json
+from digest.store import connect
+
+T1 = datetime(2026, 11, 16, 7, tzinfo=UTC)
+T2 = datetime(2026, 11, 23, 7, tzinfo=UTC)
+
+
+def edition_at(moment: datetime):
+    return replace(sample_edition(), name="weekly", date=moment)
+
+
+def test_an_edition_survives_its_json_unchanged():
+    edition = sample_edition()
+    assert edition_from_json(edition_to_json(edition)) == edition
+
+
+def test_drafts_never_close_a_window_and_published_editions_do(tmp_path):
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        editions.record_draft(conn, edition_at(T1), Window(None, T1), built_at=T1)
+        assert editions.previous_window_end(conn, "weekly", T2) is None
+        editions.set_state(conn, edition_at(T1).id, EditionState.PUBLISHED, at=T1)
+        assert editions.previous_window_end(conn, "weekly", T2) == T1
+        assert editions.previous_window_end(conn, "weekly", T1) is None  # strictly before
+        assert editions.previous_window_end(conn, "daily", T2) is None
+
+
+def test_rebuilding_a_published_edition_never_makes_it_a_draft_again(tmp_path):
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        editions.record_draft(conn, edition_at(T1), Window(None, T1), built_at=T1)
+        editions.set_state(conn, edition_at(T1).id, EditionState.PUBLISHED, at=T1)
+        assert not editions.record_draft(conn, edition_at(T1), Window(None, T1), built_at=T2)
+        record = editions.find(conn, edition_at(T1).id)
+        assert record is not None and record.state is EditionState.PUBLISHED and record.published_at == T1
+
+
+def test_a_draft_built_before_a_later_publication_is_superseded(tmp_path):
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        editions.record_draft(conn, edition_at(T1), Window(None, T1), built_at=T1)
+        editions.record_draft(conn, edition_at(T2), Window(None, T2), built_at=T2)
+        draft = editions.find(conn, edition_at(T1).id)
+        assert draft is not None and not editions.superseded(conn, draft)
+        editions.set_state(conn, edition_at(T2).id, EditionState.PUBLISHED, at=T2)
+        assert editions.superseded(conn, draft)
+        later = edition_at(T2 + timedelta(days=7))
+        editions.record_draft(conn, later, Window(T2, later.date), built_at=later.date)
+        assert not editions.superseded(conn, editions.resolve(conn, "weekly"))
+
+
+def test_dropping_a_story_keeps_it_and_its_reason_and_leaves_the_rest(tmp_path):
+    edition = edition_at(T1)
+    first, second = edition.stories[0], edition.stories[1]
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        editions.record_draft(conn, edition, Window(None, T1), built_at=T1)
+        dropped = editions.drop_story(conn, editions.resolve(conn, "weekly"), first.id, reason="misquote", at=T1)
+        assert dropped == first
+        editions.drop_story(conn, editions.resolve(conn, "weekly"), "1", reason="duplicate", at=T2)
+        record = editions.resolve(conn, "weekly")
+        assert [s.id for s in record.edition().stories] == [s.id for s in edition.stories[2:]]
+        assert record.stories == len(edition.stories) - 2
+        assert [(d.story_id, d.reason) for d in editions.dropped(conn, edition.id)] == [
+            (first.id, "misquote"), (second.id, "duplicate"),
+        ]
+        with pytest.raises(DigestError, match="has no story '99'"):
+            editions.drop_story(conn, record, "99", reason="x", at=T2)
+        editions.set_state(conn, edition.id, EditionState.PUBLISHED, at=T2)
+        with pytest.raises(DigestError, match="already published"):
+            editions.drop_story(conn, editions.resolve(conn, edition.id), "1", reason="x", at=T2)
