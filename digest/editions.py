@@ -19,14 +19,14 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
-from enum import Enum
+from enum import StrEnum
 
 from digest.errors import DigestError
 from digest.models import Edition, EditionStory, Window
 from digest.render.export import edition_from_json, edition_to_json
 
 
-class EditionState(str, Enum):
+class EditionState(StrEnum):
     DRAFT = "draft"
     IN_REVIEW = "in-review"
     """Editors were sent a preview; it goes out on `digest approve` (or at the deadline)."""

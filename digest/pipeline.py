@@ -23,6 +23,7 @@ from functools import partial
 from typing import Any
 
 from digest.config import Config, Theme
+from digest.editions import previous_window_end
 from digest.models import (
     BuildResult,
     Document,
@@ -42,7 +43,6 @@ from digest.stages.dedupe import Deduper, StoryText, dedupe_stories, story_texts
 from digest.stages.split import split_document, split_documents
 from digest.stages.summarize import has_sentences, summarize_many
 from digest.stages.themes import TermIndex, assign_themes, decide, decide_all
-from digest.editions import previous_window_end
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,6 @@
 import sqlite3
 import threading
 from contextlib import closing
-from datetime import UTC, datetime
 
 import pytest
 
