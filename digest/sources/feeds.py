@@ -32,7 +32,7 @@ from lxml import html as lxml_html
 from digest.config import Config, FeedConfig, FetchConfig
 from digest.errors import FetchError
 from digest.models import Document, SourceRef
-from digest.sources import feedstore
+from digest.sources import feedstore, media_captions
 from digest.sources.feedstore import FeedState, StoredEntry, Window
 from digest.sources.fetch import Fetched, Fetcher, gunzip_if_gzipped
 from digest.sources.progress import SILENT, FetchProgress, fetch_progress
@@ -388,6 +388,7 @@ def parse_feed(
     A malformed feed that still yields entries is kept, with ``problem`` set.
     """
     feedparser_fix.install()
+    media_captions.install()
     data = gunzip_if_gzipped(data, max_bytes)
     headers = {"content-location": url}
     if content_type:
