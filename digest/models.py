@@ -11,6 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
+PUBLISHER_NOT_NAMED = "Publisher not named"
+"""A source's name when nothing names its publisher: not its feed, its page, nor its text."""
+
 
 @dataclass(frozen=True)
 class SourceRef:

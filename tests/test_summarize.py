@@ -11,20 +11,34 @@ from summary_sample import load_sample
 
 from digest.config import SummaryConfig
 from digest.models import SourceRef, Story
+from digest.stages.headline import Lead, heading, lead, shorten
 from digest.stages.sentences import split_sentences
 from digest.stages.summarize import (
+    MAX_SENTENCES,
     count_words,
     has_sentences,
     summarize,
     summarize_many,
 )
+from digest.stages.text import words
 
 ROOT = Path(__file__).parent.parent
 CONFIG = SummaryConfig()
 
 
-def story(*paragraphs: str, title: str | None = None) -> Story:
+NEUTRAL_TITLE = "Zyx"
+"""A title that shares no word with any test sentence: selection as if untitled, but no sentence is the heading."""
+
+
+def story(*paragraphs: str, title: str | None = NEUTRAL_TITLE) -> Story:
     return Story("s1", title, tuple(paragraphs), (SourceRef("Wire"),), "doc", 1)
+
+
+def heading_says_it_all(item: Story) -> bool:
+    """Every sentence of the story is its heading's (so the summary has nothing to add)."""
+    first = lead(item) or Lead("", "")
+    said = {tuple(w.casefold() for w in words(item.title or ("" if first.shortened else first.sentence)))}
+    return all(tuple(w.casefold() for w in words(s)) in said for p in item.paragraphs for s in split_sentences(p))
 
 
 def labelled() -> list[tuple[Story, list[str]]]:
@@ -205,8 +219,10 @@ def test_summaries_are_verbatim_ordered_within_budget_and_deterministic(item, co
     summary = summarize(item, config)
     assert_valid(summary, item, config)
     assert summarize(item, config) == summary
-    if split_sentences(item.text):
+    if split_sentences(item.text) and not heading_says_it_all(item):
         assert summary
+    headline = item.title or (lead(item) or Lead("", "")).heading
+    assert headline not in summary
 
 
 @settings(max_examples=40, deadline=None)
@@ -224,17 +240,17 @@ RANDOM_TEXT = st.text(
 @settings(max_examples=150, deadline=None)
 @given(st.lists(RANDOM_TEXT, max_size=6), CONFIGS)
 def test_summaries_of_random_text_are_its_own_sentences(paragraphs, config):
-    item = story(*paragraphs)
+    item = story(*paragraphs, title=None)
     summary = summarize(item, config)
     assert_valid(summary, item, config)
-    assert bool(summary) == bool(split_sentences(item.text))
+    assert bool(summary) == (bool(split_sentences(item.text)) and not heading_says_it_all(item))
 
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.text(alphabet=st.characters(codec="utf-8"), max_size=40), max_size=4))
 def test_has_sentences_says_whether_the_summary_will_have_one_without_summarizing(paragraphs):
-    item = story(*paragraphs)
-    assert has_sentences(item) == bool(summarize(item, CONFIG))
+    item = story(*paragraphs, title=None)
+    assert has_sentences(item) == bool(summarize(item, CONFIG) or lead(item))
 
 
 def test_a_quote_attributed_only_to_a_pronoun_comes_with_the_sentence_naming_the_speaker():
@@ -268,3 +284,47 @@ def test_a_pronoun_quote_without_its_speaker_is_left_out():
     )
     summary = summarize(story, SummaryConfig(min_sentences=2, max_sentences=3, max_words=60))
     assert story.paragraphs[4] not in summary and len(summary) >= 2
+
+
+def test_an_untitled_story_is_headed_by_its_lead_sentence_and_the_summary_goes_on_from_there():
+    item = story(
+        "Saturday mornings in suburbia mean lawnmowers.",
+        "Rainy season in the South means trucks spraying pesticide to kill the mosquitoes.",
+        title=None,
+    )
+    assert heading(item) == "Saturday mornings in suburbia mean lawnmowers."
+    assert summarize(item, CONFIG) == ("Rainy season in the South means trucks spraying pesticide to kill the mosquitoes.",)
+
+
+def test_a_long_lead_sentence_is_shortened_at_a_clause_boundary_with_an_ellipsis():
+    sentence = (
+        "The president of the country, speaking to reporters on Tuesday at the palace, said that the deal "
+        "was done and that nothing more would be said about it."
+    )
+    item = story(sentence, title=None)
+    assert heading(item) == "The president of the country, speaking to reporters on Tuesday at the palace…"
+    # the heading shows only its start, so the summary gives the one sentence whole
+    assert summarize(item, CONFIG) == (sentence,)
+
+
+def test_a_lead_without_any_clause_boundary_is_cut_after_its_sixteenth_word():
+    sentence = " ".join(f"word{i}" for i in range(1, 30)) + "."
+    assert shorten(sentence) == " ".join(f"word{i}" for i in range(1, 17)) + "…"
+
+
+def test_a_title_repeated_as_the_first_sentence_is_not_summarized_again():
+    item = story(
+        "Floods close the coastal road.",
+        "The coastal road was closed on Monday after two days of rain flooded its lowest stretch.",
+        "Engineers said it would reopen within a week.",
+        title="Floods close the coastal road",
+    )
+    summary = summarize(item, CONFIG)
+    assert "Floods close the coastal road." not in summary
+    assert summary
+
+
+def test_a_huge_single_paragraph_considers_only_its_first_sentences():
+    sentences = [f"Report number {i} says the river rose again overnight in the valley." for i in range(5000)]
+    summary = summarize(story(" ".join(sentences)), CONFIG)
+    assert summary and all(sentences.index(s) < MAX_SENTENCES for s in summary)

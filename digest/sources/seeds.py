@@ -2,7 +2,8 @@
 
 ``NAME.txt`` holds the text exactly as scraped; ``NAME.meta.yaml`` states
 what the text itself says about its origin (publisher, title, author, date,
-URL). Unknown values stay null: digest never invents a URL or a date.
+URL). Unknown values stay null: digest never invents a URL or a date, and
+never names a source by its file.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
 from digest.errors import SourceError
-from digest.models import Document, SourceRef
+from digest.models import PUBLISHER_NOT_NAMED, Document, SourceRef
 
 
 class SeedMeta(BaseModel):
@@ -47,7 +48,7 @@ def read_seed(path: Path) -> Document:
         raise SourceError(f"{path}: not UTF-8 text") from None
     meta = read_meta(path.with_suffix(".meta.yaml"))
     source = SourceRef(
-        name=meta.publisher or meta.name or path.name,
+        name=meta.publisher or meta.name or PUBLISHER_NOT_NAMED,
         url=meta.url,
         published=meta.published,
         document=path.name,

@@ -2,9 +2,7 @@
 
 Sections follow the edition's theme order; within a section the stories
 with the strongest theme score come first (ties keep source order). A story
-without a title of its own is named by its first sentence when that is short
-enough to be a headline; otherwise it is called an untitled post, never given
-a cut-off sentence that could read as a claim the source did not make.
+without a title of its own is headed by its lead sentence (digest.stages.headline).
 """
 
 from __future__ import annotations
@@ -15,28 +13,15 @@ from typing import Protocol, TypeVar
 
 from digest.config import EditionConfig, Theme
 from digest.models import Edition, EditionStory, Section, SummarizedStory, ThemeDecision
-from digest.stages.sentences import split_sentences
-from digest.stages.text import words
+from digest.stages.headline import heading
 
 ALSO_NOTED = "also-noted"
-TITLE_WORDS = (4, 16)
-"""A first sentence of this many words may stand as an untitled story's headline."""
-
-
-def story_title(item: SummarizedStory) -> str:
-    if item.story.title:
-        return item.story.title
-    first = next(iter(split_sentences(item.story.paragraphs[0])), "") if item.story.paragraphs else ""
-    low, high = TITLE_WORDS
-    if low <= len(words(first)) <= high:
-        return first
-    return f"Untitled post from {item.story.sources[0].name}"
 
 
 def _edition_story(item: SummarizedStory) -> EditionStory:
     return EditionStory(
         id=item.story.id,
-        title=story_title(item),
+        title=heading(item.story),
         summary=item.summary,
         sources=item.story.sources,
         theme=item.decision.theme,

@@ -49,6 +49,7 @@ import numpy as np
 
 from digest.config import SummaryConfig
 from digest.models import Story
+from digest.stages.headline import lead
 from digest.stages.sentences import split_sentences
 from digest.stages.text import content_stems, words
 
@@ -64,6 +65,9 @@ MIN_WORDS = 4
 """Shorter sentences are fragments ("Hi anon!", "Never.")."""
 ITERATIONS = 200
 """Fixed power-iteration steps: DAMPING ** 200 < 1e-14, far below SCORE_DECIMALS."""
+MAX_SENTENCES = 150
+"""Sentences considered per story, from its start: the graph costs the square of their number, and
+news puts what matters first, so a huge entry is summarised in time linear in its length."""
 SCORE_DECIMALS = 9
 """Scores are rounded before ranking so ties break by position, not by float noise."""
 
@@ -86,6 +90,8 @@ class _Sentence:
     fragment: bool
     heading: bool
     needs_antecedent: bool = False
+    repeats_heading: bool = False
+    """The story's heading says this sentence already (its title, or its lead sentence standing as heading)."""
 
 
 def count_words(text: str) -> int:
@@ -138,15 +144,19 @@ class _Graph:
     """One story's sentences as LexRank sees them."""
 
     sentences: list[_Sentence]
+    shortened_lead: bool
+    """The story is headed by the start of its lead sentence, shortened."""
     cosine: np.ndarray
     transition: np.ndarray
     restart: np.ndarray
 
 
 def _graph(story: Story) -> _Graph:
-    sentences = _sentences(story)
+    heading = lead(story)
+    headline = story.title or (heading.sentence if heading else "")
+    sentences = _sentences(story, headline)
     tokens = [content_stems(s.text) for s in sentences]
-    vectors = _tfidf([*tokens, content_stems(story.title or "")])
+    vectors = _tfidf([*tokens, content_stems(headline)])
     sentence_vectors, title_vector = vectors[:-1], vectors[-1]
     cosine = sentence_vectors @ sentence_vectors.T
     np.fill_diagonal(cosine, 0.0)
@@ -156,7 +166,7 @@ def _graph(story: Story) -> _Graph:
     out_weight = cosine.sum(axis=1, keepdims=True)
     # A sentence that shares no word with the others restarts the walk.
     transition = np.where(out_weight > 0, cosine / np.where(out_weight > 0, out_weight, 1.0), restart)
-    return _Graph(sentences, cosine, transition, restart)
+    return _Graph(sentences, bool(heading and heading.shortened), cosine, transition, restart)
 
 
 def _centralities(graphs: list[_Graph]) -> list[np.ndarray]:
@@ -200,6 +210,11 @@ def _select(graph: _Graph, scores: np.ndarray, config: SummaryConfig) -> list[_S
             chosen.append(sentence)
             used += sentence.n_words
 
+    repeats = [s for s in ranked if s.repeats_heading]
+    ranked = [s for s in ranked if not s.repeats_heading]
+    if not ranked:
+        # nothing but the heading's sentence: given whole when the heading shows only its start
+        return repeats[:1] if graph.shortened_lead else []
     whole = [s for s in ranked if not s.fragment and not s.heading]
     take(whole, config.max_sentences)
     take([s for s in whole if s not in chosen], config.max_sentences)  # antecedents may now be chosen
@@ -211,27 +226,36 @@ def _select(graph: _Graph, scores: np.ndarray, config: SummaryConfig) -> list[_S
     return sorted(chosen, key=lambda s: s.position)
 
 
-def _sentences(story: Story) -> list[_Sentence]:
-    """The story's sentences with what selection needs to know about each."""
+def _sentences(story: Story, headline: str) -> list[_Sentence]:
+    """The story's first MAX_SENTENCES sentences, with what selection needs to know about each."""
     sentences: list[_Sentence] = []
+    heading_words = _comparable(headline)
     for paragraph in story.paragraphs:
         quote_open = False
-        for text in split_sentences(paragraph):
+        if len(sentences) >= MAX_SENTENCES:
+            break
+        for text in split_sentences(paragraph)[: MAX_SENTENCES - len(sentences)]:
             starts_inside = quote_open
             quote_open = _quote_open_after(text, quote_open)
             fragment = starts_inside or quote_open or _is_fragment(text)
             sentences.append(_Sentence(
                 text, len(sentences), count_words(text), fragment, _is_heading(text),
-                bool(PRONOUN_REFERENCE.search(text)),
+                bool(PRONOUN_REFERENCE.search(text)), _comparable(text) == heading_words,
             ))
     return sentences
 
 
+def _comparable(text: str) -> tuple[str, ...]:
+    """A text's words, case aside: a heading without its full stop still says the sentence."""
+    return tuple(word.casefold() for word in words(text))
+
+
 def has_sentences(story: Story) -> bool:
-    """Whether the story's summary will have a sentence: whether any paragraph has a non-space character.
+    """Whether the story has a sentence to show: whether any paragraph has a non-space character.
 
     split_sentences() finds at least one sentence in any such text (tests/test_sentences.py
-    checks it), and _select() always picks one when there are any; this answers without splitting.
+    checks it), and _select() picks one when there are any, unless the story's heading says it
+    already (digest.stages.headline); this answers without splitting.
     """
     return any(paragraph.strip() for paragraph in story.paragraphs)
 
