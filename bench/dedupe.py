@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from lxml import html  # noqa: E402
 
-from digest.models import SourceRef, Story  # noqa: E402
+from digest.models import DropReason, SourceRef, Story  # noqa: E402
 from digest.stages.dedupe import dedupe_stories  # noqa: E402
 
 RUNS = 5
@@ -129,7 +129,7 @@ def main() -> None:
         planted = [r for r in repeats if r.startswith(kind)]
         found = sum(1 for r in planted if r not in kept_ids)
         print(f"  planted {kind}s merged: {found}/{len(planted)}")
-    wrongly = sum(1 for d in drops if not d.reason.startswith("paragraph") and d.document not in repeats)
+    wrongly = sum(1 for d in drops if d.reason is not DropReason.REPEATED_PARAGRAPH and d.document not in repeats)
     print(f"  original stories wrongly dropped: {wrongly}")
     print(f"  stock paragraphs removed from later stories: {sum(1 for d in drops if d.text == STOCK)}")
 
@@ -140,10 +140,11 @@ def main() -> None:
         start = time.perf_counter()
         kept, drops = dedupe_stories(real)
         elapsed = time.perf_counter() - start
-        reasons = {k: sum(1 for d in drops if d.reason.startswith(k)) for k in ("duplicate", "same story", "paragraph")}
+        reasons = {k.name: sum(1 for d in drops if d.reason is k) for k in
+                   (DropReason.DUPLICATE_STORY, DropReason.SAME_STORY, DropReason.REPEATED_PARAGRAPH)}
         print(f"\n{len(real):,} real feed entries (title + description): {elapsed:.2f} s, {reasons}")
-        for drop in [d for d in drops if d.reason.startswith("same story")]:
-            print(f"  {drop.text[:60]!r:64s} {drop.reason[:70]}")
+        for drop in [d for d in drops if d.reason is DropReason.SAME_STORY]:
+            print(f"  {drop.text[:60]!r:64s} {drop.explanation[:70]}")
 
 
 if __name__ == "__main__":

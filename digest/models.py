@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
+from enum import Enum, StrEnum
 
 PUBLISHER_NOT_NAMED = "Publisher not named"
 """A source's name when nothing names its publisher: not its feed, its page, nor its text."""
@@ -58,15 +58,79 @@ class Block:
     """A date line that stood directly under this block (headings only)."""
 
 
+class Furniture(StrEnum):
+    """What kind of thing a dropped line was: the rules that look at a line's neighbours ask this."""
+
+    INTERFACE = "interface furniture"
+    """Buttons, share and sign-up prompts, bylines: the layout's own words around a story."""
+    CAPTION = "caption"
+    NAVIGATION = "navigation"
+    """Links, labels and lists of other posts."""
+    NOTICE = "notice"
+    DATE = "date"
+    STRAY = "stray"
+    """A line in another script or language than the document."""
+    REPEAT = "repeat"
+    EMPTY = "empty"
+
+
+class DropReason(Enum):
+    """Why a stage discarded something: its stage, its kind, and the words --explain prints.
+
+    ``{detail}`` in the words is filled from Drop.detail (a line number, a script, another story).
+    """
+
+    DOUBLED_LABEL = ("clean", Furniture.INTERFACE, "interface label written twice (a button and its hidden twin)")
+    CAPTION = ("clean", Furniture.CAPTION, "photo caption or credit")
+    CAPTION_REPEATED = ("clean", Furniture.CAPTION, "photo caption (repeated with its credit)")
+    READ_MORE = ("clean", Furniture.NAVIGATION, "'read more' link")
+    READ_MORE_CREDITING = ("clean", Furniture.NAVIGATION, "'read more' link (credits {detail})")
+    FEED_FOOTER = ("clean", Furniture.NOTICE, "feed footer ('The post … appeared first on …')")
+    COPYRIGHT = ("clean", Furniture.NOTICE, "copyright notice")
+    LABEL = ("clean", Furniture.NAVIGATION, "category or section label")
+    BYLINE = ("clean", Furniture.INTERFACE, "byline")
+    REPEATED_BYLINE = ("clean", Furniture.INTERFACE, "repeated byline or label")
+    SUBSCRIPTION_PROMPT = ("clean", Furniture.INTERFACE, "subscription or login prompt")
+    INTERFACE_PROMPT = ("clean", Furniture.INTERFACE, "share, subscribe, comment or navigation prompt")
+    LIST_HEADING = ("clean", Furniture.NAVIGATION, "heading of a list of other posts")
+    DUPLICATE_LINE = ("clean", Furniture.REPEAT, "duplicate of line {detail}")
+    OTHER_SCRIPT = ("clean", Furniture.STRAY, "line in another script ({detail}) than the document")
+    OTHER_LANGUAGE = ("clean", Furniture.STRAY, "line in another language ({detail}) than the document")
+    LINK = ("clean", Furniture.NAVIGATION, "a link, not text (navigation, promotion or related headline)")
+    DATE_LINE = ("clean", Furniture.DATE, "date line")
+    HEADLINE_LIST = ("clean", Furniture.NAVIGATION, "list of other headlines or links")
+    SITE_NAME = ("clean", Furniture.NAVIGATION, "site or section name above a headline")
+    DUPLICATE_STORY = ("dedupe", Furniture.REPEAT, "duplicate of {detail}")
+    SAME_STORY = ("dedupe", Furniture.REPEAT, "same story as {detail}")
+    REPEATED_PARAGRAPH = ("dedupe", Furniture.REPEAT, "paragraph repeated from {detail}")
+    ALL_PARAGRAPHS_REPEATED = ("dedupe", Furniture.REPEAT, "every paragraph already appears in an earlier story")
+    NOTHING_TO_SUMMARIZE = ("summarize", Furniture.EMPTY, "no sentence to summarize and no headline")
+
+    def __init__(self, stage: str, furniture: Furniture, words: str) -> None:
+        self.stage = stage
+        self.furniture = furniture
+        self.words = words
+
+
 @dataclass(frozen=True)
 class Drop:
     """Something a stage discarded, and why."""
 
-    stage: str
-    reason: str
+    reason: DropReason
     text: str
     document: str
     line: int | None = None
+    detail: str = ""
+    """What the reason's words name (the line repeated, the other story, the language)."""
+
+    @property
+    def stage(self) -> str:
+        return self.reason.stage
+
+    @property
+    def explanation(self) -> str:
+        """The reason as --explain prints it."""
+        return self.reason.words.format(detail=self.detail)
 
 
 @dataclass(frozen=True)

@@ -28,6 +28,7 @@ from digest.models import (
     BuildResult,
     Document,
     Drop,
+    DropReason,
     Story,
     SummarizedStory,
     ThemeDecision,
@@ -154,8 +155,7 @@ def build_edition(
         SummarizedStory(t.story, t.decision, summary) for t, summary in zip(chosen, summaries, strict=True)
     ]
     drops.extend(
-        Drop("summarize", "no sentence to summarize and no headline", t.story.text[:80], t.story.document,
-             t.story.line)
+        Drop(DropReason.NOTHING_TO_SUMMARIZE, t.story.text[:80], t.story.document, t.story.line)
         for t in themed
         if not has_sentences(t.story) and not t.story.title
     )

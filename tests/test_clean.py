@@ -3,7 +3,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from digest.models import BlockKind, Document, SourceRef
+from digest.models import BlockKind, Document, DropReason, Furniture, SourceRef
 from digest.stages.clean import _is_title_case, clean_document, parse_date_line
 from digest.stages.text import STOPWORDS
 
@@ -18,7 +18,7 @@ def doc(text: str) -> Document:
 
 
 def reasons(text: str) -> dict[str, str]:
-    return {d.text: d.reason for d in clean_document(doc(text)).drops}
+    return {d.text: d.explanation for d in clean_document(doc(text)).drops}
 
 
 def test_button_written_twice_is_dropped():
@@ -72,7 +72,8 @@ def test_short_lines_inside_an_article_are_kept():
 def test_repeated_paragraph_is_kept_once():
     cleaned = clean_document(doc(f"{PROSE}\n\n{PROSE}"))
     assert [b.text for b in cleaned.blocks] == [PROSE]
-    assert cleaned.drops[0].reason == "duplicate of line 1"
+    assert cleaned.drops[0].reason is DropReason.DUPLICATE_LINE
+    assert cleaned.drops[0].explanation == "duplicate of line 1"
 
 
 def test_headline_date_is_read_from_the_line_under_it():
@@ -96,7 +97,7 @@ def test_every_line_is_either_kept_verbatim_or_dropped_with_a_reason(lines):
     for block in cleaned.blocks:
         assert block.text in source_lines[block.line - 1]
     for drop in cleaned.drops:
-        assert drop.reason
+        assert isinstance(drop.reason, DropReason) and drop.explanation
     accounted = {b.line for b in cleaned.blocks} | {d.line for d in cleaned.drops}
     non_empty = {i for i, line in enumerate(source_lines, start=1) if line.strip()}
     assert accounted == non_empty
@@ -104,7 +105,8 @@ def test_every_line_is_either_kept_verbatim_or_dropped_with_a_reason(lines):
 
 def test_continue_reading_link_credits_nobody():
     cleaned = clean_document(doc(f"{PROSE}\n\nContinue reading..."))
-    assert cleaned.drops[0].reason == "'read more' link"
+    assert cleaned.drops[0].reason is DropReason.READ_MORE
+    assert cleaned.drops[0].explanation == "'read more' link"
     assert cleaned.blocks[0].credit is None
 
 
@@ -129,8 +131,9 @@ def test_lines_that_were_links_are_dropped_and_a_read_more_credit_keeps_its_reas
                         link_lines=frozenset({promo, credit}))
     cleaned = clean_document(document)
     reasons = {d.text: d.reason for d in cleaned.drops}
-    assert reasons[promo] == "a link, not text (navigation, promotion or related headline)"
-    assert reasons[credit].startswith("'read more' link")
+    assert reasons[promo] is DropReason.LINK
+    assert reasons[credit] is DropReason.READ_MORE_CREDITING
+    assert {d.text: d.explanation for d in cleaned.drops}[credit] == "'read more' link (credits The Independent)"
     assert [b.text for b in cleaned.blocks] == [PROSE, f"{PROSE} Again."]
 
 
@@ -140,3 +143,22 @@ def test_a_wordpress_feed_footer_is_furniture_and_a_sentence_about_a_post_is_not
     found = reasons(f"{PROSE}\n\n{footer}\n\n{story}")
     assert found[footer] == "feed footer ('The post … appeared first on …')"
     assert story not in found
+
+
+def test_a_name_under_any_share_or_sign_up_prompt_is_a_byline_not_a_headline():
+    """The prompt's wording does not matter: a doubled button label and a row of share links are both
+    the interface's furniture, and a bare name next to either is the story's byline."""
+    for prompt in ("Share on Facebook Twitter", "ShareShare"):
+        cleaned = clean_document(doc(f"{prompt}\nJane Smith\n\n{PROSE}\n\n{PROSE} Again."))
+        reasons = {d.text: d.reason for d in cleaned.drops}
+        assert reasons[prompt].furniture is Furniture.INTERFACE
+        assert reasons["Jane Smith"] is DropReason.BYLINE
+        assert [b.text for b in cleaned.blocks] == [PROSE, f"{PROSE} Again."]
+        assert all(b.kind is BlockKind.PARAGRAPH for b in cleaned.blocks)
+
+
+def test_every_drop_reason_reads_as_before_in_explain():
+    """--explain prints each reason's words; a reason naming something fills it in from the drop's detail."""
+    assert DropReason.OTHER_LANGUAGE.words.format(detail="es") == "line in another language (es) than the document"
+    assert len({reason.words for reason in DropReason}) == len(DropReason)
+    assert {reason.stage for reason in DropReason} == {"clean", "dedupe", "summarize"}

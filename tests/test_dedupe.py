@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from digest.models import Drop, SourceRef, Story
+from digest.models import Drop, DropReason, SourceRef, Story
 from digest.stages.dedupe import (
     MIN_SHARE_OF_LONGER,
     NEAR_DUPLICATE,
@@ -92,7 +92,7 @@ def test_a_roundup_that_quotes_a_brief_in_full_is_not_the_brief():
     kept, drops = dedupe_stories([brief, roundup])
     assert [s.id for s in kept] == ["brief", "roundup"]
     assert kept[1].paragraphs == roundup.paragraphs[1:]
-    assert [d.reason for d in drops] == ["paragraph repeated from brief"]
+    assert [d.explanation for d in drops] == ["paragraph repeated from brief"]
 
 
 def test_exact_duplicates_ignore_case_spacing_punctuation_and_quote_marks():
@@ -105,8 +105,8 @@ def test_exact_duplicates_ignore_case_spacing_punctuation_and_quote_marks():
     assert [s.id for s in kept] == ["a"]
     assert [s.name for s in kept[0].sources] == ["Outlet A", "Outlet B"]
     assert drops == [
-        Drop("dedupe", "duplicate of “Reservists refuse”", copy.paragraphs[0], "b.txt", 1),
-        Drop("dedupe", "duplicate of “Reservists refuse”", first.paragraphs[0], "c.txt", 1),
+        Drop(DropReason.DUPLICATE_STORY, copy.paragraphs[0], "b.txt", 1, "“Reservists refuse”"),
+        Drop(DropReason.DUPLICATE_STORY, first.paragraphs[0], "c.txt", 1, "“Reservists refuse”"),
     ]
 
 
@@ -117,7 +117,7 @@ def test_one_wire_report_from_two_outlets_becomes_one_story_naming_both():
     assert [s.id for s in kept] == ["ap"]
     assert kept[0].paragraphs == WIRE
     assert [s.name for s in kept[0].sources] == ["Associated Press", "Daily Courier"]
-    assert [(d.reason, d.document) for d in drops] == [
+    assert [(d.explanation, d.document) for d in drops] == [
         ("same story as “UN says aid convoy blocked for third day”", "paper.txt")
     ]
 
@@ -126,7 +126,7 @@ def test_an_outlet_that_ran_only_the_first_paragraphs_ran_the_same_story():
     kept, drops = dedupe_stories([story("short", WIRE[:3], "Brief"), story("full", WIRE, "Associated Press")])
     assert [s.id for s in kept] == ["short"]
     assert [s.name for s in kept[0].sources] == ["Brief", "Associated Press"]
-    assert [d.reason for d in drops] == ["same story as short"]
+    assert [d.explanation for d in drops] == ["same story as short"]
 
 
 def test_separate_reports_of_the_same_event_are_both_kept():
@@ -143,7 +143,8 @@ def test_paragraphs_seen_in_an_earlier_story_are_removed_from_later_ones():
     second = story("two", ("Police detained four students at the march in the capital.", boilerplate), "Wire")
     kept, drops = dedupe_stories([first, second])
     assert kept == [first, Story("two", None, (second.paragraphs[0],), second.sources, "two.txt", 1)]
-    assert drops == [Drop("dedupe", "paragraph repeated from “Olive trees cut”", boilerplate, "two.txt", 1)]
+    assert drops == [Drop(DropReason.REPEATED_PARAGRAPH, boilerplate, "two.txt", 1, "“Olive trees cut”")]
+    assert drops[0].explanation == "paragraph repeated from “Olive trees cut”"
 
 
 def test_a_story_left_with_no_paragraphs_is_dropped():
@@ -153,7 +154,7 @@ def test_a_story_left_with_no_paragraphs_is_dropped():
     rerun = story("two", (first.paragraphs[1],), "B", "Trees lost")
     kept, drops = dedupe_stories([first, rerun])
     assert kept == [first]
-    assert [d.reason for d in drops] == [
+    assert [d.explanation for d in drops] == [
         "paragraph repeated from one",
         "every paragraph already appears in an earlier story",
     ]
@@ -206,7 +207,7 @@ def test_every_input_story_is_kept_or_accounted_for_in_order(paragraph_lists):
     kept, drops = dedupe_stories(stories)
     ids = [s.id for s in stories]
     assert [s.id for s in kept] == [i for i in ids if i in {k.id for k in kept}]
-    dropped_whole = [d.document for d in drops if not d.reason.startswith("paragraph repeated")]
+    dropped_whole = [d.document for d in drops if d.reason is not DropReason.REPEATED_PARAGRAPH]
     assert sorted([s.id for s in kept] + [d.removesuffix(".txt") for d in dropped_whole]) == sorted(ids)
     for k in kept:
         original = stories[ids.index(k.id)]
@@ -241,4 +242,4 @@ def test_a_copy_of_a_report_with_links_in_it_is_still_the_same_story():
     linked = WIRE[:3] + ("Read the full UN statement at https://news.un.org/en/story/2026/11/1234567 today.",) + WIRE[3:]
     kept, drops = dedupe_stories([story("ap", WIRE, "Associated Press"), story("linked", linked, "Courier")])
     assert [s.id for s in kept] == ["ap"]
-    assert [d.reason for d in drops] == ["same story as ap"]
+    assert [d.explanation for d in drops] == ["same story as ap"]

@@ -18,7 +18,7 @@ def explain(result: BuildResult) -> str:
     lines = ["Dropped:"]
     for drop in result.drops:
         where = f"{drop.document}:{drop.line}" if drop.line else drop.document
-        lines.append(f"  {where}: [{drop.stage}] {drop.reason}: {drop.text[:70]!r}")
+        lines.append(f"  {where}: [{drop.stage}] {drop.explanation}: {drop.text[:70]!r}")
     lines.append("Themes:")
     for themed in result.decisions:
         story = themed.story

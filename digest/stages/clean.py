@@ -32,7 +32,7 @@ from itertools import chain
 
 from dateutil import parser as dateparser
 
-from digest.models import Block, BlockKind, CleanedDocument, Document, Drop
+from digest.models import Block, BlockKind, CleanedDocument, Document, Drop, DropReason, Furniture
 from digest.stages.text import (
     FUNCTION_WORDS,
     STOPWORDS,
@@ -122,7 +122,7 @@ class Line:
 
     __slots__ = (
         "credit", "day", "headline", "is_headline_like", "is_paragraph", "is_prose", "is_teaser", "is_title_like",
-        "key", "list_header", "n_words", "number", "reason", "starts_story", "stray", "text", "words",
+        "detail", "key", "list_header", "n_words", "number", "reason", "starts_story", "stray", "text", "words",
     )
 
     def __init__(self, number: int, text: str, words: tuple[str, ...]) -> None:
@@ -152,7 +152,8 @@ class Line:
         self.is_headline_like = n_words >= 3 and (self.is_title_like or (
             n_words <= 20 and first.isupper() and text[-1] in "!?"))
 
-        self.reason: str | None = None
+        self.reason: DropReason | None = None
+        self.detail = ""  # what the reason names (Drop.detail)
         self.credit: str | None = None  # a publisher named by a dateline or a 'read more' link
         self.starts_story = False
         self.day: date | None = None  # the date a date line gives
@@ -215,73 +216,74 @@ def parse_date_line(text: str) -> date | None:
 # ---- rules on a single line: each returns the reason for dropping it, or None ----
 
 
-def _doubled(line: Line) -> str | None:
+def _doubled(line: Line) -> DropReason | None:
     text = line.text
     half = len(text) // 2
     if len(text) >= 6 and len(text) % 2 == 0 and text[:half] == text[half:]:
-        return "interface label written twice (a button and its hidden twin)"
+        return DropReason.DOUBLED_LABEL
     return None
 
 
-def _credit(line: Line) -> str | None:
+def _credit(line: Line) -> DropReason | None:
     text = line.text
     if not _ANY_CREDIT_WORD.search(text):
         return None
-    return "photo caption or credit" if any(credit.search(text) for credit in CREDITS) else None
+    return DropReason.CAPTION if any(credit.search(text) for credit in CREDITS) else None
 
 
-def _read_more(line: Line) -> str | None:
+def _read_more(line: Line) -> DropReason | None:
     match = READ_MORE.match(line.text)
     if not match:
         return None
     credit = match["credit"].strip(" :—–-.…")
     if re.search(r"[^\W\d_]", credit) and credit.lower() not in {"here", "more", "this", "it"}:
-        line.credit = credit
-    return "'read more' link" + (f" (credits {credit})" if line.credit else "")
+        line.credit = line.detail = credit
+        return DropReason.READ_MORE_CREDITING
+    return DropReason.READ_MORE
 
 
-def _feed_footer(line: Line) -> str | None:
+def _feed_footer(line: Line) -> DropReason | None:
     if line.text.startswith("The post ") and FEED_FOOTER.match(line.text):
-        return "feed footer ('The post … appeared first on …')"
+        return DropReason.FEED_FOOTER
     return None
 
 
-def _copyright(line: Line) -> str | None:
-    return "copyright notice" if COPYRIGHT.search(line.text) else None
+def _copyright(line: Line) -> DropReason | None:
+    return DropReason.COPYRIGHT if COPYRIGHT.search(line.text) else None
 
 
-def _label(line: Line) -> str | None:
+def _label(line: Line) -> DropReason | None:
     if LABEL.match(line.text) or BREADCRUMB.search(line.text):
-        return "category or section label"
+        return DropReason.LABEL
     return None
 
 
-def _byline_marker(line: Line) -> str | None:
+def _byline_marker(line: Line) -> DropReason | None:
     if BYLINE_MARKER.match(line.text):
-        return "byline"
+        return DropReason.BYLINE
     return None
 
 
-def _interface(line: Line) -> str | None:
+def _interface(line: Line) -> DropReason | None:
     if SUBSCRIPTION_OFFER.search(line.text):
-        return "subscription or login prompt"
+        return DropReason.SUBSCRIPTION_PROMPT
     content = [w for w in line.lower_words if w not in STOPWORDS and len(w) > 1]
     if not content:
         return None
     hits = sum(w in INTERFACE_WORDS for w in content)
     if hits >= 2 and hits / len(content) >= 0.5 or (hits and hits == len(content) and line.n_words <= 3):
-        return "share, subscribe, comment or navigation prompt"
+        return DropReason.INTERFACE_PROMPT
     return None
 
 
-def _list_header(line: Line) -> str | None:
+def _list_header(line: Line) -> DropReason | None:
     if line.is_title_like and LIST_HEADER.match(line.text):
         line.list_header = True
-        return "heading of a list of other posts"
+        return DropReason.LIST_HEADING
     return None
 
 
-LINE_RULES: tuple[tuple[Callable[[Line], str | None], float], ...] = (
+LINE_RULES: tuple[tuple[Callable[[Line], DropReason | None], float], ...] = (
     (_doubled, math.inf),
     (_credit, math.inf),
     (_read_more, 8),
@@ -318,29 +320,28 @@ def _mark_repeats(lines: list[Line]) -> None:
         if not key:
             continue
         if key in first_seen and line.reason is None:
-            line.reason = f"duplicate of line {first_seen[key]}"
+            line.reason, line.detail = DropReason.DUPLICATE_LINE, str(first_seen[key])
         first_seen.setdefault(key, line.number)
         if counts[key] > 1 and line.n_words <= 6 and line.reason is None:
-            line.reason = "repeated byline or label"
+            line.reason = DropReason.REPEATED_BYLINE
     # a caption is often printed twice: once alone, once followed by its credit
-    credited = [line.key for line in lines if line.reason == "photo caption or credit"]
+    credited = [line.key for line in lines if line.reason is DropReason.CAPTION]
     if not credited:
         return
     for line in lines:
         key = line.key
         if line.reason is None and line.n_words >= 3 and any(c.startswith(key) and c != key for c in credited):
-            line.reason = "photo caption (repeated with its credit)"
+            line.reason = DropReason.CAPTION_REPEATED
 
 
 def _mark_bylines(lines: list[Line]) -> None:
-    """A bare name next to other furniture is a byline."""
+    """A bare name next to the interface's furniture (a share button, another byline) is a byline."""
     for i, line in enumerate(lines):
         if line.reason or not _name_like(line):
             continue
         neighbours = lines[max(0, i - 1) : i] + lines[i + 1 : i + 2]
-        if any(n.reason in {"byline", "repeated byline or label"} or n.reason and "interface" in n.reason
-               for n in neighbours):
-            line.reason = "byline"
+        if any(n.reason is not None and n.reason.furniture is Furniture.INTERFACE for n in neighbours):
+            line.reason = DropReason.BYLINE
 
 
 def _mark_strays(lines: list[Line], text: str) -> None:
@@ -359,7 +360,7 @@ def _mark_script_strays(lines: list[Line], script: str | None) -> None:
             continue
         line_script = dominant_script(line.text)
         if line_script and line_script != script:
-            line.reason = f"line in another script ({line_script.title()}) than the document"
+            line.reason, line.detail = DropReason.OTHER_SCRIPT, line_script.title()
             line.stray = True
 
 
@@ -383,11 +384,8 @@ def _mark_language_strays(lines: list[Line]) -> None:
             continue
         line_language = guess_language_of_function_words(line_words, line.n_words)
         if line_language and line_language != language:
-            line.reason = f"line in another language ({line_language}) than the document"
+            line.reason, line.detail = DropReason.OTHER_LANGUAGE, line_language
             line.stray = True
-
-
-LINK_REASON = "a link, not text (navigation, promotion or related headline)"
 
 
 def _mark_links(lines: list[Line], link_lines: frozenset[str]) -> None:
@@ -400,13 +398,13 @@ def _mark_links(lines: list[Line], link_lines: frozenset[str]) -> None:
         return
     for line in lines:
         if line.reason is None and line.text in link_lines:
-            line.reason = LINK_REASON
+            line.reason = DropReason.LINK
 
 
 def _mark_dates(lines: list[Line]) -> None:
     for line in lines:
         if line.reason is None and (day := parse_date_line(line.text)):
-            line.reason = "date line"
+            line.reason = DropReason.DATE_LINE
             line.day = day
 
 
@@ -436,8 +434,8 @@ def _mark_lists(lines: list[Line]) -> None:
             if not at_tail:
                 _spare_headline(run)
             for line in run:
-                if (line.reason is None or line.reason == "date line") and not line.headline:
-                    line.reason = "list of other headlines or links"
+                if line.reason in (None, DropReason.DATE_LINE) and not line.headline:
+                    line.reason = DropReason.HEADLINE_LIST
 
 
 def _spare_headline(run: list[Line]) -> None:
@@ -454,7 +452,7 @@ def _mark_site_names(lines: list[Line]) -> None:
     for line, following, after in zip(kept, kept[1:], kept[2:], strict=False):
         if (line.is_title_like and not line.is_prose and following.is_title_like
                 and not following.is_prose and after.is_prose):
-            line.reason = "site or section name above a headline"
+            line.reason = DropReason.SITE_NAME
 
 
 def _mark_story_cues(lines: list[Line]) -> None:
@@ -466,7 +464,7 @@ def _mark_story_cues(lines: list[Line]) -> None:
             line.starts_story = True
             line.credit = match["agency"].strip()
     for line in lines:
-        if line.reason and line.reason.startswith("'read more' link"):
+        if line.reason in (DropReason.READ_MORE, DropReason.READ_MORE_CREDITING):
             before = [k for k in kept if k.number < line.number]
             after = [k for k in kept if k.number > line.number]
             if before and line.credit and before[-1].credit is None:
@@ -519,7 +517,7 @@ def clean_document(document: Document) -> CleanedDocument:
     _mark_site_names(lines)
     _mark_story_cues(lines)
     drops = tuple(
-        Drop(stage="clean", reason=line.reason, text=line.text, document=document.id, line=line.number)
+        Drop(line.reason, line.text, document.id, line.number, line.detail)
         for line in lines
         if line.reason
     )

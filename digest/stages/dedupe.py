@@ -51,7 +51,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from digest.models import Drop, SourceRef, Story
+from digest.models import Drop, DropReason, SourceRef, Story
 from digest.speed import parallel
 
 SHINGLE = 5
@@ -72,7 +72,6 @@ TOKEN = re.compile(r"\w+")
 LINK = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.IGNORECASE)
 """Links are not prose and make no shingles: entries whose text is one template around their own
 links (a link aggregator's "Article URL: … Comments URL: …") share most of their link words."""
-STAGE = "dedupe"
 PARALLEL_MIN_STORIES = 1000
 """From this many stories on, their words are tokenised and shingled in worker processes."""
 
@@ -112,9 +111,10 @@ def _label(story: Story) -> str:
     return f"“{story.title}”" if story.title else story.id
 
 
-def _drop(story: Story, reason: str, text: str | None = None) -> Drop:
+def _drop(story: Story, reason: DropReason, *, because_of: Story | None = None, text: str | None = None) -> Drop:
     shown = text if text is not None else story.title or (story.paragraphs[0] if story.paragraphs else "")
-    return Drop(stage=STAGE, reason=reason, text=shown, document=story.document, line=story.line)
+    detail = _label(because_of) if because_of is not None else ""
+    return Drop(reason, shown, story.document, story.line, detail)
 
 
 def _with_sources(kept: Story, other: Story) -> Story:
@@ -316,7 +316,7 @@ class Deduper:
             same_digest.append(position)
             return False
         self._exact_copies.append((first, position))
-        self._drops[0].append(_drop(story, f"duplicate of {_label(self._stories[first])}"))
+        self._drops[0].append(_drop(story, DropReason.DUPLICATE_STORY, because_of=self._stories[first]))
         return True
 
     def _is_near_copy(self, later: int, text: StoryText) -> bool:
@@ -352,7 +352,7 @@ class Deduper:
             return False
         first = checked[same[0]]
         root = self._root_of[later] = self._root_of.get(first, first)
-        self._drops[1].append(_drop(self._stories[later], f"same story as {_label(self._stories[root])}"))
+        self._drops[1].append(_drop(self._stories[later], DropReason.SAME_STORY, because_of=self._stories[root]))
         return True
 
     def _keep_new_paragraphs(self, position: int, story: Story, text: StoryText) -> None:
@@ -361,12 +361,12 @@ class Deduper:
             earlier = self._printed_earlier(key, paragraph, position)
             if earlier != position:
                 self._drops[2].append(
-                    _drop(story, f"paragraph repeated from {_label(self._stories[earlier])}", paragraph)
+                    _drop(story, DropReason.REPEATED_PARAGRAPH, because_of=self._stories[earlier], text=paragraph)
                 )
                 continue
             paragraphs.append(paragraph)
         if story.paragraphs and not paragraphs:
-            self._drops[2].append(_drop(story, "every paragraph already appears in an earlier story"))
+            self._drops[2].append(_drop(story, DropReason.ALL_PARAGRAPHS_REPEATED))
         else:
             self._kept.append((position, tuple(paragraphs)))
 
