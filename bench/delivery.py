@@ -125,7 +125,7 @@ def raw_seconds(port: int, message: bytes, addresses: list[str]) -> float:
 def digest_seconds(port: int, addresses: list[str], result) -> tuple[float, int]:
     """digest's real send of an already built edition: ledger, personalisation, SMTP."""
     from digest.delivery.compose import compose
-    from digest.delivery.ledger import ensure_ledger
+    from digest.delivery.ledger import SendKind, ensure_ledger
     from digest.delivery.sender import begin_send, deliver_send
     from digest.delivery.smtp import SmtpTransport
     from digest.store import connect
@@ -136,7 +136,7 @@ def digest_seconds(port: int, addresses: list[str], result) -> tuple[float, int]
             transport = SmtpTransport(config.smtp)
             start = time.perf_counter()
             outgoing = compose(config, "weekly", result.edition, date=NOW)
-            record = begin_send(conn, outgoing, kind="manual", run_at=NOW, recipients=addresses,
+            record = begin_send(conn, outgoing, kind=SendKind.MANUAL, run_at=NOW, recipients=addresses,
                                 transport=transport, now=NOW)
             report = deliver_send(conn, config, record, transport)
             elapsed = time.perf_counter() - start

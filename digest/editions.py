@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 
 from digest.errors import DigestError
 from digest.models import Edition, EditionStory, Window
 from digest.render.export import edition_from_json, edition_to_json
+from digest.timestamps import parse_stamp, utc_stamp
 
 
 class EditionState(StrEnum):
@@ -68,12 +69,8 @@ class DroppedStory:
     dropped_at: datetime
 
 
-def _utc(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    return parse_stamp(text) if text else None
 
 
 def _record(row: sqlite3.Row) -> EditionRecord:
@@ -81,8 +78,8 @@ def _record(row: sqlite3.Row) -> EditionRecord:
         id=row["id"],
         name=row["name"],
         state=EditionState(row["state"]),
-        built_at=datetime.fromisoformat(row["built_at"]),
-        window=Window(_moment(row["window_start"]), datetime.fromisoformat(row["window_end"])),
+        built_at=parse_stamp(row["built_at"]),
+        window=Window(_moment(row["window_start"]), parse_stamp(row["window_end"])),
         stories=row["stories"],
         published_at=_moment(row["published_at"]),
         review_deadline=_moment(row["review_deadline"]),
@@ -113,13 +110,13 @@ def record_draft(
         (
             edition.id,
             edition.name,
-            _utc(built_at),
-            _utc(window.start) if window.start else None,
-            _utc(window.end),
+            utc_stamp(built_at),
+            utc_stamp(window.start) if window.start else None,
+            utc_stamp(window.end),
             len(edition.stories),
             state.value,
             edition_to_json(edition),
-            _utc(review_deadline) if review_deadline else None,
+            utc_stamp(review_deadline) if review_deadline else None,
         ),
     ).rowcount
     return bool(changed)
@@ -127,7 +124,7 @@ def record_draft(
 
 def set_state(conn: sqlite3.Connection, edition_id: str, state: EditionState, *, at: datetime) -> None:
     """Move an edition to ``state``; publishing stamps the moment, and a published edition stays so."""
-    published_at = _utc(at) if state is EditionState.PUBLISHED else None
+    published_at = utc_stamp(at) if state is EditionState.PUBLISHED else None
     conn.execute(
         "UPDATE editions SET state = ?, published_at = coalesce(published_at, ?) "
         "WHERE id = ? AND state != 'published'",
@@ -171,9 +168,9 @@ def in_state(conn: sqlite3.Connection, state: EditionState) -> list[EditionRecor
 
 
 def _published_ends(conn: sqlite3.Connection, name: str) -> list[datetime]:
-    """Window ends of the published editions of ``name`` (compared as moments: older rows kept local offsets)."""
+    """Window ends of the published editions of ``name``."""
     rows = conn.execute("SELECT window_end FROM editions WHERE name = ? AND state = 'published'", (name,))
-    return [datetime.fromisoformat(row["window_end"]) for row in rows]
+    return [parse_stamp(row["window_end"]) for row in rows]
 
 
 def previous_window_end(conn: sqlite3.Connection, name: str, before: datetime) -> datetime | None:
@@ -208,7 +205,7 @@ def drop_story(
     try:
         conn.execute(
             "INSERT INTO edition_drops (edition_id, story_id, title, reason, dropped_at) VALUES (?, ?, ?, ?, ?)",
-            (record.id, story.id, story.title, reason, _utc(at)),
+            (record.id, story.id, story.title, reason, utc_stamp(at)),
         )
         conn.execute(
             "UPDATE editions SET content = ?, stories = ? WHERE id = ?",
@@ -251,6 +248,6 @@ def dropped(conn: sqlite3.Connection, edition_id: str) -> list[DroppedStory]:
         "SELECT * FROM edition_drops WHERE edition_id = ? ORDER BY dropped_at, story_id", (edition_id,)
     )
     return [
-        DroppedStory(row["story_id"], row["title"], row["reason"], datetime.fromisoformat(row["dropped_at"]))
+        DroppedStory(row["story_id"], row["title"], row["reason"], parse_stamp(row["dropped_at"]))
         for row in rows
     ]

@@ -21,6 +21,7 @@ from digest import editions
 from digest.config import Config, EditionConfig
 from digest.delivery import ledger
 from digest.delivery.compose import compose
+from digest.delivery.ledger import SendKind
 from digest.delivery.recipients import normalize_address
 from digest.delivery.sender import SendReport, begin_send, deliver_send, outgoing_of
 from digest.delivery.subscribers import edition_readers
@@ -55,7 +56,7 @@ def send_now(
     now: datetime,
     transport: Transport,
     run_at: datetime | None = None,
-    kind: str = "manual",
+    kind: SendKind = SendKind.MANUAL,
     to: str | None = None,
     stop: threading.Event | None = None,
     force: bool = False,
@@ -72,7 +73,7 @@ def send_now(
     """
     name, edition_config = config.edition(name)
     ledger.ensure_ledger(conn)
-    real = kind in ledger.REAL_KINDS
+    real = kind.reaches_readers
     if real:
         record = ledger.send_for_run(conn, name, run_at) if run_at else _resumable(conn, name, edition_config, now)
         if record is not None:
@@ -118,7 +119,7 @@ def begin_edition_send(
     edition: Edition,
     window: Window | None,
     *,
-    kind: str,
+    kind: SendKind,
     run_at: datetime,
     recipients: list[str],
     transport: Transport,
@@ -127,7 +128,7 @@ def begin_edition_send(
     """Compose a built edition once and record its send; a real one is kept as a draft first, so the
     send's record always has its edition (and window) beside it."""
     outgoing = compose(config, name, edition, date=now)
-    if kind in ledger.REAL_KINDS and window is not None:
+    if kind.reaches_readers and window is not None:
         editions.record_draft(conn, edition, window, built_at=now)
     record = begin_send(
         conn, outgoing, kind=kind, run_at=run_at, recipients=recipients, transport=transport, now=now
@@ -146,7 +147,7 @@ def finish_edition_send(
     stop: threading.Event | None = None,
 ) -> SendReport:
     """Publish a recorded real send (archive page, edition state), then deliver it to every reader."""
-    if record.kind in ledger.REAL_KINDS:
+    if record.kind.reaches_readers:
         outgoing = outgoing_of(record)
         archive.publish(
             config.path(config.delivery.archive),

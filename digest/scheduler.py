@@ -38,7 +38,9 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from digest.config import Config, Schedule
-from digest.delivery import ledger
+from digest.delivery import ledger, runs
+from digest.delivery.ledger import SendKind
+from digest.delivery.runs import RunStatus
 from digest.delivery.sender import SendReport
 from digest.delivery.subscribers import edition_readers
 from digest.delivery.transport import Transport, make_transport
@@ -52,15 +54,11 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=400)
 """How far back a restart looks for missed fire times (older ones are not even reported)."""
 
-DONE = ("sent", "skipped-late", "skipped-no-new")
-"""Run outcomes that are final: such a fire time is never run again."""
-
-
 @dataclass(frozen=True)
 class RunOutcome:
     name: str
     scheduled_for: datetime
-    status: str
+    status: RunStatus
     detail: str = ""
     report: SendReport | None = None
 
@@ -110,22 +108,24 @@ def run_scheduled(
     scheduled_for = scheduled_for.astimezone(ZoneInfo(schedule.timezone))
     ledger.ensure_ledger(conn)
 
-    def outcome(status: str, detail: str, report: SendReport | None = None, *, record: bool = True) -> RunOutcome:
+    def outcome(
+        status: RunStatus, detail: str, report: SendReport | None = None, *, record: bool = True
+    ) -> RunOutcome:
         if record:
             send_id = report.send_id if report else None
-            ledger.set_run(conn, name, scheduled_for, status, now=now, detail=detail, send_id=send_id)
+            runs.set_run(conn, name, scheduled_for, status, now=now, detail=detail, send_id=send_id)
         return RunOutcome(name, scheduled_for, status, detail, report)
 
-    previous = ledger.find_run(conn, name, scheduled_for)
-    if previous is not None and previous.status in DONE:
+    previous = runs.find_run(conn, name, scheduled_for)
+    if previous is not None and previous.status.final:
         log.info("%s: the run due %s already ended (%s); not repeating it", name, scheduled_for, previous.status)
         return outcome(previous.status, previous.detail, record=False)
     lateness = now - scheduled_for
     if lateness > schedule.grace:
         detail = f"{_duration(lateness)} late, beyond the {_duration(schedule.grace)} grace window"
         log.warning("%s: skipping the run due %s: %s", name, scheduled_for, detail)
-        return outcome("skipped-late", detail)
-    ledger.set_run(conn, name, scheduled_for, "started", now=now)
+        return outcome(RunStatus.SKIPPED_LATE, detail)
+    runs.set_run(conn, name, scheduled_for, RunStatus.STARTED, now=now)
     transport = transport or make_transport(config)
     try:
         record = ledger.send_for_run(conn, name, scheduled_for)
@@ -137,10 +137,10 @@ def run_scheduled(
             reason = reason_not_to_send(conn, edition_config, edition, force=False)
             if reason is not None:
                 log.info("%s: nothing sent for %s: %s", name, scheduled_for, reason)
-                return outcome("skipped-no-new", reason)
+                return outcome(RunStatus.SKIPPED_NO_NEW, reason)
             record = begin_edition_send(
                 conn, config, name, edition, result.window,
-                kind="scheduled", run_at=scheduled_for, recipients=edition_readers(config, conn, name),
+                kind=SendKind.SCHEDULED, run_at=scheduled_for, recipients=edition_readers(config, conn, name),
                 transport=transport, now=now,
             )
         else:
@@ -148,10 +148,10 @@ def run_scheduled(
         report = finish_edition_send(conn, config, record, transport, now=now, stop=stop)
     except DigestError as exc:
         log.error("%s: the run due %s failed: %s", name, scheduled_for, exc)
-        return outcome("failed", str(exc))
+        return outcome(RunStatus.FAILED, str(exc))
     if report.interrupted:
-        return outcome("started", report.summary(), report)
-    return outcome("sent", report.summary(), report)
+        return outcome(RunStatus.STARTED, report.summary(), report)
+    return outcome(RunStatus.SENT, report.summary(), report)
 
 
 def _duration(delta: timedelta) -> str:
@@ -175,12 +175,12 @@ def catch_up(
         schedule = edition.schedule
         if schedule is None:
             continue
-        for run in ledger.unfinished_runs(conn, name):
+        for run in runs.unfinished_runs(conn, name):
             if stop is not None and stop.is_set():
                 return outcomes
             log.info("%s: the run due %s did not finish (%s); trying it again", name, run.scheduled_for, run.status)
             outcomes.append(run_scheduled(config, name, run.scheduled_for, now=now, conn=conn, transport=transport, stop=stop))
-        last = ledger.latest_run(conn, name)
+        last = runs.latest_run(conn, name)
         after = max(last.scheduled_for, now - LOOKBACK) if last else now - schedule.grace
         due = list(fire_times(trigger_for(schedule), after, now))
         if not due:
@@ -194,8 +194,8 @@ def catch_up(
                 f"beyond the {_duration(schedule.grace)} grace window, not sent"
             )
             log.warning("%s: %s", name, detail)
-            ledger.set_run(conn, name, missed[-1], "skipped-late", now=now, detail=detail)
-            outcomes.append(RunOutcome(name, missed[-1], "skipped-late", detail))
+            runs.set_run(conn, name, missed[-1], RunStatus.SKIPPED_LATE, now=now, detail=detail)
+            outcomes.append(RunOutcome(name, missed[-1], RunStatus.SKIPPED_LATE, detail))
         if in_grace and not (stop is not None and stop.is_set()):
             log.info("%s: the run due %s was missed; catching up (within grace)", name, latest)
             outcomes.append(run_scheduled(config, name, latest, now=now, conn=conn, transport=transport, stop=stop))
@@ -246,8 +246,9 @@ def build_scheduler(config: Config, stop: threading.Event) -> BackgroundSchedule
         log.warning("%s: %s; skipped", event.job_id, detail)
         with closing(connect(config.path(config.store))) as conn:
             ledger.ensure_ledger(conn)
-            ledger.set_run(
-                conn, event.job_id, event.scheduled_run_time, "skipped-late", now=datetime.now(UTC), detail=detail
+            runs.set_run(
+                conn, event.job_id, event.scheduled_run_time, RunStatus.SKIPPED_LATE, now=datetime.now(UTC),
+                detail=detail,
             )
 
     scheduler.add_listener(missed, EVENT_JOB_MISSED)

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from digest.errors import DigestError
+from digest.timestamps import restamp
+
+Migration = str | Callable[[sqlite3.Connection], None]
+"""One step of a part's schema: SQL statements, or a function for what SQL cannot do (rewriting values)."""
 
 BUSY_TIMEOUT = 30.0
 """Seconds a connection waits for another's write to finish before it gives up."""
@@ -47,6 +51,8 @@ EDITION_MIGRATIONS = (
         PRIMARY KEY (edition_id, story_id)
     );
     """,
+    # older digests wrote these with the caller's UTC offset, which SQL then compared as text
+    lambda conn: restamp_columns(conn, "editions", ("built_at", "window_start", "window_end")),
 )
 
 
@@ -87,7 +93,7 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
-def migrate(conn: sqlite3.Connection, part: str, migrations: Sequence[str]) -> None:
+def migrate(conn: sqlite3.Connection, part: str, migrations: Sequence[Migration]) -> None:
     """Apply the migrations of ``part`` that this database has not applied yet.
 
     The version is read inside the write transaction, so two processes opening
@@ -106,8 +112,12 @@ def migrate(conn: sqlite3.Connection, part: str, migrations: Sequence[str]) -> N
             if current == len(migrations):
                 conn.execute("COMMIT")
                 return
-            for statement in filter(str.strip, migrations[current].split(";")):
-                conn.execute(statement)
+            step = migrations[current]
+            if callable(step):
+                step(conn)
+            else:
+                for statement in filter(str.strip, step.split(";")):
+                    conn.execute(statement)
             conn.execute(
                 "INSERT INTO schema_versions (part, version) VALUES (?, ?) "
                 "ON CONFLICT (part) DO UPDATE SET version = excluded.version",
@@ -117,3 +127,21 @@ def migrate(conn: sqlite3.Connection, part: str, migrations: Sequence[str]) -> N
         except BaseException:
             conn.execute("ROLLBACK")
             raise
+
+
+def restamp_columns(conn: sqlite3.Connection, table: str, columns: Sequence[str]) -> None:
+    """A migration step: rewrite the timestamps in these columns of every row in the one UTC form."""
+    rows = conn.execute(f"SELECT rowid, {', '.join(columns)} FROM {table}").fetchall()
+    updates = []
+    for row in rows:
+        stored = [row[column] for column in columns]
+        try:
+            rewritten = [restamp(value) for value in stored]
+        except ValueError as exc:
+            raise DigestError(
+                f"the store's {table} table (row {row['rowid']}) holds a time digest cannot read: {exc}"
+            ) from None
+        if rewritten != stored:
+            updates.append((*rewritten, row["rowid"]))
+    assignments = ", ".join(f"{column} = ?" for column in columns)
+    conn.executemany(f"UPDATE {table} SET {assignments} WHERE rowid = ?", updates)

@@ -17,8 +17,9 @@ from edition_fixture import CLOCK, sample_edition
 from smtpserver import REPO, SmtpServer, delivery_config, free_port, server_tls
 from snapshot_formats import EmlSnapshot
 
-from digest.delivery import ledger
+from digest.delivery import ledger, suppressions
 from digest.delivery.compose import compose
+from digest.delivery.ledger import SendKind
 from digest.delivery.message import make_message_id
 from digest.delivery.outbox import DirectoryTransport
 from digest.delivery.recipients import load_recipients
@@ -60,7 +61,7 @@ def start(config, conn, edition=None, recipients=READERS, transport=None):
     transport = transport or make_transport(config)
     outgoing = compose(config, "weekly", edition, date=CLOCK)
     record = begin_send(
-        conn, outgoing, kind="manual", run_at=edition.date, recipients=recipients,
+        conn, outgoing, kind=SendKind.MANUAL, run_at=edition.date, recipients=recipients,
         transport=transport, now=CLOCK,
     )
     return record, transport
@@ -312,7 +313,7 @@ def test_an_unreachable_server_stops_the_send_and_a_later_run_finishes_it(tmp_pa
 def test_the_suppression_list_is_read_at_send_time(setup):
     config, conn, server = setup
     record, transport = start(config, conn)
-    ledger.suppress(conn, ["BOB@example.net"], reason="unsubscribed", now=CLOCK)
+    suppressions.suppress(conn, ["BOB@example.net"], reason="unsubscribed", now=CLOCK)
     report = send(config, conn, record, transport)
     assert server.copies_per_recipient() == {"ann@example.org": 1, "chloe@example.com": 1}
     assert rows(conn, record.send_id)["bob@example.net"].status == "suppressed"

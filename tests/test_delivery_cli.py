@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from smtpserver import REPO, SmtpServer, delivery_config
 
 from digest.cli.delivery import send, unsubscribe
-from digest.delivery import ledger
+from digest.delivery import ledger, suppressions
 from digest.editions import previous_window_end
 from digest.store import connect
 
@@ -101,12 +101,12 @@ def test_a_suppression_file_is_imported_only_when_every_line_is_valid(tmp_path):
     assert result.exit_code == 2
     assert result.stderr.startswith("digest: bounces.txt:3: 'not an address' is not a valid address")
     with closing(ledger.ensure_ledger(connect(config.store))) as conn:
-        assert not ledger.is_suppressed(conn, "ann@example.org")
+        assert not suppressions.is_suppressed(conn, "ann@example.org")
     bad.write_text("ann@example.org\nbob@example.net  # bounced\n", encoding="utf-8")
     result = invoke(unsubscribe, "--config", tmp_path / "schedule.yaml", "--import", bad, "--reason", "bounce")
     assert result.stdout.strip() == "2 address(es) added to the suppression list, 0 already on it"
     with closing(connect(config.store)) as conn:
-        assert ledger.is_suppressed(conn, "bob@example.net")
+        assert suppressions.is_suppressed(conn, "bob@example.net")
 
 
 def test_unsubscribe_needs_an_address(tmp_path):

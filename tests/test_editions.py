@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from contextlib import closing
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from edition_fixture import sample_edition
@@ -80,3 +80,22 @@ def test_dropping_a_story_keeps_it_and_its_reason_and_leaves_the_rest(tmp_path):
         editions.set_state(conn, edition.id, EditionState.PUBLISHED, at=T2)
         with pytest.raises(DigestError, match="already published"):
             editions.drop_story(conn, editions.resolve(conn, edition.id), "1", reason="x", at=T2)
+
+
+def test_a_window_ending_in_another_utc_offset_is_found_by_a_build_in_utc(tmp_path):
+    """10:30+02:00 is 08:30Z: a build at 09:00Z starts where that window ended (as text it sorts after)."""
+    end = datetime(2026, 11, 23, 10, 30, tzinfo=timezone(timedelta(hours=2)))
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        editions.record_draft(conn, edition_at(end), Window(None, end), built_at=end)
+        editions.set_state(conn, edition_at(end).id, EditionState.PUBLISHED, at=end)
+        stored = conn.execute("SELECT window_end FROM editions").fetchone()[0]
+        assert stored == "2026-11-23T08:30:00.000000+00:00"
+        found = editions.previous_window_end(conn, "weekly", datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+        assert found == end and found.tzinfo is UTC
+        assert editions.previous_window_end(conn, "weekly", datetime(2026, 11, 23, 8, 30, tzinfo=UTC)) is None
+
+
+def test_naive_times_are_refused_rather_than_guessed(tmp_path):
+    naive = datetime(2026, 11, 23, 7)
+    with closing(connect(tmp_path / "s.sqlite")) as conn, pytest.raises(ValueError, match="has no time zone"):
+        editions.record_draft(conn, edition_at(T1), Window(None, naive), built_at=T1)

@@ -11,6 +11,7 @@ import pytest
 from digest.sources import feedstore
 from digest.sources.fetch import Validators
 from digest.store import connect, migrate
+from digest.timestamps import utc_stamp
 
 T0 = datetime(2024, 5, 6, 12, 0, tzinfo=UTC)
 FEED = "https://news.example/feed"
@@ -90,12 +91,15 @@ def test_window_only_covers_the_feeds_asked_for(conn):
     assert [e.key for e in feedstore.entries_in_window(conn, [FEED], since=None, until=None)] == ["mine"]
 
 
-def test_times_in_other_zones_and_naive_times_compare_as_utc(conn):
+def test_times_in_other_zones_compare_as_utc_and_naive_times_are_refused(conn):
     feedstore.record_entries(conn, FEED, [Entry("a")], now=T0)
     plus_two = timezone(timedelta(hours=2))
     assert feedstore.entries_in_window(conn, [FEED], since=T0.astimezone(plus_two), until=None) == []
+    before_in_plus_two = (T0 - timedelta(seconds=1)).astimezone(plus_two)
+    assert len(feedstore.entries_in_window(conn, [FEED], since=before_in_plus_two, until=None)) == 1
     naive_before = (T0 - timedelta(seconds=1)).replace(tzinfo=None)
-    assert len(feedstore.entries_in_window(conn, [FEED], since=naive_before, until=None)) == 1
+    with pytest.raises(ValueError, match="has no time zone"):
+        feedstore.entries_in_window(conn, [FEED], since=naive_before, until=None)
 
 
 def test_failures_count_in_a_row_and_reset_on_success(conn):
@@ -143,7 +147,7 @@ def test_a_store_from_before_link_lists_gains_the_column_and_keeps_its_entries(t
     with closing(connect(path)) as old:
         migrate(old, "feeds", feedstore.FEED_MIGRATIONS[:1])
         old.execute(
-            "INSERT INTO feed_entries (key, first_seen, text) VALUES ('k', ?, 'Old text.')", (feedstore.iso(T0),)
+            "INSERT INTO feed_entries (key, first_seen, text) VALUES ('k', ?, 'Old text.')", (utc_stamp(T0),)
         )
         old.execute("INSERT INTO feed_entry_sources (feed_url, key) VALUES (?, 'k')", (FEED,))
     with closing(connect(path)) as upgraded:

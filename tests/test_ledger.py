@@ -9,9 +9,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from digest.delivery import ledger
+from digest.delivery import ledger, runs, suppressions
+from digest.delivery.ledger import DeliveryStatus, SendKind
+from digest.delivery.runs import RunStatus
 from digest.errors import DigestError
 from digest.store import connect, migrate
+from digest.timestamps import utc_stamp
 
 T0 = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
 
@@ -22,7 +25,7 @@ def conn(tmp_path):
         yield connection
 
 
-def new_send(conn, send_id="weekly-1", *, kind="manual", run_at=T0, stories=("a", "b"), recipients=None):
+def new_send(conn, send_id="weekly-1", *, kind=SendKind.MANUAL, run_at=T0, stories=("a", "b"), recipients=None):
     recipients = recipients or [("ann@example.org", "<1@x.org>"), ("bob@example.net", "<2@x.org>")]
     return ledger.create_send(
         conn, send_id=send_id, edition_id=send_id, name="weekly", kind=kind, run_at=run_at,
@@ -56,14 +59,14 @@ def test_a_send_is_recorded_once_with_every_reader_pending(conn):
 def test_attempts_count_replies_stay_and_uncertain_sticks(conn):
     new_send(conn)
     ledger.mark_sending(conn, "weekly-1", "ann@example.org", T0)
-    assert ledger.deliveries(conn, "weekly-1", ["sending"])[0].recipient == "ann@example.org"
-    ledger.record_attempt(conn, "weekly-1", "ann@example.org", status="pending", reply="connection lost", now=T0,
-                          uncertain=True)
-    ledger.record_attempt(conn, "weekly-1", "ann@example.org", status="sent", reply="250 OK", now=T0)
-    (ann,) = ledger.deliveries(conn, "weekly-1", ["sent"])
+    assert ledger.deliveries(conn, "weekly-1", [DeliveryStatus.SENDING])[0].recipient == "ann@example.org"
+    ledger.record_attempt(conn, "weekly-1", "ann@example.org", status=DeliveryStatus.PENDING, reply="connection lost",
+                          now=T0, uncertain=True)
+    ledger.record_attempt(conn, "weekly-1", "ann@example.org", status=DeliveryStatus.SENT, reply="250 OK", now=T0)
+    (ann,) = ledger.deliveries(conn, "weekly-1", [DeliveryStatus.SENT])
     assert (ann.attempts, ann.last_reply, ann.uncertain) == (2, "250 OK", True)
     sent_at = conn.execute("SELECT sent_at FROM deliveries WHERE recipient = 'ann@example.org'").fetchone()[0]
-    assert sent_at == ledger.stamp(T0)
+    assert sent_at == utc_stamp(T0)
     assert ledger.tally(conn, "weekly-1") == {"sent": 1, "pending": 1, "uncertain": 1}
 
 
@@ -74,22 +77,22 @@ def test_unknown_statuses_are_refused_by_the_schema(conn):
 
 
 def test_suppression_is_case_insensitive_and_counts_new_addresses(conn):
-    assert ledger.suppress(conn, ["Ann@Example.org", "bob@example.net"], reason="unsubscribed", now=T0) == 2
-    assert ledger.suppress(conn, ["ann@example.org"], reason="bounce", now=T0) == 0
-    assert ledger.is_suppressed(conn, "ANN@example.org")
-    assert not ledger.is_suppressed(conn, "chloe@example.com")
+    assert suppressions.suppress(conn, ["Ann@Example.org", "bob@example.net"], reason="unsubscribed", now=T0) == 2
+    assert suppressions.suppress(conn, ["ann@example.org"], reason="bounce", now=T0) == 0
+    assert suppressions.is_suppressed(conn, "ANN@example.org")
+    assert not suppressions.is_suppressed(conn, "chloe@example.com")
 
 
 def test_stamps_sort_as_instants_whatever_the_zone():
     london = datetime(2026, 7, 6, 8, 0, tzinfo=ZoneInfo("Europe/London"))  # 07:00 UTC
-    assert ledger.stamp(london) == ledger.stamp(datetime(2026, 7, 6, 7, 0, tzinfo=UTC))
-    assert ledger.stamp(london) < ledger.stamp(datetime(2026, 7, 6, 7, 30, tzinfo=UTC))
+    assert utc_stamp(london) == utc_stamp(datetime(2026, 7, 6, 7, 0, tzinfo=UTC))
+    assert utc_stamp(london) < utc_stamp(datetime(2026, 7, 6, 7, 30, tzinfo=UTC))
 
 
 def test_stories_sent_counts_only_finished_real_sends_before_a_time(conn):
     new_send(conn, "w-1", stories=("a",), run_at=T0)
     new_send(conn, "w-2", stories=("b",), run_at=T0 + timedelta(days=7))
-    new_send(conn, "w-dry", kind="dry-run", stories=("c",), run_at=T0)
+    new_send(conn, "w-dry", kind=SendKind.DRY_RUN, stories=("c",), run_at=T0)
     new_send(conn, "w-open", stories=("d",), run_at=T0)
     for send_id in ("w-1", "w-2", "w-dry"):
         ledger.finish_send(conn, send_id, T0)
@@ -101,14 +104,14 @@ def test_stories_sent_counts_only_finished_real_sends_before_a_time(conn):
 
 def test_runs_are_one_row_per_fire_time(conn):
     due = datetime(2026, 11, 23, 7, 0, tzinfo=ZoneInfo("Europe/London"))
-    ledger.set_run(conn, "weekly", due, "started", now=T0)
-    ledger.set_run(conn, "weekly", due, "sent", now=T0, detail="3 sent", send_id="weekly-1")
-    ledger.set_run(conn, "weekly", due + timedelta(days=7), "started", now=T0)
-    ledger.set_run(conn, "weekly", due + timedelta(days=14), "failed", now=T0, detail="SMTP down")
-    run = ledger.find_run(conn, "weekly", due.astimezone(UTC))
-    assert (run.status, run.detail, run.send_id) == ("sent", "3 sent", "weekly-1")
-    assert ledger.latest_run(conn, "weekly").scheduled_for == due + timedelta(days=14)
-    assert [r.scheduled_for for r in ledger.unfinished_runs(conn, "weekly")] == [
+    runs.set_run(conn, "weekly", due, RunStatus.STARTED, now=T0)
+    runs.set_run(conn, "weekly", due, RunStatus.SENT, now=T0, detail="3 sent", send_id="weekly-1")
+    runs.set_run(conn, "weekly", due + timedelta(days=7), RunStatus.STARTED, now=T0)
+    runs.set_run(conn, "weekly", due + timedelta(days=14), RunStatus.FAILED, now=T0, detail="SMTP down")
+    run = runs.find_run(conn, "weekly", due.astimezone(UTC))
+    assert (run.status, run.detail, run.send_id) == (RunStatus.SENT, "3 sent", "weekly-1")
+    assert runs.latest_run(conn, "weekly").scheduled_for == due + timedelta(days=14)
+    assert [r.scheduled_for for r in runs.unfinished_runs(conn, "weekly")] == [
         due + timedelta(days=7),
         due + timedelta(days=14),
     ]

@@ -15,9 +15,12 @@ import pytest
 from smtpserver import SmtpServer, delivery_config, free_port
 
 from digest.config import Schedule
-from digest.delivery import ledger
+from digest.delivery import ledger, runs
 from digest.delivery.message import make_message_id
 from digest.delivery.smtp import SmtpTransport
+from digest.editions import previous_window_end
+from digest.models import Window
+from digest.pipeline import build_edition
 from digest.scheduler import (
     build_scheduler,
     catch_up,
@@ -48,7 +51,7 @@ def setup(tmp_path, server):
 
 
 def run_status(conn, due):
-    return ledger.find_run(conn, "weekly", due).status
+    return runs.find_run(conn, "weekly", due).status
 
 
 def test_cron_keeps_local_time_across_daylight_saving_changes():
@@ -249,11 +252,26 @@ def test_a_fire_time_the_scheduler_itself_missed_is_recorded_as_skipped(tmp_path
         scheduler.resume()
         with closing(ledger.ensure_ledger(connect(config.store))) as conn:
             for _ in range(400):
-                if ledger.find_run(conn, "weekly", missed) is not None:
+                if runs.find_run(conn, "weekly", missed) is not None:
                     break
                 time.sleep(0.05)
-            run = ledger.find_run(conn, "weekly", missed)
+            run = runs.find_run(conn, "weekly", missed)
     finally:
         scheduler.shutdown(wait=True)
     assert run is not None and run.status == "skipped-late"
     assert "missed it by more than the grace window" in run.detail
+
+
+def test_a_build_after_a_scheduled_edition_in_another_zone_starts_where_it_ended(tmp_path, server):
+    """The scheduler builds at local time (07:00 in Berlin is 06:00Z); `digest build` later, in UTC,
+    must start from that edition's end, not from nothing (which would repeat its stories)."""
+    config = delivery_config(
+        tmp_path, recipients=READERS, port=server.port,
+        edition={"schedule": {"cron": "0 7 * * mon", "timezone": "Europe/Berlin"}},
+    )
+    due = datetime(2026, 11, 23, 7, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+    later = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        assert run_scheduled(config, "weekly", due, now=due + timedelta(minutes=1), conn=conn).status == "sent"
+        assert previous_window_end(conn, "weekly", later) == due
+        assert build_edition(config, "weekly", now=later, conn=conn).window == Window(due, later)

@@ -18,7 +18,7 @@ from feedserver import Route, fixture
 from smtpserver import SmtpServer, delivery_config, free_port
 
 from digest.cli.delivery import send
-from digest.delivery import ledger
+from digest.delivery import ledger, suppressions
 from digest.store import connect
 
 READERS = ["ann@example.org", "bob@example.net"]
@@ -85,7 +85,7 @@ def test_one_click_unsubscribe_then_the_next_send_reaches_only_the_reader_who_st
         server.terminate()
         server.wait(timeout=10)
     with closing(ledger.ensure_ledger(connect(config.store))) as conn:
-        assert [s.address for s in ledger.suppressions(conn)] == ["ann@example.org"]
+        assert [s.address for s in suppressions.suppressions(conn)] == ["ann@example.org"]
 
     feed_server.route("/news.rss", Route(fixture("news-updated.rss")))
     before = len(smtp.messages)

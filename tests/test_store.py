@@ -1,11 +1,13 @@
 import sqlite3
 import threading
 from contextlib import closing
+from datetime import UTC, datetime
 
 import pytest
 
+from digest.editions import previous_window_end
 from digest.errors import DigestError
-from digest.store import connect, migrate
+from digest.store import EDITION_MIGRATIONS, connect, migrate
 
 PARTS = ("CREATE TABLE a (x INTEGER)", "CREATE TABLE b (y INTEGER); CREATE INDEX b_y ON b (y)")
 
@@ -55,3 +57,54 @@ def test_failed_migration_leaves_nothing_half_done(tmp_path):
         with pytest.raises(sqlite3.OperationalError):
             migrate(conn, "demo", ("CREATE TABLE c (x INTEGER); CREATE TABLE c (x INTEGER)",))
         assert conn.execute("SELECT name FROM sqlite_master WHERE name = 'c'").fetchone() is None
+
+
+def test_an_older_store_has_its_edition_times_rewritten_in_utc(tmp_path):
+    """Stores written before the one timestamp form kept each caller's offset; migrating rewrites them."""
+    path = tmp_path / "s.sqlite"
+    with closing(sqlite3.connect(path)) as old:
+        old.execute("CREATE TABLE schema_versions (part TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        old.executescript(EDITION_MIGRATIONS[0])
+        old.execute("INSERT INTO schema_versions VALUES ('editions', 1)")
+        old.execute(
+            "INSERT INTO editions VALUES ('weekly-1', 'weekly', '2026-11-23T07:00:00+01:00', NULL, "
+            "'2026-11-23T07:00:00+01:00', 3)"
+        )
+        old.execute(
+            "INSERT INTO editions VALUES ('weekly-2', 'weekly', '2026-11-30T07:00:00.250000+00:00', "
+            "'2026-11-23T07:00:00+01:00', '2026-11-30T07:00:00.250000+00:00', 4)"
+        )
+        old.commit()
+    with closing(connect(path)) as conn:
+        rows = [tuple(row) for row in conn.execute("SELECT built_at, window_start, window_end FROM editions ORDER BY id")]
+        assert rows == [
+            ("2026-11-23T06:00:00.000000+00:00", None, "2026-11-23T06:00:00.000000+00:00"),
+            ("2026-11-30T07:00:00.250000+00:00", "2026-11-23T06:00:00.000000+00:00", "2026-11-30T07:00:00.250000+00:00"),
+        ]
+        assert previous_window_end(conn, "weekly", datetime(2026, 11, 23, 6, 30, tzinfo=UTC)) == datetime(
+            2026, 11, 23, 6, tzinfo=UTC
+        )
+
+
+def test_a_store_holding_a_time_it_cannot_read_is_reported_by_table_and_row(tmp_path):
+    path = tmp_path / "s.sqlite"
+    with closing(sqlite3.connect(path)) as old:
+        old.execute("CREATE TABLE schema_versions (part TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        old.executescript(EDITION_MIGRATIONS[0])
+        old.execute("INSERT INTO schema_versions VALUES ('editions', 1)")
+        old.execute("INSERT INTO editions VALUES ('weekly-1', 'weekly', 'last Monday', NULL, 'last Monday', 3)")
+        old.commit()
+    with pytest.raises(DigestError, match=r"editions table \(row 1\) holds a time digest cannot read"):
+        connect(path)
+
+
+def test_migrations_may_be_python_steps(tmp_path):
+    def double(conn: sqlite3.Connection) -> None:
+        conn.execute("UPDATE a SET x = x * 2")
+
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        migrate(conn, "demo", PARTS[:1])
+        conn.execute("INSERT INTO a (x) VALUES (21)")
+        migrate(conn, "demo", (*PARTS[:1], double))
+        migrate(conn, "demo", (*PARTS[:1], double))
+        assert conn.execute("SELECT x FROM a").fetchone()[0] == 42

@@ -16,7 +16,7 @@ from smtpserver import delivery_config
 from starlette.testclient import TestClient
 
 from digest.cli.delivery import send
-from digest.delivery import ledger, subscribers
+from digest.delivery import ledger, subscribers, suppressions
 from digest.delivery.signing import signing_key, unsubscribe_url
 from digest.store import connect
 from digest.web.app import create_app
@@ -46,7 +46,7 @@ def csrf_of(html: str) -> str:
 
 def suppressed(config) -> set[str]:
     with closing(ledger.ensure_ledger(connect(config.store))) as conn:
-        return {s.address for s in ledger.suppressions(conn)}
+        return {s.address for s in suppressions.suppressions(conn)}
 
 
 def client_for(config) -> TestClient:
@@ -83,7 +83,7 @@ def test_one_click_post_unsubscribes_at_once_and_get_changes_nothing(sent):
         # a mail provider repeating its POST is answered the same
         assert client.post(links["ann@example.org"], data={"List-Unsubscribe": "One-Click"}).status_code == 200
     with closing(ledger.ensure_ledger(connect(config.store))) as conn:
-        (entry,) = ledger.suppressions(conn)
+        (entry,) = suppressions.suppressions(conn)
     assert entry.reason == "unsubscribed"
 
 
@@ -232,12 +232,12 @@ def test_a_confirmed_sign_up_lifts_an_earlier_unsubscribe_but_not_a_bounce(tmp_p
     config = delivery_config(tmp_path, recipients=[])
     now = datetime.now(UTC)
     with closing(subscribers.ensure_subscribers(connect(config.store))) as conn:
-        ledger.suppress(conn, ["dana@example.com"], reason="unsubscribed", now=now)
-        ledger.suppress(conn, ["eve@example.com"], reason="hard bounce", now=now)
+        suppressions.suppress(conn, ["dana@example.com"], reason="unsubscribed", now=now)
+        suppressions.suppress(conn, ["eve@example.com"], reason="hard bounce", now=now)
         for address in ("dana@example.com", "eve@example.com"):
             token = subscribers.request_signup(conn, "weekly", address, now=now, valid_for=timedelta(hours=1))
             subscribers.confirm_signup(conn, token, now=now)
-        assert {s.address for s in ledger.suppressions(conn)} == {"eve@example.com"}
+        assert {s.address for s in suppressions.suppressions(conn)} == {"eve@example.com"}
         assert [(s.address, s.suppressed) for s in subscribers.subscribers(conn, "weekly")] == [
             ("dana@example.com", False), ("eve@example.com", True),
         ]

@@ -14,8 +14,10 @@ import click
 from digest.cli.common import CONFIG_OPTION, DigestCommand, parse_instant
 from digest.config import load_config
 from digest.delivery import ledger
+from digest.delivery.ledger import SendKind
 from digest.delivery.recipients import read_address_file, validate_addresses
 from digest.delivery.sender import SendReport
+from digest.delivery.suppressions import suppress
 from digest.delivery.transport import make_transport
 from digest.publish import send_now
 from digest.scheduler import describe_transport, serve, stop_on_signals
@@ -77,7 +79,7 @@ def send(
     """
     config = load_config(config_path)
     moment = datetime.now(UTC).replace(microsecond=0)
-    kind = "test" if to_address else "dry-run" if dry_run else "manual"
+    kind = SendKind.TEST if to_address else SendKind.DRY_RUN if dry_run else SendKind.MANUAL
     with logging_to_stderr(), stop_on_signals() as stop:
         transport = make_transport(config, dry_run=dry_run, outbox=outbox)
         if dry_run:
@@ -133,5 +135,5 @@ def unsubscribe(config_path: Path, addresses: tuple[str, ...], import_path: Path
     valid = validate_addresses(entries)
     with closing(connect(config.path(config.store))) as conn:
         ledger.ensure_ledger(conn)
-        added = ledger.suppress(conn, valid, reason=reason, now=datetime.now(UTC))
+        added = suppress(conn, valid, reason=reason, now=datetime.now(UTC))
     click.echo(f"{added} address(es) added to the suppression list, {len(valid) - added} already on it")

@@ -7,9 +7,11 @@ Tables (in the SQLite store, migrated under the part name "ledger"):
   rendered, so a resumed send is byte-identical to the interrupted one).
 - ``deliveries``: one row per send x recipient: status, attempts, the last
   SMTP reply, the deterministic Message-ID and timestamps.
-- ``suppressions``: addresses that must never be mailed again.
+- ``suppressions``: addresses that must never be mailed again
+  (digest.delivery.suppressions reads and writes them).
 - ``runs``: one row per scheduled fire time of an edition, so a restart
-  knows what already ran, what to catch up and what it skipped as late.
+  knows what already ran, what to catch up and what it skipped as late
+  (digest.delivery.runs).
 
 A delivery row moves ``pending`` -> ``sending`` -> ``sent`` (or ``failed``
 on a 5xx, ``deferred`` when 4xx retries ran out, ``suppressed``).
@@ -29,9 +31,11 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
+from enum import StrEnum
 
 from digest.store import migrate
+from digest.timestamps import parse_stamp, utc_stamp
 
 LEDGER_MIGRATIONS = (
     """
@@ -84,16 +88,39 @@ LEDGER_MIGRATIONS = (
     "ALTER TABLE deliveries ADD COLUMN handed_at TEXT",
 )
 
-OPEN_STATUSES = ("pending", "deferred", "sending")
+
+
+class SendKind(StrEnum):
+    """Why an edition was sent (the values are the ones the schema's CHECK allows)."""
+
+    SCHEDULED = "scheduled"
+    MANUAL = "manual"
+    DRY_RUN = "dry-run"
+    TEST = "test"
+
+    @property
+    def reaches_readers(self) -> bool:
+        """Dry runs and test copies do not count as the edition having been sent."""
+        return self in REAL_KINDS
+
+
+REAL_KINDS = (SendKind.SCHEDULED, SendKind.MANUAL)
+_REAL_KINDS_SQL = ", ".join(f"'{kind}'" for kind in REAL_KINDS)
+
+
+class DeliveryStatus(StrEnum):
+    """Where one reader's copy of a send stands (see the module docstring for the moves)."""
+
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+    DEFERRED = "deferred"
+    SUPPRESSED = "suppressed"
+
+
+OPEN_STATUSES = (DeliveryStatus.PENDING, DeliveryStatus.DEFERRED, DeliveryStatus.SENDING)
 """Rows a resumed send still has to deal with."""
-
-REAL_KINDS = ("scheduled", "manual")
-"""Sends that reach readers (dry runs and test copies do not count as sent editions)."""
-
-
-def stamp(moment: datetime) -> str:
-    """UTC ISO text: sorts as it compares, whatever zone the caller used."""
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 def ensure_ledger(conn: sqlite3.Connection) -> sqlite3.Connection:
@@ -106,7 +133,7 @@ class SendRecord:
     send_id: str
     edition_id: str
     name: str
-    kind: str
+    kind: SendKind
     run_at: datetime
     transport: str
     stories: tuple[str, ...]
@@ -119,7 +146,7 @@ class SendRecord:
 class Delivery:
     recipient: str
     message_id: str
-    status: str
+    status: DeliveryStatus
     attempts: int
     uncertain: bool
     last_reply: str | None
@@ -127,27 +154,18 @@ class Delivery:
     """The final byte reached the connection during the last attempt."""
 
 
-@dataclass(frozen=True)
-class RunRecord:
-    name: str
-    scheduled_for: datetime
-    status: str
-    send_id: str | None
-    detail: str
-
-
 def _send(row: sqlite3.Row) -> SendRecord:
     return SendRecord(
         send_id=row["send_id"],
         edition_id=row["edition_id"],
         name=row["name"],
-        kind=row["kind"],
-        run_at=datetime.fromisoformat(row["run_at"]),
+        kind=SendKind(row["kind"]),
+        run_at=parse_stamp(row["run_at"]),
         transport=row["transport"],
         stories=tuple(json.loads(row["stories"])),
         snapshot=row["snapshot"],
-        created_at=datetime.fromisoformat(row["created_at"]),
-        finished_at=datetime.fromisoformat(row["finished_at"]) if row["finished_at"] else None,
+        created_at=parse_stamp(row["created_at"]),
+        finished_at=parse_stamp(row["finished_at"]) if row["finished_at"] else None,
     )
 
 
@@ -155,21 +173,11 @@ def _delivery(row: sqlite3.Row) -> Delivery:
     return Delivery(
         recipient=row["recipient"],
         message_id=row["message_id"],
-        status=row["status"],
+        status=DeliveryStatus(row["status"]),
         attempts=row["attempts"],
         uncertain=bool(row["uncertain"]),
         last_reply=row["last_reply"],
         handed=row["handed_at"] is not None,
-    )
-
-
-def _run(row: sqlite3.Row) -> RunRecord:
-    return RunRecord(
-        name=row["name"],
-        scheduled_for=datetime.fromisoformat(row["scheduled_for"]),
-        status=row["status"],
-        send_id=row["send_id"],
-        detail=row["detail"],
     )
 
 
@@ -182,7 +190,7 @@ def create_send(
     send_id: str,
     edition_id: str,
     name: str,
-    kind: str,
+    kind: SendKind,
     run_at: datetime,
     transport: str,
     stories: Sequence[str],
@@ -195,19 +203,22 @@ def create_send(
     Returns False (and changes nothing) when the send already exists: its
     recipients were fixed when it began.
     """
-    created = stamp(now)
+    created = utc_stamp(now)
     conn.execute("BEGIN IMMEDIATE")
     try:
         inserted = conn.execute(
             "INSERT INTO sends (send_id, edition_id, name, kind, run_at, transport, stories, snapshot, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (send_id) DO NOTHING",
-            (send_id, edition_id, name, kind, stamp(run_at), transport, json.dumps(list(stories)), snapshot, created),
+            (send_id, edition_id, name, kind, utc_stamp(run_at), transport, json.dumps(list(stories)), snapshot, created),
         ).rowcount
         if inserted:
             conn.executemany(
                 "INSERT INTO deliveries (send_id, recipient, position, message_id, status, updated_at) "
-                "VALUES (?, ?, ?, ?, 'pending', ?)",
-                [(send_id, address, i, mid, created) for i, (address, mid) in enumerate(recipients)],
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                [
+                    (send_id, address, i, mid, DeliveryStatus.PENDING, created)
+                    for i, (address, mid) in enumerate(recipients)
+                ],
             )
         conn.execute("COMMIT")
     except BaseException:
@@ -224,9 +235,9 @@ def find_send(conn: sqlite3.Connection, send_id: str) -> SendRecord | None:
 def send_for_run(conn: sqlite3.Connection, name: str, run_at: datetime) -> SendRecord | None:
     """The real send of edition ``name`` built for this run time, if one was begun."""
     row = conn.execute(
-        "SELECT * FROM sends WHERE name = ? AND run_at = ? AND kind IN ('scheduled', 'manual') "
+        f"SELECT * FROM sends WHERE name = ? AND run_at = ? AND kind IN ({_REAL_KINDS_SQL}) "
         "ORDER BY created_at LIMIT 1",
-        (name, stamp(run_at)),
+        (name, utc_stamp(run_at)),
     ).fetchone()
     return _send(row) if row else None
 
@@ -234,7 +245,7 @@ def send_for_run(conn: sqlite3.Connection, name: str, run_at: datetime) -> SendR
 def unfinished_send(conn: sqlite3.Connection, name: str) -> SendRecord | None:
     """The latest real send of ``name`` that was interrupted before it finished."""
     row = conn.execute(
-        "SELECT * FROM sends WHERE name = ? AND kind IN ('scheduled', 'manual') AND finished_at IS NULL "
+        f"SELECT * FROM sends WHERE name = ? AND kind IN ({_REAL_KINDS_SQL}) AND finished_at IS NULL "
         "ORDER BY created_at DESC LIMIT 1",
         (name,),
     ).fetchone()
@@ -242,20 +253,22 @@ def unfinished_send(conn: sqlite3.Connection, name: str) -> SendRecord | None:
 
 
 def finish_send(conn: sqlite3.Connection, send_id: str, now: datetime) -> None:
-    conn.execute("UPDATE sends SET finished_at = ? WHERE send_id = ?", (stamp(now), send_id))
+    conn.execute("UPDATE sends SET finished_at = ? WHERE send_id = ?", (utc_stamp(now), send_id))
 
 
 def stories_sent(conn: sqlite3.Connection, name: str, *, before: datetime) -> set[str]:
     """Story ids of every finished real send of ``name`` built before ``before``."""
     rows = conn.execute(
-        "SELECT stories FROM sends WHERE name = ? AND kind IN ('scheduled', 'manual') "
+        f"SELECT stories FROM sends WHERE name = ? AND kind IN ({_REAL_KINDS_SQL}) "
         "AND finished_at IS NOT NULL AND run_at < ?",
-        (name, stamp(before)),
+        (name, utc_stamp(before)),
     )
     return {story for row in rows for story in json.loads(row["stories"])}
 
 
-def deliveries(conn: sqlite3.Connection, send_id: str, statuses: Iterable[str] | None = None) -> list[Delivery]:
+def deliveries(
+    conn: sqlite3.Connection, send_id: str, statuses: Iterable[DeliveryStatus] | None = None
+) -> list[Delivery]:
     """Rows of a send in list order, optionally only those in ``statuses``."""
     if statuses is None:
         rows = conn.execute("SELECT * FROM deliveries WHERE send_id = ? ORDER BY position", (send_id,))
@@ -272,9 +285,8 @@ def deliveries(conn: sqlite3.Connection, send_id: str, statuses: Iterable[str] |
 def mark_sending(conn: sqlite3.Connection, send_id: str, recipient: str, now: datetime) -> None:
     """The message is about to be handed over for good: from here on the outcome is uncertain."""
     conn.execute(
-        "UPDATE deliveries SET status = 'sending', handed_at = NULL, updated_at = ? "
-        "WHERE send_id = ? AND recipient = ?",
-        (stamp(now), send_id, recipient),
+        "UPDATE deliveries SET status = ?, handed_at = NULL, updated_at = ? WHERE send_id = ? AND recipient = ?",
+        (DeliveryStatus.SENDING, utc_stamp(now), send_id, recipient),
     )
 
 
@@ -282,7 +294,7 @@ def mark_handed(conn: sqlite3.Connection, send_id: str, recipient: str, now: dat
     """The whole message, final dot included, is in the connection: the server will receive it."""
     conn.execute(
         "UPDATE deliveries SET handed_at = ? WHERE send_id = ? AND recipient = ?",
-        (stamp(now), send_id, recipient),
+        (utc_stamp(now), send_id, recipient),
     )
 
 
@@ -291,7 +303,7 @@ def record_attempt(
     send_id: str,
     recipient: str,
     *,
-    status: str,
+    status: DeliveryStatus,
     reply: str,
     now: datetime,
     uncertain: bool = False,
@@ -301,12 +313,12 @@ def record_attempt(
     ``uncertain`` marks a row whose message may already have reached the
     server once (it stays marked after a later successful send).
     """
-    at = stamp(now)
+    at = utc_stamp(now)
     conn.execute(
         "UPDATE deliveries SET status = ?, attempts = attempts + 1, last_reply = ?, updated_at = ?, "
-        "uncertain = MAX(uncertain, ?), sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END "
+        "uncertain = MAX(uncertain, ?), sent_at = CASE WHEN ? THEN ? ELSE sent_at END "
         "WHERE send_id = ? AND recipient = ?",
-        (status, reply, at, int(uncertain), status, at, send_id, recipient),
+        (status, reply, at, int(uncertain), status is DeliveryStatus.SENT, at, send_id, recipient),
     )
 
 
@@ -314,19 +326,19 @@ def mark_delivered_earlier(
     conn: sqlite3.Connection, send_id: str, recipient: str, *, reply: str, now: datetime
 ) -> None:
     """A row left in 'sending' whose copy the transport proved was delivered."""
-    at = stamp(now)
+    at = utc_stamp(now)
     conn.execute(
-        "UPDATE deliveries SET status = 'sent', last_reply = ?, updated_at = ?, sent_at = ? "
+        "UPDATE deliveries SET status = ?, last_reply = ?, updated_at = ?, sent_at = ? "
         "WHERE send_id = ? AND recipient = ?",
-        (reply, at, at, send_id, recipient),
+        (DeliveryStatus.SENT, reply, at, at, send_id, recipient),
     )
 
 
 def mark_suppressed(conn: sqlite3.Connection, send_id: str, recipient: str, now: datetime) -> None:
     conn.execute(
-        "UPDATE deliveries SET status = 'suppressed', last_reply = 'on the suppression list', updated_at = ? "
+        "UPDATE deliveries SET status = ?, last_reply = 'on the suppression list', updated_at = ? "
         "WHERE send_id = ? AND recipient = ?",
-        (stamp(now), send_id, recipient),
+        (DeliveryStatus.SUPPRESSED, utc_stamp(now), send_id, recipient),
     )
 
 
@@ -342,110 +354,3 @@ def tally(conn: sqlite3.Connection, send_id: str) -> dict[str, int]:
         "SELECT COUNT(*) FROM deliveries WHERE send_id = ? AND uncertain = 1", (send_id,)
     ).fetchone()[0]
     return counts
-
-
-# --- suppression list -------------------------------------------------------
-
-
-def suppression_key(address: str) -> str:
-    """Addresses are matched case-insensitively: nobody reads Ann@ and ann@ as two people."""
-    return address.strip().lower()
-
-
-def suppress(conn: sqlite3.Connection, addresses: Iterable[str], *, reason: str, now: datetime) -> int:
-    """Add addresses to the suppression list; returns how many were new."""
-    at = stamp(now)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        added = sum(
-            conn.execute(
-                "INSERT INTO suppressions (address, reason, added_at) VALUES (?, ?, ?) "
-                "ON CONFLICT (address) DO NOTHING",
-                (suppression_key(address), reason, at),
-            ).rowcount
-            for address in addresses
-        )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return added
-
-
-def is_suppressed(conn: sqlite3.Connection, address: str) -> bool:
-    return (
-        conn.execute("SELECT 1 FROM suppressions WHERE address = ?", (suppression_key(address),)).fetchone()
-        is not None
-    )
-
-
-@dataclass(frozen=True)
-class Suppression:
-    address: str
-    reason: str
-    added_at: datetime
-
-
-def suppressions(conn: sqlite3.Connection) -> list[Suppression]:
-    """The whole suppression list, oldest first."""
-    rows = conn.execute("SELECT * FROM suppressions ORDER BY added_at, address")
-    return [Suppression(row["address"], row["reason"], datetime.fromisoformat(row["added_at"])) for row in rows]
-
-
-def unsuppress(conn: sqlite3.Connection, addresses: Iterable[str]) -> int:
-    """Take addresses off the suppression list; returns how many were on it."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        removed = sum(
-            conn.execute("DELETE FROM suppressions WHERE address = ?", (suppression_key(address),)).rowcount
-            for address in addresses
-        )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    return removed
-
-
-# --- scheduled runs ---------------------------------------------------------
-
-
-def find_run(conn: sqlite3.Connection, name: str, scheduled_for: datetime) -> RunRecord | None:
-    row = conn.execute(
-        "SELECT * FROM runs WHERE name = ? AND scheduled_for = ?", (name, stamp(scheduled_for))
-    ).fetchone()
-    return _run(row) if row else None
-
-
-def set_run(
-    conn: sqlite3.Connection,
-    name: str,
-    scheduled_for: datetime,
-    status: str,
-    *,
-    now: datetime,
-    detail: str = "",
-    send_id: str | None = None,
-) -> None:
-    conn.execute(
-        "INSERT INTO runs (name, scheduled_for, status, send_id, detail, updated_at) VALUES (?, ?, ?, ?, ?, ?) "
-        "ON CONFLICT (name, scheduled_for) DO UPDATE SET status = excluded.status, "
-        "send_id = COALESCE(excluded.send_id, runs.send_id), detail = excluded.detail, "
-        "updated_at = excluded.updated_at",
-        (name, stamp(scheduled_for), status, send_id, detail, stamp(now)),
-    )
-
-
-def latest_run(conn: sqlite3.Connection, name: str) -> RunRecord | None:
-    row = conn.execute(
-        "SELECT * FROM runs WHERE name = ? ORDER BY scheduled_for DESC LIMIT 1", (name,)
-    ).fetchone()
-    return _run(row) if row else None
-
-
-def unfinished_runs(conn: sqlite3.Connection, name: str) -> list[RunRecord]:
-    """Runs that were stopped midway (the process ended) or failed (e.g. the SMTP server was down)."""
-    rows = conn.execute(
-        "SELECT * FROM runs WHERE name = ? AND status IN ('started', 'failed') ORDER BY scheduled_for", (name,)
-    )
-    return [_run(row) for row in rows]

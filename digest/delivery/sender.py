@@ -71,10 +71,13 @@ from email.utils import parseaddr
 from digest.config import Config
 from digest.delivery import ledger
 from digest.delivery.compose import Outgoing
+from digest.delivery.ledger import DeliveryStatus, SendKind
 from digest.delivery.message import MessageTemplate
 from digest.delivery.signing import signing_key, unsubscribe_url
+from digest.delivery.suppressions import is_suppressed
 from digest.delivery.transport import PermanentFailure, TemporaryFailure, Transport
 from digest.errors import DeliveryError
+from digest.timestamps import utc_stamp
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +89,7 @@ def begin_send(
     conn: sqlite3.Connection,
     outgoing: Outgoing,
     *,
-    kind: str,
+    kind: SendKind,
     run_at: datetime,
     recipients: list[str],
     transport: Transport,
@@ -99,10 +102,10 @@ def begin_send(
     of their own and never count as the edition having been sent.
     """
     edition = outgoing.edition
-    if kind in ledger.REAL_KINDS:
+    if kind.reaches_readers:
         send_id = edition.id
     else:
-        send_id = f"{edition.id}~{kind}~{ledger.stamp(now)}"
+        send_id = f"{edition.id}~{kind}~{utc_stamp(now)}"
     ledger.create_send(
         conn,
         send_id=send_id,
@@ -147,11 +150,12 @@ class SendReport:
 
     @property
     def sent(self) -> int:
-        return self.counts.get("sent", 0)
+        return self.counts.get(DeliveryStatus.SENT, 0)
 
     def summary(self) -> str:
-        parts = [f"{self.counts.get(s, 0)} {s}" for s in ("sent", "failed", "deferred", "suppressed")]
-        left = sum(self.counts.get(s, 0) for s in ("pending", "sending"))
+        done = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.DEFERRED, DeliveryStatus.SUPPRESSED)
+        parts = [f"{self.counts.get(s, 0)} {s}" for s in done]
+        left = sum(self.counts.get(s, 0) for s in (DeliveryStatus.PENDING, DeliveryStatus.SENDING))
         if left:
             parts.append(f"{left} not yet sent")
         text = f"{self.send_id}: " + ", ".join(parts) + f" via {self.transport}"
@@ -222,7 +226,7 @@ class Sender:
         send_id = self.record.send_id
         template = self.outgoing.template()
         self._settle_interrupted()
-        queue = ledger.deliveries(self.conn, send_id, ("pending", "deferred"))
+        queue = ledger.deliveries(self.conn, send_id, (DeliveryStatus.PENDING, DeliveryStatus.DEFERRED))
         interrupted = False
         for round_ in range(self.retries + 1):
             if round_:
@@ -234,9 +238,9 @@ class Sender:
                     interrupted = True
                     break
                 outcome = self._deliver_one(template, row)
-                if outcome == "deferred":
+                if outcome is DeliveryStatus.DEFERRED:
                     deferred.append(row)
-                elif outcome == "interrupted":
+                elif outcome is None:
                     interrupted = True
                     break
             queue = deferred
@@ -253,7 +257,7 @@ class Sender:
     def _settle_interrupted(self) -> None:
         """Decide about rows a killed process left in 'sending' (see the module docstring)."""
         record = self.record
-        for row in ledger.deliveries(self.conn, record.send_id, ("sending",)):
+        for row in ledger.deliveries(self.conn, record.send_id, (DeliveryStatus.SENDING,)):
             if row.handed:
                 ledger.mark_delivered_earlier(
                     self.conn, record.send_id, row.recipient,
@@ -272,7 +276,7 @@ class Sender:
                 self.conn,
                 record.send_id,
                 row.recipient,
-                status="pending",
+                status=DeliveryStatus.PENDING,
                 reply="interrupted before the server confirmed",
                 now=self.now(),
                 uncertain=verdict is None,
@@ -284,12 +288,14 @@ class Sender:
                     record.send_id, row.recipient, row.message_id,
                 )
 
-    def _deliver_one(self, template: MessageTemplate, row: ledger.Delivery) -> str:
+    def _deliver_one(self, template: MessageTemplate, row: ledger.Delivery) -> DeliveryStatus | None:
+        """One reader's message, reconnecting as the retry policy allows: the row's new status, or None
+        when a stop was asked while waiting to reconnect."""
         send_id = self.record.send_id
         recipient = row.recipient
-        if ledger.is_suppressed(self.conn, recipient):
+        if is_suppressed(self.conn, recipient):
             ledger.mark_suppressed(self.conn, send_id, recipient, self.now())
-            return "suppressed"
+            return DeliveryStatus.SUPPRESSED
         message = template.for_recipient(
             recipient,
             unsubscribe_url=unsubscribe_url(
@@ -321,19 +327,21 @@ class Sender:
                     handed=handed,
                 )
             except PermanentFailure as exc:
-                ledger.record_attempt(self.conn, send_id, recipient, status="failed", reply=exc.reply, now=self.now())
+                ledger.record_attempt(
+                    self.conn, send_id, recipient, status=DeliveryStatus.FAILED, reply=exc.reply, now=self.now()
+                )
                 log.warning("%s: %s refused for good: %s", send_id, recipient, exc.reply)
-                return "failed"
+                return DeliveryStatus.FAILED
             except TemporaryFailure as exc:
                 if not exc.connection_lost:
                     ledger.record_attempt(
-                        self.conn, send_id, recipient, status="deferred", reply=exc.reply, now=self.now()
+                        self.conn, send_id, recipient, status=DeliveryStatus.DEFERRED, reply=exc.reply, now=self.now()
                     )
                     log.info("%s: %s deferred: %s", send_id, recipient, exc.reply)
-                    return "deferred"
+                    return DeliveryStatus.DEFERRED
                 failures += 1
                 ledger.record_attempt(
-                    self.conn, send_id, recipient, status="pending", reply=exc.reply, now=self.now(),
+                    self.conn, send_id, recipient, status=DeliveryStatus.PENDING, reply=exc.reply, now=self.now(),
                     uncertain=committed,
                 )
                 if failures > self.retries:
@@ -345,10 +353,12 @@ class Sender:
                 log.warning("%s: %s; reconnecting in %.1fs", send_id, exc.reply, delay)
                 self.wait(delay)
                 if self.stop.is_set():
-                    return "interrupted"
+                    return None
                 continue
-            ledger.record_attempt(self.conn, send_id, recipient, status="sent", reply=reply, now=self.now())
-            return "sent"
+            ledger.record_attempt(
+                self.conn, send_id, recipient, status=DeliveryStatus.SENT, reply=reply, now=self.now()
+            )
+            return DeliveryStatus.SENT
 
 
 def deliver_send(

@@ -26,7 +26,9 @@ from digest.config import Config
 from digest.delivery import ledger
 from digest.delivery.recipients import load_recipients
 from digest.delivery.signing import BadLink
+from digest.delivery.suppressions import is_suppressed, suppression_key
 from digest.store import migrate
+from digest.timestamps import utc_stamp
 
 SUBSCRIBER_MIGRATIONS = (
     """
@@ -84,14 +86,14 @@ def ensure_subscribers(conn: sqlite3.Connection) -> sqlite3.Connection:
 
 def add(conn: sqlite3.Connection, edition: str, addresses: Iterable[str], *, source: Source, now: datetime) -> int:
     """Subscribe normalised addresses to an edition; returns how many were new."""
-    at = ledger.stamp(now)
+    at = utc_stamp(now)
     conn.execute("BEGIN IMMEDIATE")
     try:
         added = sum(
             conn.execute(
                 "INSERT INTO subscribers (edition, key, address, source, subscribed_at) VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (edition, key) DO NOTHING",
-                (edition, ledger.suppression_key(address), address, source.value, at),
+                (edition, suppression_key(address), address, source.value, at),
             ).rowcount
             for address in addresses
         )
@@ -108,7 +110,7 @@ def remove(conn: sqlite3.Connection, edition: str, addresses: Iterable[str]) -> 
     try:
         removed = sum(
             conn.execute(
-                "DELETE FROM subscribers WHERE edition = ? AND key = ?", (edition, ledger.suppression_key(address))
+                "DELETE FROM subscribers WHERE edition = ? AND key = ?", (edition, suppression_key(address))
             ).rowcount
             for address in addresses
         )
@@ -146,10 +148,10 @@ def edition_readers(config: Config, conn: sqlite3.Connection, name: str) -> list
     """Configured recipients, then subscribers, without duplicates (suppression is applied per message)."""
     ensure_subscribers(conn)
     readers = load_recipients(config, name)
-    seen = {ledger.suppression_key(address) for address in readers}
+    seen = {suppression_key(address) for address in readers}
     for subscriber in subscribers(conn, name):
-        if ledger.suppression_key(subscriber.address) not in seen:
-            seen.add(ledger.suppression_key(subscriber.address))
+        if suppression_key(subscriber.address) not in seen:
+            seen.add(suppression_key(subscriber.address))
             readers.append(subscriber.address)
     return readers
 
@@ -166,10 +168,10 @@ def request_signup(
 ) -> str:
     """Remember a sign-up request; returns the secret token its confirmation link carries."""
     token = secrets.token_urlsafe(32)
-    conn.execute("DELETE FROM signups WHERE expires_at < ?", (ledger.stamp(now),))
+    conn.execute("DELETE FROM signups WHERE expires_at < ?", (utc_stamp(now),))
     conn.execute(
         "INSERT INTO signups (token_hash, edition, address, requested_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-        (_token_hash(token), edition, address, ledger.stamp(now), ledger.stamp(now + valid_for)),
+        (_token_hash(token), edition, address, utc_stamp(now), utc_stamp(now + valid_for)),
     )
     return token
 
@@ -183,7 +185,7 @@ def pending_signup(conn: sqlite3.Connection, token: str, *, now: datetime) -> tu
         raise BadLink("this confirmation link is not one we sent, or it has expired", 404)
     if row["confirmed_at"] is not None:
         raise BadLink("this confirmation link has already been used", 410)
-    if row["expires_at"] < ledger.stamp(now):
+    if row["expires_at"] < utc_stamp(now):
         raise BadLink("this confirmation link has expired; sign up again for a new one", 410)
     return row["edition"], row["address"]
 
@@ -195,12 +197,12 @@ def confirm_signup(conn: sqlite3.Connection, token: str, *, now: datetime) -> Su
     the mail, comes off the suppression list; one suppressed for another reason
     (bounces, the operator) stays there.
     """
-    at = ledger.stamp(now)
+    at = utc_stamp(now)
     conn.execute("BEGIN IMMEDIATE")
     try:
         edition, address = pending_signup(conn, token, now=now)
         conn.execute("UPDATE signups SET confirmed_at = ? WHERE token_hash = ?", (at, _token_hash(token)))
-        key = ledger.suppression_key(address)
+        key = suppression_key(address)
         conn.execute(
             "INSERT INTO subscribers (edition, key, address, source, subscribed_at) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (edition, key) DO NOTHING",
@@ -213,5 +215,5 @@ def confirm_signup(conn: sqlite3.Connection, token: str, *, now: datetime) -> Su
     except BaseException:
         conn.execute("ROLLBACK")
         raise
-    suppressed = ledger.is_suppressed(conn, address)
+    suppressed = is_suppressed(conn, address)
     return Subscriber(edition, address, Source.SIGN_UP, now, suppressed)

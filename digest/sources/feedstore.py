@@ -6,8 +6,8 @@ and when digest first saw it. Entries are keyed globally, not per feed, so a
 story that shows up in a second feed later is still not new: no story
 repeats across editions.
 
-Times are stored as UTC ISO-8601 strings of one fixed width, so SQL can
-compare them as text.
+Times are stored as digest.timestamps writes them (UTC, one fixed width),
+so SQL can compare them as text.
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal, Protocol
 
 from digest.sources.fetch import Validators
 from digest.store import migrate
+from digest.timestamps import parse_stamp, utc_stamp
 
 FEED_MIGRATIONS = (
     """
@@ -114,15 +115,8 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
     migrate(conn, "feeds", FEED_MIGRATIONS)
 
 
-def iso(moment: datetime) -> str:
-    """Fixed-width UTC text; a naive datetime is taken to be UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def _moment(text: str | None) -> datetime | None:
-    return datetime.fromisoformat(text) if text else None
+    return parse_stamp(text) if text else None
 
 
 def feed_states(conn: sqlite3.Connection, urls: Iterable[str]) -> dict[str, FeedState]:
@@ -173,7 +167,7 @@ def record_success(
         "etag = excluded.etag, last_modified = excluded.last_modified, "
         "last_attempt = excluded.last_attempt, last_success = excluded.last_success, "
         "last_status = 'ok', last_error = NULL, consecutive_failures = 0",
-        (url, title, entries, validators.etag, validators.last_modified, iso(at), iso(at)),
+        (url, title, entries, validators.etag, validators.last_modified, utc_stamp(at), utc_stamp(at)),
     )
     return _state_of(conn, url)
 
@@ -189,7 +183,7 @@ def record_not_modified(
         "last_modified = coalesce(excluded.last_modified, last_modified), "
         "last_attempt = excluded.last_attempt, last_success = excluded.last_success, "
         "last_status = 'not-modified', last_error = NULL, consecutive_failures = 0",
-        (url, validators.etag, validators.last_modified, iso(at), iso(at)),
+        (url, validators.etag, validators.last_modified, utc_stamp(at), utc_stamp(at)),
     )
     return _state_of(conn, url)
 
@@ -202,7 +196,7 @@ def record_failure(conn: sqlite3.Connection, url: str, *, at: datetime, error: s
         "ON CONFLICT (url) DO UPDATE SET last_attempt = excluded.last_attempt, "
         "last_status = 'error', last_error = excluded.last_error, "
         "consecutive_failures = consecutive_failures + 1",
-        (url, iso(at), error),
+        (url, utc_stamp(at), error),
     )
     return _state_of(conn, url)
 
@@ -232,8 +226,8 @@ def record_entries(
             [
                 (
                     entry.key,
-                    iso(now),
-                    iso(entry.published) if entry.published else None,
+                    utc_stamp(now),
+                    utc_stamp(entry.published) if entry.published else None,
                     entry.title,
                     entry.link,
                     entry.text,
@@ -273,10 +267,10 @@ def entries_in_window(
     params: list[str] = [json.dumps(list(dict.fromkeys(feed_urls)))]
     if since is not None:
         conditions.append(f"{moment} {'>' if window == 'first-seen' else '>='} ?")
-        params.append(iso(since))
+        params.append(utc_stamp(since))
     if until is not None:
         conditions.append(f"{moment} <= ?")
-        params.append(iso(until))
+        params.append(utc_stamp(until))
     rows = conn.execute(
         "SELECT e.key, e.first_seen, e.published, e.title, e.link, e.text, e.link_lines, s.feed_url "
         "FROM feed_entries e JOIN feed_entry_sources s ON s.key = e.key "
@@ -289,7 +283,7 @@ def entries_in_window(
     return [
         StoredEntry(
             key=row["key"],
-            first_seen=datetime.fromisoformat(row["first_seen"]),
+            first_seen=parse_stamp(row["first_seen"]),
             published=_moment(row["published"]),
             title=row["title"],
             link=row["link"],

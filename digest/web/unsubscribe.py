@@ -20,10 +20,11 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
-from digest.delivery import ledger, subscribers
+from digest.delivery import subscribers
 from digest.delivery.recipients import normalize_address
 from digest.delivery.signing import BadLink, UnsubscribeRequest, unsubscribe_url, verify_unsubscribe
 from digest.delivery.subscribers import SuppressionReason
+from digest.delivery.suppressions import is_suppressed, suppress, suppression_key
 from digest.web import guard, mail
 from digest.web.site import Web, now
 
@@ -47,9 +48,9 @@ def _link_form(web: Web, request: Request, edition: str, **kwargs: object) -> HT
 
 
 def _is_reader(web: Web, conn: sqlite3.Connection, edition: str, address: str) -> bool:
-    key = ledger.suppression_key(address)
+    key = suppression_key(address)
     readers = subscribers.edition_readers(web.config, conn, edition)
-    return any(ledger.suppression_key(reader) == key for reader in readers) and not ledger.is_suppressed(conn, key)
+    return any(suppression_key(reader) == key for reader in readers) and not is_suppressed(conn, key)
 
 
 async def _send_own_link(web: Web, request: Request, edition: str) -> Response:
@@ -78,7 +79,7 @@ async def _send_own_link(web: Web, request: Request, edition: str) -> Response:
 def _unsubscribe(web: Web, link: UnsubscribeRequest) -> bool:
     """Suppress the address; True when it was not suppressed before."""
     with web.store() as conn:
-        added = ledger.suppress(conn, [link.address], reason=SuppressionReason.UNSUBSCRIBED.value, now=now())
+        added = suppress(conn, [link.address], reason=SuppressionReason.UNSUBSCRIBED.value, now=now())
     log.info("unsubscribed one reader from %s (one-click link)", link.list_name)
     return added > 0
 
