@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -10,7 +11,7 @@ import click
 from digest.cli.common import CONFIG_OPTION, DigestCommand, parse_instant
 from digest.config import load_config
 from digest.errors import DigestError
-from digest.models import BuildResult
+from digest.models import BuildResult, PageSource
 from digest.speed import memory
 
 
@@ -19,6 +20,11 @@ def explain(result: BuildResult) -> str:
     for drop in result.drops:
         where = f"{drop.document}:{drop.line}" if drop.line else drop.document
         lines.append(f"  {where}: [{drop.stage}] {drop.explanation}: {drop.text[:70]!r}")
+    if result.pages:
+        lines.append("Pages:")
+    for note in result.pages:
+        why = f": {note.refusal}" + (f" ({note.detail})" if note.detail else "") if note.refusal else ""
+        lines.append(f"  {note.document}: {note.source}{why}: {note.url}")
     lines.append("Themes:")
     for themed in result.decisions:
         story = themed.story
@@ -86,6 +92,13 @@ def build(
         click.echo(f"draft {result.edition.id}: a preview, nothing sent or archived", err=True)
     stories = len(result.edition.stories)
     click.echo(f"{stories} stories, {len(result.drops)} items dropped", err=True)
+    if result.pages:
+        counts = Counter(note.source for note in result.pages)
+        click.echo(
+            f"pages: {counts[PageSource.FETCHED]} fetched, {counts[PageSource.REUSED]} reused, "
+            f"{counts[PageSource.REFUSED]} refused (feed text kept)",
+            err=True,
+        )
 
 
 @click.command("validate", cls=DigestCommand)

@@ -22,6 +22,7 @@ from digest.cli.common import DigestGroup, Verbosity
         "serve": "digest.cli.serve:serve",
         "editions": "digest.cli.editions:editions_command",
         "publish": "digest.cli.editions:publish",
+        "read": "digest.cli.read:read",
     },
 )
 @click.version_option(package_name="digest")

@@ -31,7 +31,7 @@ from lxml import html as lxml_html
 
 from digest.config import Config, FeedConfig, FetchConfig
 from digest.errors import FetchError
-from digest.models import Document, SourceRef
+from digest.models import PUBLISHER_NOT_NAMED, Document, SourceRef
 from digest.sources import feedstore, media_captions
 from digest.sources.feedstore import FeedState, StoredEntry, Window
 from digest.sources.fetch import Fetched, Fetcher, gunzip_if_gzipped
@@ -589,11 +589,16 @@ class _Filter:
 
 
 def _source_name(feed: FeedConfig, state: FeedState | None) -> str:
+    """The publisher: the name the config gives the feed, else the feed's own title.
+
+    Never its URL: a story whose page names its site takes that name instead
+    (digest.pipeline), and readers always get the story's link beside the name.
+    """
     if feed.name:
         return feed.name
     if state and state.title:
         return state.title
-    return urlsplit(feed.url).hostname or feed.url
+    return PUBLISHER_NOT_NAMED
 
 
 def _documents(
@@ -629,6 +634,7 @@ def _documents(
                 ),
                 theme_hints=hints,
                 link_lines=frozenset(entry.link_lines),
+                full_text=first.full_text,
             )
         )
     return tuple(documents)
