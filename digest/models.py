@@ -265,6 +265,26 @@ class PageNote:
     detail: str | None = None
 
 
+class FeedStatus(StrEnum):
+    """How a feed did in a build: what its summary line and exit status go by."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not-modified"
+    FAILED = "failed"
+    NOT_FETCHED = "not-fetched"
+    """An offline build: the store's entries were used, nothing was asked."""
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    url: str
+    name: str
+    status: FeedStatus
+    documents: int = 0
+    """Entries of this feed in the edition's window (before cleaning and dedupe)."""
+    message: str | None = None
+
+
 @dataclass(frozen=True)
 class Window:
     """The stories an edition covers: feed entries first seen after ``start`` (None: from the first)
@@ -288,3 +308,6 @@ class BuildResult:
     """The window built from the store (None: a one-off period, or no store)."""
     pages: tuple[PageNote, ...] = ()
     """The linked pages read for full text (digest.sources.pages), in story order."""
+    feeds: tuple[FeedOutcome, ...] = ()
+    """Each enabled feed, in config order."""
+    seed_documents: int = 0

@@ -30,6 +30,7 @@ from digest.models import (
     Document,
     Drop,
     DropReason,
+    FeedOutcome,
     PageNote,
     PageRefusal,
     SourceRef,
@@ -56,6 +57,8 @@ from digest.stages.themes import TermIndex, assign_themes, decide, decide_all
 class Sources:
     documents: tuple[Document, ...]
     warnings: tuple[str, ...] = ()
+    feeds: tuple[FeedOutcome, ...] = ()
+    seed_documents: int = 0
 
 
 def collect_documents(
@@ -72,13 +75,14 @@ def collect_documents(
     documents: list[Document] = []
     if config.sources.seeds is not None:
         documents.extend(read_seeds(config.path(config.sources.seeds)))
+    seeds = len(documents)
     if conn is None or not any(feed.enabled for feed in config.feeds):
-        return Sources(tuple(documents))
+        return Sources(tuple(documents), seed_documents=seeds)
     harvested = harvest(
         config, conn, now=now, since=since, until=until, fetch=fetch,
         window="published" if one_off else "first-seen",
     )
-    return Sources(tuple(documents) + harvested.documents, harvested.warnings)
+    return Sources(tuple(documents) + harvested.documents, harvested.warnings, harvested.feeds, seeds)
 
 
 PARALLEL_MIN_DOCUMENTS = 400
@@ -149,7 +153,7 @@ def build_edition(
     themes = {key: config.themes[key] for key in edition_config.themes}
     inputs = {"now": now, "conn": conn, "since": since, "until": until, "fetch": fetch, "one_off": one_off}
     teasers: dict[str, Document] = {}
-    warnings, drops, themed = _sorted_stories(clock, config, themes, inputs, teasers)
+    sources, drops, themed = _sorted_stories(clock, config, themes, inputs, teasers)
     with clock("pages"):
         themed, notes = _with_full_text(config, edition_config, themes, themed, teasers, drops, inputs, per_theme)
     del teasers
@@ -172,7 +176,8 @@ def build_edition(
     with clock("assemble"):
         edition = assemble(name, edition_config, themes, summarized, now, per_theme)
     return BuildResult(
-        edition, tuple(drops), tuple(themed), warnings, tuple(clock.seconds.items()), window, pages=notes
+        edition, tuple(drops), tuple(themed), sources.warnings, tuple(clock.seconds.items()), window, pages=notes,
+        feeds=sources.feeds, seed_documents=sources.seed_documents,
     )
 
 
@@ -182,8 +187,9 @@ def _sorted_stories(
     themes: Mapping[str, Theme],
     inputs: dict[str, Any],
     teasers: dict[str, Document],
-) -> tuple[tuple[str, ...], list[Drop], list[ThemedStory]]:
-    """The sources' warnings, every drop so far, and the de-duplicated stories with their themes.
+) -> tuple[Sources, list[Drop], list[ThemedStory]]:
+    """What the sources said (without their documents), every drop so far, and the de-duplicated
+    stories with their themes.
 
     The documents themselves are let go on return, so a large build does not
     hold their text through the later stages; only the teasers whose pages
@@ -193,9 +199,9 @@ def _sorted_stories(
         sources = collect_documents(config, **inputs)
     teasers.update((d.id, d) for d in sources.documents if wants_page(d, config.pages.teaser_words))
     if workers := parallel.workers_for(len(sources.documents), PARALLEL_MIN_DOCUMENTS):
-        warnings, documents = sources.warnings, list(sources.documents)
+        said, documents = replace(sources, documents=()), list(sources.documents)
         del sources  # the workers' copies are all that is needed once they are forked
-        return warnings, *_sorted_in_workers(clock, documents, themes, workers)
+        return said, *_sorted_in_workers(clock, documents, themes, workers)
     with clock("clean"):
         cleaned = clean_documents(list(sources.documents))
     with clock("split"):
@@ -204,7 +210,8 @@ def _sorted_stories(
         stories, dedupe_drops = dedupe_stories(split)
     with clock("theme"):
         themed = assign_themes(stories, themes)
-    return sources.warnings, [drop for doc in cleaned for drop in doc.drops] + dedupe_drops, themed
+    said = replace(sources, documents=())
+    return said, [drop for doc in cleaned for drop in doc.drops] + dedupe_drops, themed
 
 
 def _sorted_in_workers(

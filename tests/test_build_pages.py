@@ -72,7 +72,7 @@ def _build(project: Path, *extra: str):
 def test_teaser_entries_are_summarised_from_their_pages_and_named_by_them(tmp_path, feed_server):
     (tmp_path / "schedule.yaml").write_text(CONFIG.format(feed=_serve(feed_server)), encoding="utf-8")
     edition, result = _build(tmp_path, "--explain")
-    assert "pages: 2 fetched, 0 reused, 1 refused (feed text kept)" in result.stderr
+    assert "; linked pages read for full text: 2 fetched, 0 reused, 1 refused (feed text kept); " in result.stdout
     assert "the server refused (HTTP 401/403)" in result.stdout
 
     stories = {story["title"]: story for story in edition["also_noted"]["stories"]}
@@ -92,7 +92,7 @@ def test_teaser_entries_are_summarised_from_their_pages_and_named_by_them(tmp_pa
 
     # the same edition built again reads the stored pages: nothing is fetched twice
     again, rebuilt = _build(tmp_path)
-    assert "pages: 0 fetched, 2 reused, 1 refused" in rebuilt.stderr
+    assert "; linked pages read for full text: 0 fetched, 2 reused, 1 refused" in rebuilt.stdout
     assert len(feed_server.requests_to("/venturebeat/wework")) == 1
     assert again["also_noted"] == edition["also_noted"]
 
