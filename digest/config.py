@@ -31,7 +31,6 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from digest.errors import ConfigError
-from digest.models import FullText
 
 KEY = r"^[a-z0-9][a-z0-9_-]*$"
 DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -79,11 +78,32 @@ class ThemeSignals(Strict):
         return value
 
 
+class ThemeExamples(Strict):
+    """Headlines or short texts (a first line is a title) that teach a theme by example."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    belongs: list[str] = Field(default_factory=list)
+    """Texts that belong to the theme."""
+    not_: list[str] = Field(default_factory=list, alias="not")
+    """Texts that look like the theme but do not belong to it."""
+
+
 class Theme(Strict):
     title: str = Field(min_length=1)
     description: str = Field(min_length=1)
     """One line shown under the section title."""
-    signals: ThemeSignals
+    signals: ThemeSignals | None = None
+    """Term groups; each group a story mentions is one more thing the classifier weighs."""
+    examples: ThemeExamples = ThemeExamples()
+    min_probability: float = Field(0.75, gt=0, lt=1)
+    """How sure the classifier must be to place a story here: higher misplaces fewer, misses more."""
+
+    @model_validator(mode="after")
+    def _taught(self) -> Theme:
+        if self.signals is None and not self.examples.belongs:
+            raise ValueError("a theme needs signals or examples (belongs:) to learn from")
+        return self
 
 
 class SummaryConfig(Strict):
@@ -141,6 +161,8 @@ class EditionConfig(Strict):
     unthemed: Literal["also-noted", "omit"] = "also-noted"
     """Stories that fit no theme: list them under 'Also noted', or leave them out."""
     also_noted_limit: int = Field(10, ge=0)
+    also_noted_floor: float = Field(0.3, ge=0, le=1)
+    """'Also noted' lists only stories at least this likely to belong to one of the edition's themes."""
     summary: SummaryConfig = SummaryConfig()
     schedule: Schedule | None = None
     sender: str | None = None
@@ -162,9 +184,6 @@ class FeedConfig(Strict):
     exclude: list[str] = Field(default_factory=list)
     """Regular expressions (case-insensitive); an entry matching one (title or text) is left out."""
     enabled: bool = True
-    full_text: FullText = "auto"
-    """Read an entry's linked page: "auto" when the entry is a teaser (under pages.teaser_words
-    words), "always", or "never"."""
 
     @field_validator("url")
     @classmethod
@@ -198,21 +217,6 @@ class FetchConfig(Strict):
     slow_after: float = Field(5, gt=0)
     """Seconds a feed may keep digest waiting before the progress display names it as slow."""
     user_agent: str = "digest/0.1 (+https://github.com/digest-newsletter/digest)"
-
-
-class PagesConfig(Strict):
-    """Full-text retrieval: the article pages of teaser entries, fetched within a budget per build."""
-
-    teaser_words: int = Field(150, ge=0)
-    """An entry with fewer words than this is a teaser (full_text: auto reads its page)."""
-    max_pages: int = Field(40, ge=0)
-    """Pages fetched over the network per build at most (stored pages reused do not count)."""
-    max_seconds: float = Field(60, gt=0)
-    """No page fetch starts after this many seconds of fetching pages in a build."""
-    fresh_for: timedelta = timedelta(days=1)
-    """A stored page is reused without asking the server for this long; then a conditional request."""
-
-    _fresh = field_validator("fresh_for", mode="before")(lambda v: parse_duration(v))
 
 
 class SourcesConfig(Strict):
@@ -296,7 +300,6 @@ class Config(Strict):
     sources: SourcesConfig = SourcesConfig()
     feeds: list[FeedConfig] = Field(default_factory=list)
     fetch: FetchConfig = FetchConfig()
-    pages: PagesConfig = PagesConfig()
     store: Path = Path("digest.sqlite")
     """SQLite database for seen entries, feed caches and the send ledger."""
     themes: dict[str, Theme] = Field(min_length=1)

@@ -17,32 +17,25 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from digest.config import Config, EditionConfig, FetchConfig, PagesConfig, Theme
+from digest.config import Config, Theme
 from digest.editions import previous_window_end
 from digest.models import (
-    PUBLISHER_NOT_NAMED,
     BuildResult,
     Document,
     Drop,
     DropReason,
-    FeedOutcome,
-    PageNote,
-    PageRefusal,
-    SourceRef,
     Story,
     SummarizedStory,
     ThemeDecision,
     ThemedStory,
     Window,
 )
-from digest.sources.article import Article
 from digest.sources.feeds import harvest
-from digest.sources.pages import PageRequest, read_pages
 from digest.sources.seeds import read_seeds
 from digest.speed import parallel
 from digest.stages.assemble import assemble, pick
@@ -50,15 +43,15 @@ from digest.stages.clean import clean_document, clean_documents
 from digest.stages.dedupe import Deduper, StoryText, dedupe_stories, story_texts
 from digest.stages.split import split_document, split_documents
 from digest.stages.summarize import has_sentences, summarize_many
-from digest.stages.themes import TermIndex, assign_themes, decide, decide_all
+from digest.stages.theme_model import CORRECTION_WEIGHT, Example, ThemeModel, training_key
+from digest.stages.themes import ThemeClassifier, assign_themes, classifier, decide_all, teaching, train_model
+from digest.store import keep_theme_model, kept_theme_model, record_edition_stories, theme_corrections
 
 
 @dataclass(frozen=True)
 class Sources:
     documents: tuple[Document, ...]
     warnings: tuple[str, ...] = ()
-    feeds: tuple[FeedOutcome, ...] = ()
-    seed_documents: int = 0
 
 
 def collect_documents(
@@ -75,14 +68,13 @@ def collect_documents(
     documents: list[Document] = []
     if config.sources.seeds is not None:
         documents.extend(read_seeds(config.path(config.sources.seeds)))
-    seeds = len(documents)
     if conn is None or not any(feed.enabled for feed in config.feeds):
-        return Sources(tuple(documents), seed_documents=seeds)
+        return Sources(tuple(documents))
     harvested = harvest(
         config, conn, now=now, since=since, until=until, fetch=fetch,
         window="published" if one_off else "first-seen",
     )
-    return Sources(tuple(documents) + harvested.documents, harvested.warnings, harvested.feeds, seeds)
+    return Sources(tuple(documents) + harvested.documents, harvested.warnings)
 
 
 PARALLEL_MIN_DOCUMENTS = 400
@@ -101,7 +93,7 @@ class _Prepared:
     """Processor time spent per stage on the chunk (wall time would count waiting for a core)."""
 
 
-def _prepare(themes: Mapping[str, Theme], documents: Sequence[Document]) -> _Prepared:
+def _prepare(themes: ThemeClassifier, documents: Sequence[Document]) -> _Prepared:
     """Clean and split a chunk of documents, tokenise the stories for dedupe and theme them all.
 
     Theming every story before dedupe wastes the few that turn out to be
@@ -150,13 +142,9 @@ def build_edition(
         since, until = previous_window_end(conn, name, now), now
         window = Window(since, now)
     clock = _StageClock()
-    themes = {key: config.themes[key] for key in edition_config.themes}
+    themes = theme_classifier({key: config.themes[key] for key in edition_config.themes}, conn, now)
     inputs = {"now": now, "conn": conn, "since": since, "until": until, "fetch": fetch, "one_off": one_off}
-    teasers: dict[str, Document] = {}
-    sources, drops, themed = _sorted_stories(clock, config, themes, inputs, teasers)
-    with clock("pages"):
-        themed, notes = _with_full_text(config, edition_config, themes, themed, teasers, drops, inputs, per_theme)
-    del teasers
+    warnings, drops, themed = _sorted_stories(clock, config, themes, inputs)
     with clock("summarize"):
         # a story with nothing to quote is still listed by its own headline, if it has one
         listed = [t for t in themed if has_sentences(t.story) or t.story.title]
@@ -174,34 +162,28 @@ def build_edition(
         if not has_sentences(t.story) and not t.story.title
     )
     with clock("assemble"):
-        edition = assemble(name, edition_config, themes, summarized, now, per_theme)
-    return BuildResult(
-        edition, tuple(drops), tuple(themed), sources.warnings, tuple(clock.seconds.items()), window, pages=notes,
-        feeds=sources.feeds, seed_documents=sources.seed_documents,
-    )
+        edition = assemble(name, edition_config, themes.themes, summarized, now, per_theme)
+    if conn is not None:
+        record_edition_stories(
+            conn, edition.id, [(s.story.id, s.story.title or "", s.story.text, s.decision.theme) for s in summarized]
+        )
+    return BuildResult(edition, tuple(drops), tuple(themed), warnings, tuple(clock.seconds.items()), window)
 
 
 def _sorted_stories(
-    clock: _StageClock,
-    config: Config,
-    themes: Mapping[str, Theme],
-    inputs: dict[str, Any],
-    teasers: dict[str, Document],
-) -> tuple[Sources, list[Drop], list[ThemedStory]]:
-    """What the sources said (without their documents), every drop so far, and the de-duplicated
-    stories with their themes.
+    clock: _StageClock, config: Config, themes: ThemeClassifier, inputs: dict[str, Any]
+) -> tuple[tuple[str, ...], list[Drop], list[ThemedStory]]:
+    """The sources' warnings, every drop so far, and the de-duplicated stories with their themes.
 
     The documents themselves are let go on return, so a large build does not
-    hold their text through the later stages; only the teasers whose pages
-    may be read are kept, in ``teasers``.
+    hold their text through the later stages.
     """
     with clock("sources"):
         sources = collect_documents(config, **inputs)
-    teasers.update((d.id, d) for d in sources.documents if wants_page(d, config.pages.teaser_words))
     if workers := parallel.workers_for(len(sources.documents), PARALLEL_MIN_DOCUMENTS):
-        said, documents = replace(sources, documents=()), list(sources.documents)
+        warnings, documents = sources.warnings, list(sources.documents)
         del sources  # the workers' copies are all that is needed once they are forked
-        return said, *_sorted_in_workers(clock, documents, themes, workers)
+        return warnings, *_sorted_in_workers(clock, documents, themes, workers)
     with clock("clean"):
         cleaned = clean_documents(list(sources.documents))
     with clock("split"):
@@ -210,12 +192,11 @@ def _sorted_stories(
         stories, dedupe_drops = dedupe_stories(split)
     with clock("theme"):
         themed = assign_themes(stories, themes)
-    said = replace(sources, documents=())
-    return said, [drop for doc in cleaned for drop in doc.drops] + dedupe_drops, themed
+    return sources.warnings, [drop for doc in cleaned for drop in doc.drops] + dedupe_drops, themed
 
 
 def _sorted_in_workers(
-    clock: _StageClock, documents: list[Document], themes: Mapping[str, Theme], workers: int
+    clock: _StageClock, documents: list[Document], themes: ThemeClassifier, workers: int
 ) -> tuple[list[Drop], list[ThemedStory]]:
     """_sorted_stories for many documents: workers prepare chunks of them (_prepare) while this
     process de-duplicates the stories of the chunks already done, in order (so the result is the
@@ -240,142 +221,13 @@ def _sorted_in_workers(
             decisions.extend(chunk.decisions)
         with clock("dedupe"):
             kept, dedupe_drops = deduper.finish()
-        index = TermIndex.of(themes)
         themed = [
-            ThemedStory(k.story, decide(k.story, themes, index) if k.trimmed else decisions[k.position])
+            ThemedStory(k.story, themes.decide(k.story) if k.trimmed else decisions[k.position])
             for k in kept
         ]
     for stage, seconds in in_workers.items():
         clock.seconds[f"{stage} (workers)"] = seconds
     return drops + dedupe_drops, themed
-
-
-def wants_page(document: Document, teaser_words: int) -> bool:
-    """Whether a document's linked page may be read for its full text (its feed's full_text setting)."""
-    if document.full_text == "never" or not document.source.url:
-        return False
-    # split no further than needed: a full article is not counted to its end
-    return document.full_text == "always" or len(document.text.split(maxsplit=teaser_words)) < teaser_words
-
-
-def _page_candidates(
-    edition_config: EditionConfig, themed: list[ThemedStory], teasers: Mapping[str, Document], per_theme: int | None
-) -> list[ThemedStory]:
-    """The teaser stories whose full text could put them in the edition, most promising first.
-
-    A story counts when any of the edition's themes scores it above zero (its page may say more
-    on that theme) or when it would be listed under "Also noted": the others could not be shown
-    whatever their pages say, so their pages are never fetched.
-    """
-    _, unthemed = pick(edition_config, themed, per_theme)
-    shortlisted = {id(t) for t in unthemed}
-    wanted = set(edition_config.themes)
-
-    def promise(item: ThemedStory) -> float:
-        return max((score for theme, score in item.decision.scores if theme in wanted), default=0.0)
-
-    candidates = [
-        t for t in themed if t.story.document in teasers and (promise(t) > 0 or id(t) in shortlisted)
-    ]
-    return sorted(candidates, key=lambda t: -promise(t))
-
-
-def _with_full_text(
-    config: Config,
-    edition_config: EditionConfig,
-    themes: Mapping[str, Theme],
-    themed: list[ThemedStory],
-    teasers: Mapping[str, Document],
-    drops: list[Drop],
-    inputs: dict[str, Any],
-    per_theme: int | None,
-) -> tuple[list[ThemedStory], tuple[PageNote, ...]]:
-    """The stories again, with those of teaser entries re-read from their linked pages where that worked.
-
-    A page's article replaces the entry's text and goes through the same cleaning,
-    splitting and theming; a story whose page could not be used keeps its feed text.
-    """
-    candidates = _page_candidates(edition_config, themed, teasers, per_theme)
-    documents = list(dict.fromkeys(t.story.document for t in candidates))
-    if not documents:
-        return themed, ()
-    requests = [
-        PageRequest(key, teasers[key].source.url or "", len(teasers[key].text.split())) for key in documents
-    ]
-    results = read_pages(
-        inputs["conn"], requests, fetch=config.fetch, settings=config.pages, now=inputs["now"],
-        network=inputs["fetch"],
-    )
-    index = TermIndex.of(themes)
-    replaced: dict[str, list[ThemedStory]] = {}
-    for result in results:
-        if result.article is None:
-            continue
-        cleaned = clean_document(page_document(teasers[result.document], result.article))
-        drops.extend(cleaned.drops)
-        replaced[result.document] = [
-            ThemedStory(story, decide(story, themes, index)) for story in split_document(cleaned)
-        ]
-    notes = tuple(PageNote(r.document, r.url, r.source, r.refusal, r.detail) for r in results)
-    return _replace_stories(themed, replaced), notes
-
-
-def page_document(entry: Document, article: Article) -> Document:
-    """A feed entry with its page's article as its text; the page names what the feed did not."""
-    source = entry.source
-    name = article.site_name if source.name == PUBLISHER_NOT_NAMED and article.site_name else source.name
-    return replace(
-        entry,
-        text="\n\n".join(article.paragraphs),
-        title=entry.title or article.title,
-        source=replace(source, name=name, published=source.published or article.published),
-        link_lines=frozenset(),
-    )
-
-
-@dataclass(frozen=True)
-class PageReading:
-    """What `digest read` shows of one page: the article and its paragraphs after digest's cleaning."""
-
-    url: str
-    article: Article | None
-    paragraphs: tuple[str, ...]
-    refusal: PageRefusal | None = None
-    detail: str | None = None
-
-
-def cleaned_paragraphs(article: Article) -> tuple[str, ...]:
-    """The article's paragraphs that digest's cleaner keeps (what a story is made of)."""
-    source = SourceRef(article.site_name or PUBLISHER_NOT_NAMED, article.url)
-    document = Document(article.url, "\n\n".join(article.paragraphs), source, title=article.title)
-    return tuple(block.text for block in clean_document(document).blocks)
-
-
-def read_articles(urls: Sequence[str], *, fetch: FetchConfig, now: datetime) -> list[PageReading]:
-    """Each page as digest reads it: fetched politely (robots.txt, limits), extracted, cleaned."""
-    requests = [PageRequest(url, url, 0) for url in urls]
-    settings = PagesConfig(max_pages=len(requests))
-    readings = []
-    for result in read_pages(None, requests, fetch=fetch, settings=settings, now=now, network=True):
-        paragraphs = cleaned_paragraphs(result.article) if result.article else ()
-        readings.append(PageReading(result.url, result.article, paragraphs, result.refusal, result.detail))
-    return readings
-
-
-def _replace_stories(themed: list[ThemedStory], replaced: Mapping[str, list[ThemedStory]]) -> list[ThemedStory]:
-    """``themed`` with each replaced document's stories swapped, in place of the first of them."""
-    if not replaced:
-        return themed
-    out: list[ThemedStory] = []
-    done: set[str] = set()
-    for item in themed:
-        document = item.story.document
-        if document not in replaced:
-            out.append(item)
-        elif document not in done:
-            out.extend(replaced[document])
-            done.add(document)
-    return out
 
 
 class _StageClock:
@@ -391,3 +243,33 @@ class _StageClock:
             yield
         finally:
             self.seconds[stage] = self.seconds.get(stage, 0.0) + time.perf_counter() - start
+
+
+def theme_classifier(
+    themes: Mapping[str, Theme], conn: sqlite3.Connection | None, now: datetime
+) -> ThemeClassifier:
+    """The classifier for an edition's themes, taught by the store's corrections too.
+
+    A model is trained once per training set (shipped labels, the themes'
+    examples, corrections) and kept in the store as JSON for the next build.
+    """
+    corrections = [
+        Example(row["text"], row["theme"], bool(row["belongs"]), CORRECTION_WEIGHT, row["title"])
+        for row in (theme_corrections(conn) if conn is not None else [])
+    ]
+    examples = teaching(themes, corrections)
+    key = training_key(tuple(themes), examples)
+    kept = kept_theme_model(conn, key) if conn is not None else None
+    if kept is not None:
+        return classifier(themes, model=ThemeModel.from_json(kept))
+    model = train_model(themes, examples)
+    if conn is not None:
+        keep_theme_model(conn, key, model.to_json(), now)
+    return classifier(themes, model=model)
+
+
+def try_theme(config: Config, text: str, conn: sqlite3.Connection | None, now: datetime) -> ThemeDecision:
+    """The decision the classifier makes for a text (its first line a headline), as a build would."""
+    title, _, body = text.strip().partition("\n")
+    story = Story("test", title.strip(), tuple(p for p in body.split("\n\n") if p.strip()), (), "test", 0)
+    return theme_classifier(config.themes, conn, now).decide(story)

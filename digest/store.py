@@ -11,10 +11,11 @@ from __future__ import annotations
 import sqlite3
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from digest.errors import DigestError
-from digest.timestamps import restamp
+from digest.timestamps import restamp, utc_stamp
 
 Migration = str | Callable[[sqlite3.Connection], None]
 """One step of a part's schema: SQL statements, or a function for what SQL cannot do (rewriting values)."""
@@ -145,3 +146,120 @@ def restamp_columns(conn: sqlite3.Connection, table: str, columns: Sequence[str]
             updates.append((*rewritten, row["rowid"]))
     assignments = ", ".join(f"{column} = ?" for column in columns)
     conn.executemany(f"UPDATE {table} SET {assignments} WHERE rowid = ?", updates)
+
+
+THEME_MIGRATIONS = (
+    """
+    CREATE TABLE theme_corrections (
+        edition TEXT NOT NULL,
+        story TEXT NOT NULL,
+        theme TEXT NOT NULL,
+        belongs INTEGER NOT NULL,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        recorded_at TEXT NOT NULL,
+        PRIMARY KEY (edition, story, theme)
+    );
+    CREATE TABLE theme_models (
+        key TEXT PRIMARY KEY,
+        model TEXT NOT NULL,
+        trained_at TEXT NOT NULL
+    );
+    CREATE TABLE edition_stories (
+        edition TEXT NOT NULL,
+        story TEXT NOT NULL,
+        title TEXT NOT NULL,
+        text TEXT NOT NULL,
+        theme TEXT,
+        PRIMARY KEY (edition, story)
+    );
+    """,
+)
+"""The themes' part: editors' corrections, trained models by training key, and each recorded
+edition's stories (so a correction can name a story by edition and id)."""
+MODELS_KEPT = 4
+STORY_TEXT_CHARS = 2000
+"""Of a story's text, this much is kept to learn from: a model reads the title and lede."""
+
+
+def ensure_themes(conn: sqlite3.Connection) -> sqlite3.Connection:
+    migrate(conn, "themes", THEME_MIGRATIONS)
+    return conn
+
+
+def record_edition_stories(conn: sqlite3.Connection, edition_id: str, stories: Sequence[tuple[str, str, str, str | None]]) -> None:
+    """(story id, title, text, theme) of each story an edition showed."""
+    ensure_themes(conn)
+    conn.executemany(
+        "INSERT INTO edition_stories (edition, story, title, text, theme) VALUES (?, ?, ?, ?, ?) "
+        "ON CONFLICT (edition, story) DO UPDATE SET title = excluded.title, text = excluded.text, "
+        "theme = excluded.theme",
+        [(edition_id, story, title, text[:STORY_TEXT_CHARS], theme) for story, title, text, theme in stories],
+    )
+
+
+def edition_story(conn: sqlite3.Connection, edition_id: str, story_id: str) -> sqlite3.Row | None:
+    ensure_themes(conn)
+    row: sqlite3.Row | None = conn.execute(
+        "SELECT title, text, theme FROM edition_stories WHERE edition = ? AND story = ?", (edition_id, story_id)
+    ).fetchone()
+    return row
+
+
+def record_theme_correction(
+    conn: sqlite3.Connection,
+    edition_id: str,
+    story_id: str,
+    theme: str,
+    belongs: bool,
+    recorded_at: datetime,
+    story: tuple[str, str] | None = None,
+) -> None:
+    """An editor's word that a story of an edition belongs (or not) to a theme; the latest word stands.
+
+    ``story`` is its (title, text), else looked up among the edition stories the store recorded.
+    """
+    if story is None:
+        row = edition_story(conn, edition_id, story_id)
+        if row is None:
+            raise DigestError(
+                f"no story {story_id!r} in edition {edition_id!r} of this store; name the edition's JSON file instead"
+            )
+        story = (row["title"], row["text"])
+    title, text = story
+    ensure_themes(conn)
+    conn.execute(
+        "INSERT INTO theme_corrections (edition, story, theme, belongs, title, text, recorded_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (edition, story, theme) DO UPDATE SET "
+        "belongs = excluded.belongs, recorded_at = excluded.recorded_at",
+        (edition_id, story_id, theme, int(belongs), title, text[:STORY_TEXT_CHARS], utc_stamp(recorded_at)),
+    )
+
+
+def theme_corrections(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Every correction, oldest first: (theme, belongs, title, text)."""
+    ensure_themes(conn)
+    return conn.execute(
+        "SELECT theme, belongs, title, text FROM theme_corrections ORDER BY recorded_at, edition, story, theme"
+    ).fetchall()
+
+
+def kept_theme_model(conn: sqlite3.Connection, key: str) -> str | None:
+    ensure_themes(conn)
+    row = conn.execute("SELECT model FROM theme_models WHERE key = ?", (key,)).fetchone()
+    return row["model"] if row else None
+
+
+def keep_theme_model(conn: sqlite3.Connection, key: str, model_json: str, trained_at: datetime) -> None:
+    """Keep a trained model (JSON) for the next build with the same training set; only the newest few stay."""
+    ensure_themes(conn)
+    conn.execute(
+        "INSERT INTO theme_models (key, model, trained_at) VALUES (?, ?, ?) "
+        "ON CONFLICT (key) DO UPDATE SET model = excluded.model, trained_at = excluded.trained_at",
+        (key, model_json, utc_stamp(trained_at)),
+    )
+    conn.execute(
+        "DELETE FROM theme_models WHERE key NOT IN "
+        "(SELECT key FROM theme_models ORDER BY trained_at DESC, key LIMIT ?)",
+        (MODELS_KEPT,),
+    )

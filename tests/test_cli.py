@@ -38,9 +38,9 @@ def config(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, config) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("edition")
-    code, stdout, stderr = run("build", "--config", config, "--out", str(out), "--now", NOW, "--json")
+    code, stdout, stderr = run("build", "--config", config, "--out", str(out), "--now", NOW)
     assert code == 0, stderr
-    paths = [Path(name) for name in json.loads(stdout)["files"]]
+    paths = [Path(line) for line in stdout.splitlines()]
     return {suffix: next(p for p in paths if p.name.endswith(suffix) and not (
         suffix == ".html" and p.name.endswith(".email.html"))) for suffix in SUFFIXES}
 
@@ -105,10 +105,15 @@ def labeled_regions() -> list[tuple[str, dict]]:
 
 
 def test_every_seed_story_appears_exactly_once_in_its_theme(edition):
+    """On-theme stories each in their section once; the rest in no section (under 'Also noted' only
+    when near enough to a theme: see test_also_noted_lists_near_misses_nearest_first)."""
     placed = stories(edition)
     for region, expected in labeled_regions():
         sections = [theme for theme, story in placed if story["sentences"][0] in region]
-        assert sections == [expected["theme"]], (expected["starts"], sections)
+        if expected["theme"] is None:
+            assert sections in ([], [None]), (expected["starts"], sections)
+        else:
+            assert sections == [expected["theme"]], (expected["starts"], sections)
 
 
 def test_every_summary_sentence_is_verbatim_from_its_source_and_every_story_names_it(edition):
@@ -147,7 +152,7 @@ def test_explain_prints_every_drop_and_theme_decision(config, tmp_path):
     assert code == 0
     assert "[clean] 'read more' link (credits The Independent)" in stdout
     assert "[clean] line in another script (Hebrew) than the document" in stdout
-    assert "-> settler-violence: Settler violence:" in stdout
+    assert re.search(r"-> settler-violence: Settler violence \d+% \(.*settlers", stdout)
     assert "-> no theme: fits no theme" in stdout
 
 

@@ -6,7 +6,8 @@ from hypothesis import strategies as st
 
 from digest.config import load_config
 from digest.models import SourceRef, Story
-from digest.stages.themes import TOKEN, Terms, decide
+from digest.stages.themes import TOKEN, Terms
+from digest.stages.themes import decide_by_rules as decide
 from digest.stages.themes import words as theme_words
 
 ROOT = Path(__file__).resolve().parent.parent

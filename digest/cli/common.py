@@ -20,7 +20,7 @@ import click
 
 from digest.errors import DigestError
 
-JSON_SCHEMA = 1
+JSON_VERSION = 1
 """Bumped only if a key of the shared JSON convention ever changes meaning."""
 
 
@@ -61,7 +61,7 @@ def json_document(
 ) -> str:
     """The one JSON object a command's --json prints: the shared keys, then the command's own."""
     document = {
-        "schema": JSON_SCHEMA,
+        "version": JSON_VERSION,
         "command": command,
         "exit_code": int(exit_code),
         "summary": summary,

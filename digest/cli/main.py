@@ -16,13 +16,13 @@ from digest.cli.common import DigestGroup, Verbosity
         "build": "digest.cli.build:build",
         "validate": "digest.cli.build:validate",
         "feeds": "digest.cli.feeds:feeds",
+        "themes": "digest.cli.themes:themes",
         "send": "digest.cli.delivery:send",
         "run": "digest.cli.delivery:run",
         "unsubscribe": "digest.cli.delivery:unsubscribe",
         "serve": "digest.cli.serve:serve",
         "editions": "digest.cli.editions:editions_command",
         "publish": "digest.cli.editions:publish",
-        "read": "digest.cli.read:read",
     },
 )
 @click.version_option(package_name="digest")

@@ -3,9 +3,8 @@
 Tables (in the SQLite store, migrated under the part name "ledger"):
 
 - ``sends``: one row per delivery of an edition (its id, the kind of send,
-  the transport, the story ids it carried and, as versioned JSON, everything
-  its messages are made from, so a resumed send is byte-identical to the
-  interrupted one: digest.delivery.snapshot).
+  the transport, the story ids it carried and a snapshot of what was
+  rendered, so a resumed send is byte-identical to the interrupted one).
 - ``deliveries``: one row per send x recipient: status, attempts, the last
   SMTP reply, the deterministic Message-ID and timestamps.
 - ``suppressions``: addresses that must never be mailed again
@@ -35,7 +34,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from digest.delivery.snapshot import convert_pickled_sends
 from digest.store import migrate
 from digest.timestamps import parse_stamp, utc_stamp
 
@@ -88,8 +86,6 @@ LEDGER_MIGRATIONS = (
     # The moment the SMTP end-of-data dot was handed to the connection: after a
     # crash, a row left in 'sending' with this set reached the server whole.
     "ALTER TABLE deliveries ADD COLUMN handed_at TEXT",
-    # the message a send is made from, as JSON (sends.outgoing) instead of a pickle (sends.snapshot)
-    convert_pickled_sends,
 )
 
 
@@ -141,8 +137,7 @@ class SendRecord:
     run_at: datetime
     transport: str
     stories: tuple[str, ...]
-    outgoing: str | None
-    """The JSON of digest.delivery.snapshot (None: an older digest's copy that could not be converted)."""
+    snapshot: bytes
     created_at: datetime
     finished_at: datetime | None
 
@@ -168,7 +163,7 @@ def _send(row: sqlite3.Row) -> SendRecord:
         run_at=parse_stamp(row["run_at"]),
         transport=row["transport"],
         stories=tuple(json.loads(row["stories"])),
-        outgoing=row["outgoing"],
+        snapshot=row["snapshot"],
         created_at=parse_stamp(row["created_at"]),
         finished_at=parse_stamp(row["finished_at"]) if row["finished_at"] else None,
     )
@@ -199,7 +194,7 @@ def create_send(
     run_at: datetime,
     transport: str,
     stories: Sequence[str],
-    outgoing: str,
+    snapshot: bytes,
     recipients: Sequence[tuple[str, str]],
     now: datetime,
 ) -> bool:
@@ -212,9 +207,9 @@ def create_send(
     conn.execute("BEGIN IMMEDIATE")
     try:
         inserted = conn.execute(
-            "INSERT INTO sends (send_id, edition_id, name, kind, run_at, transport, stories, outgoing, created_at) "
+            "INSERT INTO sends (send_id, edition_id, name, kind, run_at, transport, stories, snapshot, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (send_id) DO NOTHING",
-            (send_id, edition_id, name, kind, utc_stamp(run_at), transport, json.dumps(list(stories)), outgoing, created),
+            (send_id, edition_id, name, kind, utc_stamp(run_at), transport, json.dumps(list(stories)), snapshot, created),
         ).rowcount
         if inserted:
             conn.executemany(

@@ -52,8 +52,28 @@ def pick(
     by_theme = {key: _ranked([s for s in stories if s.decision.theme == key])[:limit] for key in config.themes}
     unthemed: list[Item] = []
     if config.unthemed == "also-noted":
-        unthemed = [s for s in stories if s.decision.theme not in config.themes][: config.also_noted_limit]
+        unthemed = also_noted(config, stories)
     return by_theme, unthemed
+
+
+def relevance(decision: ThemeDecision, themes: Sequence[str]) -> float:
+    """How likely the story is to belong to one of these themes: the highest of its theme scores."""
+    return max((score for theme, score in decision.scores if theme in themes), default=0.0)
+
+
+def also_noted(config: EditionConfig, stories: Sequence[Item]) -> list[Item]:
+    """The stories no theme took that come nearest to the edition's themes, nearest first.
+
+    Only those at least ``also_noted_floor`` likely to belong to a theme: a near
+    miss is worth a line, unrelated world news is not (ties keep source order).
+    """
+    near = [
+        (relevance(s.decision, config.themes), n, s)
+        for n, s in enumerate(stories)
+        if s.decision.theme not in config.themes
+    ]
+    ranked = sorted((item for item in near if item[0] >= config.also_noted_floor), key=lambda item: (-item[0], item[1]))
+    return [s for _, _, s in ranked[: config.also_noted_limit]]
 
 
 def assemble(

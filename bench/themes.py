@@ -1,0 +1,283 @@
+"""Theme classifiers side by side on the dev part of tests/data/themes/labels.jsonl.
+
+Prints, for each classifier, per theme precision / recall / F1 on dev, the
+share of off-topic (none) items placed in some theme ("leakage"), and stories
+per second on one core (processor time, the median of --runs). Thresholds are
+chosen by 5-fold cross-validation on the train part only; dev is never tuned on.
+
+    .venv/bin/pip install -e '.[bench]'
+    .venv/bin/python bench/themes.py [--runs 3] [--only linear,rules]
+
+Classifiers: today's rules (schedule.yaml signals); the rules with each
+require group widened by WordLlama word embeddings; the linear model
+(digest.stages.theme_model, words and word pairs); the linear model with
+WordLlama sentence embeddings as extra features; and combinations.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from digest.config import Config, Theme, ThemeSignals, load_config
+from digest.models import SourceRef, Story
+from digest.stages import theme_model
+from digest.stages.themes import TermIndex, classifier, decide_by_rules
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELS = ROOT / "tests" / "data" / "themes" / "labels.jsonl"
+THEMES = ("arms-exports", "settler-violence", "solidarity")
+TODAY = "a9ed53a"
+"""The commit whose schedule.yaml holds the rules digest had before its model."""
+WIDEN_SIMILARITY = 0.8
+"""Cosine similarity at which a vocabulary word joins a require group's term (WordLlama, 256 dims)."""
+
+
+@dataclass(frozen=True)
+class Item:
+    title: str
+    text: str
+    label: str | None
+
+
+Classifier = Callable[[Sequence[Item]], list[str | None]]
+
+
+def load(split: str) -> list[Item]:
+    items = []
+    for line in LABELS.read_text(encoding="utf-8").splitlines():
+        record = json.loads(line)
+        if record["split"] == split:
+            label = None if record["label"] == "none" else record["label"]
+            items.append(Item(record["title"], record["text"], label))
+    return items
+
+
+def story(item: Item, number: int) -> Story:
+    paragraphs = (item.text,) if item.text else ()
+    return Story(f"s{number}", item.title, paragraphs, (SourceRef("bench"),), "bench", number)
+
+
+def rules(themes: dict[str, Theme]) -> Classifier:
+    def classify(items: Sequence[Item]) -> list[str | None]:
+        index = TermIndex.of(themes)
+        return [decide_by_rules(story(item, n), themes, index).theme for n, item in enumerate(items)]
+
+    return classify
+
+
+def shipped(themes: dict[str, Theme]) -> Classifier:
+    """digest's classifier as a build runs it: the model over words, pairs and term groups, trained on the
+    shipped labels (the train part only) and the themes' examples, with the rules for long stories."""
+    chosen = classifier(themes)
+
+    def classify(items: Sequence[Item]) -> list[str | None]:
+        return [chosen.decide(story(item, n)).theme for n, item in enumerate(items)]
+
+    return classify
+
+
+def todays_rules() -> dict[str, Theme]:
+    """The themes' signals before this work (git: the schedule.yaml of commit TODAY), for comparison."""
+    text = subprocess.run(
+        ["git", "-C", str(ROOT), "show", f"{TODAY}:schedule.yaml"], capture_output=True, text=True, check=True
+    ).stdout
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "schedule.yaml"
+        path.write_text(text, encoding="utf-8")
+        config: Config = load_config(path)
+    return {key: theme for key, theme in config.themes.items() if key in THEMES}
+
+
+def wordllama():
+    """WordLlama from the files its wheel installs, by path: its loader looks under tokenizer/ and would download."""
+    import wordllama as package
+    from safetensors import safe_open
+    from tokenizers import Tokenizer
+    from wordllama.inference import WordLlamaInference
+
+    base = Path(package.__file__).parent
+    tokenizer = Tokenizer.from_file(str(base / "tokenizers" / "l2_supercat_tokenizer_config.json"))
+    with safe_open(str(base / "weights" / "l2_supercat_256.safetensors"), framework="np", device="cpu") as weights:
+        embedding = weights.get_tensor("embedding.weight")
+    return WordLlamaInference(embedding, tokenizer)
+
+
+def widened(themes: dict[str, Theme], train: Sequence[Item], model) -> dict[str, Theme]:
+    """Each require group and the keywords gain the train vocabulary's words nearest to the group's words."""
+    counts: dict[str, int] = {}
+    for item in train:
+        for word in theme_model.words(f"{item.title} {item.text}".lower()):
+            if len(word) > 2:
+                counts[word] = counts.get(word, 0) + 1
+    vocabulary = sorted(word for word, n in counts.items() if n >= 2)
+    vectors = model.embed(vocabulary, norm=True)
+    out = {}
+    for key, theme in themes.items():
+        groups = []
+        keywords = dict(theme.signals.keywords)
+        for group in theme.signals.require:
+            seeds = [term.rstrip("*") for term in group if " " not in term and "-" not in term]
+            seed_vectors = model.embed(seeds, norm=True)
+            near = (vectors @ seed_vectors.T).max(axis=1)
+            added = [vocabulary[i] for i in np.flatnonzero(near >= WIDEN_SIMILARITY)]
+            groups.append(sorted(set(group) | set(added)))
+            for word in added:
+                keywords.setdefault(word, 1.0)
+        signals = ThemeSignals(
+            require=groups, keywords=keywords, min_score=theme.signals.min_score, min_hits=theme.signals.min_hits
+        )
+        out[key] = theme.model_copy(update={"signals": signals})
+    return out
+
+
+def examples(items: Sequence[Item]) -> list[theme_model.Example]:
+    return [theme_model.Example(item.text, item.label, title=item.title) for item in items]
+
+
+def choose(model: theme_model.ThemeModel, features: frozenset[str], threshold: float) -> str | None:
+    best = max(model.place(features), key=lambda p: p.probability)
+    return best.theme if best.probability >= threshold else None
+
+
+def cross_validated_threshold(train: Sequence[Item]) -> float:
+    """The threshold with the best F0.5 (precision counts double) over 5 folds of train."""
+    folds = [train[k::5] for k in range(5)]
+    probabilities: list[tuple[str | None, str, float]] = []
+    for k, held in enumerate(folds):
+        rest = [item for j, fold in enumerate(folds) if j != k for item in fold]
+        model = theme_model.train(THEMES, examples(rest))
+        for item in held:
+            best = max(model.place(theme_model.story_features(item.title, item.text)), key=lambda p: p.probability)
+            probabilities.append((item.label, best.theme, best.probability))
+
+    def f_half(threshold: float) -> float:
+        tp = sum(1 for label, theme, p in probabilities if p >= threshold and label == theme)
+        placed = sum(1 for _, _, p in probabilities if p >= threshold)
+        positives = sum(1 for label, _, _ in probabilities if label is not None)
+        precision, recall = tp / max(placed, 1), tp / max(positives, 1)
+        return 1.25 * precision * recall / max(0.25 * precision + recall, 1e-9)
+
+    return max((t / 100 for t in range(30, 96, 5)), key=f_half)
+
+
+def linear(train: Sequence[Item], threshold: float) -> Classifier:
+    model = theme_model.train(THEMES, examples(train))
+
+    def classify(items: Sequence[Item]) -> list[str | None]:
+        return [choose(model, theme_model.story_features(item.title, item.text), threshold) for item in items]
+
+    return classify
+
+
+def linear_with_embeddings(train: Sequence[Item], threshold: float, embedder) -> Classifier:
+    """Words, pairs and a WordLlama sentence embedding of title and lede, one logistic regression per theme."""
+    from scipy.sparse import csr_matrix, hstack
+    from sklearn.feature_extraction import DictVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    def lede(item: Item) -> str:
+        return f"{item.title}. {' '.join(theme_model.words(item.text)[: theme_model.LEDE_WORDS])}"
+
+    def matrix(items: Sequence[Item], vectorizer: DictVectorizer, fit: bool):
+        dicts = [dict.fromkeys(theme_model.story_features(i.title, i.text), 1) for i in items]
+        sparse = vectorizer.fit_transform(dicts) if fit else vectorizer.transform(dicts)
+        dense = embedder.embed([lede(i) for i in items], norm=True)
+        return hstack([sparse, csr_matrix(dense * 3.0)]).tocsr()
+
+    vectorizer = DictVectorizer()
+    train_matrix = matrix(train, vectorizer, fit=True)
+    models = {}
+    for theme in THEMES:
+        labels = [int(item.label == theme) for item in train]
+        models[theme] = LogisticRegression(C=theme_model.REGULARISATION, class_weight="balanced", max_iter=1000)
+        models[theme].fit(train_matrix, labels)
+
+    def classify(items: Sequence[Item]) -> list[str | None]:
+        probabilities = np.column_stack(
+            [models[t].predict_proba(matrix(items, vectorizer, fit=False))[:, 1] for t in THEMES]
+        )
+        best = probabilities.argmax(axis=1)
+        return [THEMES[b] if probabilities[i, b] >= threshold else None for i, b in enumerate(best)]
+
+    return classify
+
+
+def either(first: Classifier, second: Classifier) -> Classifier:
+    def classify(items: Sequence[Item]) -> list[str | None]:
+        return [a or b for a, b in zip(first(items), second(items), strict=True)]
+
+    return classify
+
+
+def both(first: Classifier, second: Classifier) -> Classifier:
+    def classify(items: Sequence[Item]) -> list[str | None]:
+        return [a if a == b else None for a, b in zip(first(items), second(items), strict=True)]
+
+    return classify
+
+
+def report(name: str, classify: Classifier, dev: Sequence[Item], runs: int) -> None:
+    times = []
+    for _ in range(runs):
+        start = time.process_time()
+        found = classify(dev)
+        times.append(time.process_time() - start)
+    speed = len(dev) / max(statistics.median(times), 1e-9)
+    cells = []
+    for theme in THEMES:
+        tp = sum(1 for item, got in zip(dev, found, strict=True) if got == theme and item.label == theme)
+        placed = sum(1 for got in found if got == theme)
+        actual = sum(1 for item in dev if item.label == theme)
+        precision, recall = tp / max(placed, 1), tp / max(actual, 1)
+        f1 = 2 * precision * recall / max(precision + recall, 1e-9)
+        cells.append(f"{precision:5.2f} {recall:5.2f} {f1:5.2f}")
+    off_topic = [got for item, got in zip(dev, found, strict=True) if item.label is None]
+    leakage = sum(1 for got in off_topic if got is not None) / max(len(off_topic), 1)
+    print(f"{name:<34} {' | '.join(cells)} | {leakage:6.1%} | {speed:9,.0f}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--only", default="", help="comma-separated classifier names to run")
+    args = parser.parse_args()
+    train, dev = load("train"), load("dev")
+    themes = {key: theme for key, theme in load_config(ROOT / "schedule.yaml").themes.items() if key in THEMES}
+    threshold = cross_validated_threshold(train)
+    print(f"train {len(train)}, dev {len(dev)} items; linear threshold {threshold:.2f} (5-fold CV on train, F0.5)")
+    print(f"{'':<34} {'arms P/R/F1':^17} | {'settler P/R/F1':^17} | {'solidarity P/R/F1':^17} | leakage | stories/s")
+    chosen = {name for name in args.only.split(",") if name}
+    old = todays_rules()
+    classifiers: dict[str, Callable[[], Classifier]] = {
+        "rules (today's)": lambda: rules(old),
+        "rules (groups widened by hand)": lambda: rules(themes),
+        "linear (words, pairs)": lambda: linear(train, threshold),
+        "linear | today's rules": lambda: either(linear(train, threshold), rules(old)),
+        "linear & today's rules": lambda: both(linear(train, threshold), rules(old)),
+        "shipped (linear+groups; rules if long)": lambda: shipped(themes),
+    }
+    if not chosen or chosen & {"widened rules (WordLlama)", "linear+embeddings", "linear+embeddings | widened"}:
+        embedder = wordllama()
+        wide = widened(old, train, embedder)
+        classifiers["widened rules (WordLlama)"] = lambda: rules(wide)
+        classifiers["linear+embeddings"] = lambda: linear_with_embeddings(train, threshold, embedder)
+        classifiers["linear+embeddings | widened"] = lambda: either(
+            linear_with_embeddings(train, threshold, embedder), rules(wide)
+        )
+    for name, make in classifiers.items():
+        if not chosen or name in chosen:
+            report(name, make(), dev, args.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,78 @@
+"""`digest themes test` and `digest themes learn`: try the classifier on a text, correct it by example."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+
+from digest.cli.common import CONFIG_OPTION, DigestCommand, DigestGroup
+from digest.config import load_config
+from digest.errors import ConfigError, DigestError
+
+
+@click.group("themes", cls=DigestGroup)
+def themes() -> None:
+    """Try the theme classifier on a text, and teach it by correcting its decisions."""
+
+
+@themes.command("test", cls=DigestCommand)
+@CONFIG_OPTION
+@click.argument("text")
+def test(config_path: Path, text: str) -> None:
+    """Show the theme TEXT gets (a headline; after a newline, its body) and why."""
+    from digest.pipeline import try_theme
+    from digest.store import connect
+
+    config = load_config(config_path)
+    store = config.path(config.store)
+    conn = connect(store) if store.exists() else None
+    decision = try_theme(config, text, conn, datetime.now(UTC))
+    click.echo(f"{decision.theme or 'no theme'}: {decision.reason}")
+    for key, probability in decision.scores:
+        click.echo(f"  {config.themes[key].title}: {probability:.0%} (needs {config.themes[key].min_probability:.0%})")
+
+
+def _story_in_json(path: Path, story_id: str) -> tuple[str, tuple[str, str]]:
+    """(edition id, (title, summary)) of a story in an edition's JSON file, as `digest build` writes it."""
+    try:
+        edition = json.loads(path.read_text(encoding="utf-8"))
+        sections = [*edition["sections"], *([edition["also_noted"]] if edition.get("also_noted") else [])]
+        stories = {story["id"]: story for section in sections for story in section["stories"]}
+        edition_id = str(edition["id"])
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise DigestError(f"{path}: not an edition's JSON ({exc})") from None
+    if story_id not in stories:
+        raise DigestError(f"{path}: no story {story_id!r} (its stories: {', '.join(stories) or 'none'})")
+    return edition_id, (str(stories[story_id]["title"]), str(stories[story_id]["summary"]))
+
+
+@themes.command("learn", cls=DigestCommand)
+@CONFIG_OPTION
+@click.argument("edition")
+@click.argument("story")
+@click.option("--theme", "belongs_to", help="The story belongs to this theme.")
+@click.option("--not", "not_in", help="The story does not belong to this theme.")
+def learn(config_path: Path, edition: str, story: str, belongs_to: str | None, not_in: str | None) -> None:
+    """Record that STORY belongs to a theme (--theme) or not (--not); the next build learns from it.
+
+    EDITION is an edition's JSON file (as `digest build` writes it) or an edition id the
+    store has recorded; STORY is a story id from that JSON (or from `--explain`).
+    """
+    from digest.store import connect, record_theme_correction
+
+    if (belongs_to is None) == (not_in is None):
+        raise click.UsageError("give exactly one of --theme THEME and --not THEME")
+    theme = belongs_to or not_in
+    config = load_config(config_path)
+    if theme not in config.themes:
+        raise ConfigError(f"unknown theme {theme!r}; the config has {', '.join(config.themes)}")
+    edition_id, text = edition, None
+    if edition.endswith(".json") or Path(edition).is_file():
+        edition_id, text = _story_in_json(Path(edition), story)
+    conn = connect(config.path(config.store))
+    record_theme_correction(conn, edition_id, story, theme, belongs_to is not None, datetime.now(UTC), text)
+    verb = "belongs to" if belongs_to else "does not belong to"
+    click.echo(f"recorded: story {story} of {edition} {verb} {config.themes[theme].title}; the next build learns it")

@@ -1,0 +1,216 @@
+"""A linear model per theme, taught by examples: which words and word pairs place a story.
+
+Each theme is a logistic regression over a story's content stems and pairs
+of neighbouring stems (title and lede), trained on labelled examples: the
+headlines and briefs shipped with digest (labelled by THEMES.md), the
+``examples:`` a theme lists in schedule.yaml, and the corrections an editor
+recorded with ``digest themes learn``. Training needs scikit-learn, imported
+only when a model is trained; placing a story is a sum of weights looked up
+in a dict, so it stays explainable (the weights that placed it are the
+reason) and fast. A trained model is plain JSON (ThemeModel.to_json), never
+pickle, so it can be kept between builds.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import heapq
+import json
+import math
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+
+from digest.stages.text import WordTable, content_stems_of_words, words
+
+LEDE_WORDS = 80
+"""Words of a story's body read after its title: what a story is mainly about is in its lede."""
+LEDE_CHARS = 1200
+"""Characters read to find the lede's words: more than LEDE_WORDS words take, so a long story is not all split."""
+EXAMPLE_WEIGHT = 3.0
+"""A theme's own examples count this many times a shipped labelled item."""
+CORRECTION_WEIGHT = 5.0
+"""An editor's correction counts this many times a shipped labelled item."""
+REGULARISATION = 1.0
+"""scikit-learn's C: smaller keeps weights small, so no one word decides alone."""
+SMALLEST_WEIGHT = 0.01
+"""Weights closer to zero than this are left out of a trained model (they decide nothing)."""
+MODEL_VERSION = 1
+"""Bumped whenever features or training change, so a kept model is trained again."""
+
+
+def story_features(title: str, text: str) -> frozenset[str]:
+    """The content stems of the title and lede, and each pair of neighbouring stems ('arm sale')."""
+    return read_story(title, text)[0]
+
+
+def read_story(title: str, text: str) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
+    """story_features(), and each (stem, word) of the title and lede, so a reason can quote the story's words."""
+    lede = words(text[:LEDE_CHARS])[:LEDE_WORDS] if text else ()
+    found: set[str] = set()
+    seen: list[tuple[str, str]] = []
+    for part in (words(title), lede):
+        pairs = [(stem, word) for word, stem in zip(part, map(_STEM_OF.__getitem__, part), strict=True) if stem]
+        stems = [stem for stem, _ in pairs]
+        found.update(stems)
+        found.update(f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False))
+        seen.extend(pairs)
+    return frozenset(found), tuple(seen)
+
+
+def _content_stem(word: str) -> str | None:
+    stems = content_stems_of_words((word,))
+    return stems[0] if stems else None
+
+
+_STEM_OF: WordTable[str | None] = WordTable(_content_stem)
+
+
+@dataclass(frozen=True)
+class Example:
+    """A text that belongs to a theme, or (belongs=False) one that does not."""
+
+    text: str
+    theme: str | None
+    """The theme it belongs to (None: none); with belongs=False, the theme it is NOT in."""
+    belongs: bool = True
+    weight: float = 1.0
+    title: str = ""
+
+
+@dataclass(frozen=True)
+class Placement:
+    """A theme's probability for a story, with the weights that made it."""
+
+    theme: str
+    probability: float
+    contributions: tuple[tuple[str, float], ...]
+    """Features present in the story with their weights (in no order: see strongest())."""
+    hinted: bool = False
+
+    def strongest(self, n: int) -> list[tuple[str, float]]:
+        """The n weights that moved the probability most, for or against."""
+        return heapq.nsmallest(n, self.contributions, key=lambda item: (-abs(item[1]), item[0]))
+
+
+@dataclass
+class ThemeModel:
+    weights: dict[str, dict[str, float]]
+    intercepts: dict[str, float]
+    taught: dict[str, int] = field(default_factory=dict)
+    """Per theme, how many positive examples it learnt from."""
+
+    def place(self, features: frozenset[str], hints: Iterable[str] = (), hint_logit: float = 0.0) -> list[Placement]:
+        """Each theme's probability for a story with these features; ``hints`` add ``hint_logit`` to theirs."""
+        hinted = frozenset(hints)
+        placements = []
+        for theme, weights in self.weights.items():
+            found = [(f, weights[f]) for f in weights.keys() & features]
+            logit = self.intercepts[theme] + sum(w for _, w in found)
+            if theme in hinted:
+                logit += hint_logit
+            placements.append(Placement(theme, _sigmoid(logit), tuple(found), theme in hinted))
+        return placements
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {"version": MODEL_VERSION, "weights": self.weights, "intercepts": self.intercepts, "taught": self.taught},
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> ThemeModel:
+        data = json.loads(text)
+        if data.get("version") != MODEL_VERSION:
+            raise ValueError(f"a theme model of version {data.get('version')}, not {MODEL_VERSION}")
+        return cls(data["weights"], data["intercepts"], data.get("taught", {}))
+
+
+def _sigmoid(logit: float) -> float:
+    if logit >= 0:
+        return 1 / (1 + math.exp(-logit))
+    z = math.exp(logit)
+    return z / (1 + z)
+
+
+def shipped_examples() -> list[Example]:
+    """The labelled items shipped with digest (the train part of tests/data/themes/labels.jsonl)."""
+    text = resources.files("digest.stages").joinpath("theme_examples.jsonl").read_text(encoding="utf-8")
+    found = []
+    for line in text.splitlines():
+        item = json.loads(line)
+        label = None if item["label"] == "none" else item["label"]
+        found.append(Example(item["text"], label, title=item["title"]))
+    return found
+
+
+def training_key(themes: Sequence[str], examples: Sequence[Example]) -> str:
+    """A digest of everything a model is trained from: the same key, the same model."""
+    digest = hashlib.sha256(f"{MODEL_VERSION}|{','.join(themes)}".encode())
+    for example in examples:
+        digest.update(
+            json.dumps([example.title, example.text, example.theme, example.belongs, example.weight]).encode()
+        )
+    return digest.hexdigest()
+
+
+def train(
+    themes: Sequence[str],
+    examples: Sequence[Example],
+    signals: Callable[[str, str], Iterable[str]] = lambda title, text: (),
+) -> ThemeModel:
+    """One logistic regression per theme: its examples against all others.
+
+    ``signals`` adds features of a text beyond its words (the themes' term groups).
+    liblinear's dual solver with a fixed seed: the same examples give the same
+    weights, and it trains a theme on a thousand examples in tens of
+    milliseconds where lbfgs takes most of a second (measured).
+
+    An example that belongs to one theme is a negative for every other; an
+    example marked as NOT in a theme is a negative for that theme only; an
+    example of no configured theme is a negative for all.
+    """
+    from sklearn.feature_extraction import DictVectorizer  # type: ignore[import-untyped]
+    from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
+
+    features = [
+        dict.fromkeys(sorted(story_features(e.title, e.text) | set(signals(e.title, e.text))), 1) for e in examples
+    ]
+    vectorizer = DictVectorizer()
+    matrix = vectorizer.fit_transform(features).tocsr()
+    matrix.indices, matrix.indptr = matrix.indices.astype("int32"), matrix.indptr.astype("int32")  # liblinear's
+    names = vectorizer.get_feature_names_out()
+    weights: dict[str, dict[str, float]] = {}
+    intercepts: dict[str, float] = {}
+    taught: dict[str, int] = {}
+    for theme in themes:
+        rows = [i for i, e in enumerate(examples) if e.belongs or e.theme == theme]
+        labels = [int(examples[i].belongs and examples[i].theme == theme) for i in rows]
+        taught[theme] = sum(labels)
+        if taught[theme] == 0 or taught[theme] == len(rows):
+            weights[theme], intercepts[theme] = {}, -10.0
+            continue
+        model = LogisticRegression(
+            C=REGULARISATION, class_weight="balanced", solver="liblinear", dual=True, random_state=0, max_iter=1000
+        )
+        model.fit(matrix[rows], labels, sample_weight=[examples[i].weight for i in rows])
+        coefficients = model.coef_[0]
+        weights[theme] = {
+            str(names[j]): round(float(coefficients[j]), 4)
+            for j in range(len(names))
+            if abs(coefficients[j]) >= SMALLEST_WEIGHT
+        }
+        intercepts[theme] = round(float(model.intercept_[0]), 4)
+    return ThemeModel(weights, intercepts, taught)
+
+
+def examples_of(teaching: Mapping[str, tuple[Sequence[str], Sequence[str]]]) -> list[Example]:
+    """Examples from themes' ``belongs`` and ``not`` texts (a text's first line is its title)."""
+    found = []
+    for theme, (belongs, excluded) in teaching.items():
+        for texts, is_in in ((belongs, True), (excluded, False)):
+            for text in texts:
+                title, _, body = text.partition("\n")
+                found.append(Example(body, theme, is_in, EXAMPLE_WEIGHT, title))
+    return found

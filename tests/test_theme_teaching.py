@@ -1,0 +1,180 @@
+"""Teaching themes by example: a new theme from a title, a description and twenty examples;
+`digest themes test` and `digest themes learn` through the CLI; the model's JSON and determinism."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from ruamel.yaml import YAML
+
+from digest.cli.main import main
+from digest.config import load_config
+from digest.models import SourceRef, Story
+from digest.stages.theme_model import ThemeModel
+from digest.stages.themes import classifier
+
+ROOT = Path(__file__).resolve().parent.parent
+
+CLIMATE_EXAMPLES = {
+    "belongs": [
+        "Climate activists glue themselves to motorway to demand an end to new oil licences",
+        "Thousands of schoolchildren walk out of class in global climate strike",
+        "Extinction Rebellion blocks bridge in protest against fossil fuel subsidies",
+        "Just Stop Oil protesters spray orange paint on stadium to demand climate action",
+        "Climate campaigners occupy bank headquarters over coal financing",
+        "Police arrest dozens at sit-in against new coal mine",
+        "Students march for climate justice ahead of UN summit",
+        "Activists chain themselves to gates of oil refinery in climate protest",
+        "Hunger strike outside parliament demands binding emissions cuts",
+        "Farmers and climate groups rally against pipeline through wetlands",
+        "Youth climate movement stages die-in at car show",
+        "Scientists join civil disobedience to protest government inaction on warming",
+        "Climate protesters disrupt shareholder meeting of oil major",
+        "Court fines climate activists who blocked airport runway",
+    ],
+    "not": [
+        "Heatwave breaks temperature records across southern Europe",
+        "Oil prices rally as producers extend output cuts",
+        "Government publishes new net zero strategy for home heating",
+        "Study finds glaciers melting faster than expected",
+        "Farmers protest over fuel prices and new tractor taxes",
+        "Wind farm developer wins contract for offshore project",
+    ],
+}
+"""Twenty examples of a made-up theme: fourteen that belong and six near misses."""
+
+
+@pytest.fixture
+def climate_project(tmp_path: Path) -> Path:
+    yaml = YAML()
+    config = yaml.load((ROOT / "schedule.yaml").read_text(encoding="utf-8"))
+    config["themes"]["climate-protests"] = {
+        "title": "Climate protests",
+        "description": "Protests, strikes and civil disobedience for climate action.",
+        "examples": CLIMATE_EXAMPLES,
+    }
+    config["editions"]["weekly"]["themes"] = ["climate-protests", "solidarity"]
+    with (tmp_path / "schedule.yaml").open("w", encoding="utf-8") as out:
+        yaml.dump(config, out)
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    return tmp_path / "schedule.yaml"
+
+
+def _test(config: Path, text: str) -> str:
+    result = CliRunner().invoke(main, ["themes", "test", "--config", str(config), text])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Climate activists block oil tanker terminal, dozens arrested",
+        "Teenagers skip school to join climate strike in dozens of cities",
+        "Protesters dump coal outside energy ministry to demand climate action",
+    ],
+)
+def test_a_theme_from_a_title_a_description_and_twenty_examples_places_new_headlines(climate_project, headline):
+    assert _test(climate_project, headline).startswith("climate-protests: Climate protests ")
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Record heat forecast for the weekend as drought deepens",
+        "Students rally in support of Palestinians at campus encampment",
+        "Stock market rally lifts energy shares",
+        "Israeli strike on Rafah kills dozens",
+    ],
+)
+def test_the_taught_theme_leaves_other_news_alone(climate_project, headline):
+    assert not _test(climate_project, headline).startswith("climate-protests")
+
+
+def test_themes_test_shows_each_theme_and_why():
+    output = _test(ROOT / "schedule.yaml", "Canada suspends arms exports to Israel")
+    first, *scores = output.splitlines()
+    assert first.startswith("arms-exports: Arms exports ")
+    assert "arms" in first and "+" in first
+    assert [line.split(":")[0].strip() for line in scores] == ["Arms exports", "Solidarity", "Settler violence"]
+
+
+def test_learn_records_a_correction_that_the_next_build_uses(tmp_path):
+    shutil.copy(ROOT / "schedule.yaml", tmp_path)
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    config = tmp_path / "schedule.yaml"
+    runner = CliRunner()
+    built = runner.invoke(main, ["build", "--config", str(config), "--out", str(tmp_path / "out"),
+                                 "--now", "2026-12-04T07:00:00+00:00"])
+    assert built.exit_code == 0, built.output
+    edition_json = next((tmp_path / "out").glob("*.json"))
+    edition = json.loads(edition_json.read_text(encoding="utf-8"))
+    story = next(s for s in edition["sections"][2]["stories"])
+    assert story["theme"] == "solidarity"
+
+    before = _test(config, story["title"])
+    learnt = runner.invoke(main, ["themes", "learn", "--config", str(config), str(edition_json), story["id"],
+                                  "--not", "solidarity"])
+    assert learnt.exit_code == 0, learnt.output
+    assert "does not belong to Solidarity" in learnt.output
+    assert (tmp_path / "digest.sqlite").exists()
+    after = _test(config, story["title"])
+    solidarity = [line for line in (before + after).splitlines() if line.strip().startswith("Solidarity:")]
+    assert int(solidarity[1].split()[1].rstrip("%")) < int(solidarity[0].split()[1].rstrip("%"))
+
+
+def test_learn_refuses_an_unknown_story_or_both_options(tmp_path):
+    runner = CliRunner()
+    shutil.copy(ROOT / "schedule.yaml", tmp_path)
+    config = str(tmp_path / "schedule.yaml")
+    unknown = runner.invoke(main, ["themes", "learn", "--config", config, "weekly-x", "nope", "--theme", "solidarity"])
+    assert unknown.exit_code != 0 and "no story 'nope'" in unknown.output
+    both = runner.invoke(main, ["themes", "learn", "--config", config, "e", "s", "--theme", "solidarity",
+                                "--not", "solidarity"])
+    assert both.exit_code == 2 and "exactly one of" in both.output
+
+
+def test_a_trained_model_round_trips_through_json_and_decides_the_same():
+    themes = load_config(ROOT / "schedule.yaml").themes
+    trained = classifier(themes)
+    again = classifier(themes, model=ThemeModel.from_json(trained.model.to_json()))
+    story = Story("s", "Germany approves new weapons exports to Israel", (), (SourceRef("t"),), "d", 0)
+    assert trained.decide(story) == again.decide(story)
+    assert trained.model.to_json() == classifier(themes).model.to_json()
+
+
+def test_also_noted_lists_near_misses_nearest_first_and_never_unrelated_news():
+    from dataclasses import dataclass
+
+    from digest.config import EditionConfig
+    from digest.models import ThemeDecision
+    from digest.stages.assemble import pick
+
+    @dataclass(frozen=True)
+    class Item:
+        decision: ThemeDecision
+        name: str
+
+    def item(name: str, theme: str | None, **scores: float) -> Item:
+        keyed = tuple((key.replace("_", "-"), value) for key, value in scores.items())
+        return Item(ThemeDecision(theme, max(scores.values()) if theme else 0.0, "", keyed), name)
+
+    config = EditionConfig(title="T", themes=["arms-exports", "solidarity"], also_noted_limit=2)
+    stories = [
+        item("drama review", None, arms_exports=0.01, solidarity=0.12),
+        item("near arms", None, arms_exports=0.55, solidarity=0.02),
+        item("placed", "solidarity", arms_exports=0.01, solidarity=0.9),
+        item("nearer solidarity", None, arms_exports=0.02, solidarity=0.7),
+        item("other theme", "settler-violence", arms_exports=0.4, solidarity=0.1, settler_violence=0.9),
+        item("a little near", None, arms_exports=0.31, solidarity=0.0),
+    ]
+    by_theme, noted = pick(config, stories)
+    assert [s.name for s in by_theme["solidarity"]] == ["placed"]
+    assert [s.name for s in noted] == ["nearer solidarity", "near arms"]
+    everything = EditionConfig(title="T", themes=["arms-exports", "solidarity"])
+    assert [s.name for s in pick(everything, stories)[1]] == ["nearer solidarity", "near arms", "other theme",
+                                                              "a little near"]
