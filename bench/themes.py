@@ -31,7 +31,8 @@ import numpy as np
 from digest.config import Config, Theme, ThemeSignals, load_config
 from digest.models import SourceRef, Story
 from digest.stages import theme_model
-from digest.stages.themes import TermIndex, classifier, decide_by_rules
+from digest.stages.theme_classifier import classifier
+from digest.stages.themes import TermIndex, decide_by_rules
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELS = ROOT / "tests" / "data" / "themes" / "labels.jsonl"

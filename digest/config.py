@@ -161,7 +161,7 @@ class EditionConfig(Strict):
     unthemed: Literal["also-noted", "omit"] = "also-noted"
     """Stories that fit no theme: list them under 'Also noted', or leave them out."""
     also_noted_limit: int = Field(10, ge=0)
-    also_noted_floor: float = Field(0.3, ge=0, le=1)
+    also_noted_floor: float = Field(0.45, ge=0, le=1)
     """'Also noted' lists only stories at least this likely to belong to one of the edition's themes."""
     summary: SummaryConfig = SummaryConfig()
     schedule: Schedule | None = None

@@ -43,8 +43,8 @@ from digest.stages.clean import clean_document, clean_documents
 from digest.stages.dedupe import Deduper, StoryText, dedupe_stories, story_texts
 from digest.stages.split import split_document, split_documents
 from digest.stages.summarize import has_sentences, summarize_many
+from digest.stages.theme_classifier import ThemeClassifier, assign_themes, classifier, decide_all, teaching, train_model
 from digest.stages.theme_model import CORRECTION_WEIGHT, Example, ThemeModel, training_key
-from digest.stages.themes import ThemeClassifier, assign_themes, classifier, decide_all, teaching, train_model
 from digest.store import keep_theme_model, kept_theme_model, record_edition_stories, theme_corrections
 
 

@@ -41,7 +41,7 @@ def test_stages_in_worker_processes_match_one_process():
         from digest import pipeline
         from digest.stages import dedupe
         from digest.speed import parallel
-        from digest.stages import themes
+        from digest.stages import theme_classifier as themes
         from digest.config import load_config
         from digest.models import Document, SourceRef
         from digest.sources.seeds import read_seeds

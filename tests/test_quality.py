@@ -16,7 +16,7 @@ from digest.models import Document, SourceRef
 from digest.sources.seeds import read_seed
 from digest.stages.clean import clean_document
 from digest.stages.split import split_document
-from digest.stages.themes import assign_themes
+from digest.stages.theme_classifier import assign_themes
 
 ROOT = Path(__file__).resolve().parent.parent
 LABELED = Path(__file__).parent / "data" / "labeled"

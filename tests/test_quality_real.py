@@ -22,7 +22,7 @@ from digest.models import Document, SourceRef, Story, ThemeDecision, ThemedStory
 from digest.sources.feeds import html_to_paragraphs
 from digest.stages.clean import clean_document
 from digest.stages.split import split_document
-from digest.stages.themes import assign_themes
+from digest.stages.theme_classifier import assign_themes
 
 ROOT = Path(__file__).resolve().parents[1]
 CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"

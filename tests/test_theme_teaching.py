@@ -14,8 +14,8 @@ from ruamel.yaml import YAML
 from digest.cli.main import main
 from digest.config import load_config
 from digest.models import SourceRef, Story
+from digest.stages.theme_classifier import classifier
 from digest.stages.theme_model import ThemeModel
-from digest.stages.themes import classifier
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -175,6 +175,6 @@ def test_also_noted_lists_near_misses_nearest_first_and_never_unrelated_news():
     by_theme, noted = pick(config, stories)
     assert [s.name for s in by_theme["solidarity"]] == ["placed"]
     assert [s.name for s in noted] == ["nearer solidarity", "near arms"]
-    everything = EditionConfig(title="T", themes=["arms-exports", "solidarity"])
+    everything = EditionConfig(title="T", themes=["arms-exports", "solidarity"], also_noted_floor=0.3)
     assert [s.name for s in pick(everything, stories)[1]] == ["nearer solidarity", "near arms", "other theme",
                                                               "a little near"]

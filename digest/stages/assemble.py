@@ -3,6 +3,7 @@
 Sections follow the edition's theme order; within a section the stories
 with the strongest theme score come first (ties keep source order). A story
 without a title of its own is headed by its lead sentence (digest.stages.headline).
+"Also noted" holds the stories no theme took that come nearest to one (also_noted()).
 """
 
 from __future__ import annotations

@@ -1,44 +1,27 @@
-"""Theming: each story gets at most one primary theme, with a reason.
+"""Keyword rules for themes: the term groups and weighted keywords of a theme's signals.
 
-A theme is recognised from signals in the config, so users can add, remove
-and rename themes without code. A story qualifies for a theme when it
-mentions a term of every ``require`` group (a settler *and* an act of
-violence *and* a place), its weighted keyword hits reach ``min_hits`` (one
-passing mention in a short feed entry is not a story about the theme), a
-brief (a body under BRIEF_WORDS words) names the theme in its headline, and
-their density, hits per 100 words with the title counted twice, reaches
-``min_score``. A negative weight counts against a theme (``pro-israel`` for
-a theme about solidarity with Palestinians). Density rather than raw counts
-keeps a long history essay that mentions settlers once out of the settler
-violence section. Among qualifying themes the densest wins; a story that
-qualifies for none fits no theme. Precision first: a misplaced story
-misleads, an unplaced one is still listed under "Also noted".
+A story qualifies for a theme by its rules when it mentions a term of every
+``require`` group (a settler *and* an act of violence *and* a place), its
+weighted keyword hits reach ``min_hits`` (one passing mention in a short feed
+entry is not a story about the theme), a brief (a body under BRIEF_WORDS
+words) names the theme in its headline, and their density, hits per 100
+words with the title counted twice, reaches ``min_score``. A negative weight
+counts against a theme. The rules are signals the theme model weighs
+(digest.stages.theme_classifier) and place long stories on their own;
+decide_by_rules() is what digest did with them alone, kept for comparison.
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter, defaultdict
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from functools import lru_cache, partial
+from functools import lru_cache
 
 from digest.config import Theme
-from digest.models import Story, ThemeDecision, ThemedStory
-from digest.speed import parallel
-from digest.stages.theme_model import (
-    Example,
-    Placement,
-    ThemeModel,
-    examples_of,
-    read_story,
-    shipped_examples,
-    train,
-    training_key,
-)
+from digest.models import Story, ThemeDecision
 
-PARALLEL_MIN_STORIES = 1000
-"""From this many stories on, theming runs in worker processes."""
 HINT_BOOST = 1.25
 """A story from a feed configured with theme hints has its keyword rules score this much higher."""
 BRIEF_WORDS = 60
@@ -296,7 +279,7 @@ def score_theme(key: str, theme: Theme, story: Story, title: Terms, body: Terms)
 
 def decide_by_rules(story: Story, themes: Mapping[str, Theme], index: TermIndex | None = None) -> ThemeDecision:
     """The theme the keyword rules alone give (what digest did before its model; bench/themes.py compares)."""
-    themes = _ruled(themes)
+    themes = ruled(themes)
     index = index if index is not None else TermIndex.of(themes)
     title, body = Terms(story.title or "", index), Terms(story.text, index)
     scores = [score_theme(key, theme, story, title, body) for key, theme in themes.items()]
@@ -313,179 +296,6 @@ def decide_by_rules(story: Story, themes: Mapping[str, Theme], index: TermIndex 
     return ThemeDecision(best.theme, best.score, reason, all_scores)
 
 
-class RuleSignals:
-    """What the themes' term groups say of a story, as features the model weighs, each with how a reason shows it.
-
-    Per theme with signals: each require group the story mentions, whether it
-    mentions all of them, and whether the keyword rules would place it (scored
-    only then: a story missing a group cannot qualify).
-    """
-
-    def __init__(self, themes: Mapping[str, Theme]) -> None:
-        self.themes = _ruled(themes)
-        self.groups = {
-            key: [(number, frozenset(group), group) for number, group in enumerate(theme.signals.require, 1)]
-            for key, theme in self.themes.items()
-            if theme.signals is not None
-        }
-
-    def __call__(self, story: Story, title: Terms, body: Terms) -> dict[str, str]:
-        found: dict[str, str] = {}
-        present = title.found.keys() | body.found.keys()
-        for key, theme in self.themes.items():
-            every = True
-            for number, members, group in self.groups[key]:
-                if hits := members & present:
-                    matched = next(term for term in group if term in hits)
-                    found[f"<{key} group {number}>"] = f"{matched.rstrip('*')} ({theme.title} terms)"
-                else:
-                    every = False
-            if every:
-                found[f"<{key} every group>"] = f"every {theme.title} term group"
-                if score_theme(key, theme, story, title, body).qualifies:
-                    found[f"<{key} rules>"] = f"{theme.title} keyword rules"
-        return found
-
-
-def _ruled(themes: Mapping[str, Theme]) -> dict[str, Theme]:
+def ruled(themes: Mapping[str, Theme]) -> dict[str, Theme]:
+    """The themes that have signals (keyword rules)."""
     return {key: theme for key, theme in themes.items() if theme.signals is not None}
-
-
-@dataclass
-class ThemeClassifier:
-    """The themes of an edition and the model trained for them: decides a story's theme, with a reason."""
-
-    themes: Mapping[str, Theme]
-    model: ThemeModel
-    index: TermIndex | None = None
-    signals: RuleSignals | None = None
-
-    def features(self, story: Story) -> tuple[frozenset[str], dict[str, str], int]:
-        """The story's features, how a reason shows them (for those not the story's own words), its length."""
-        index = self.index = self.index or TermIndex.of(_ruled(self.themes))
-        rules = self.signals = self.signals or RuleSignals(self.themes)
-        title, body = Terms(story.title or "", index), Terms(story.text, index)
-        signals = rules(story, title, body)
-        found, seen = read_story(story.title or "", story.text)
-        shown = dict(reversed(seen))
-        shown.update(signals)
-        return found | signals.keys(), shown, len(body.tokens)
-
-    def decide(self, story: Story) -> ThemeDecision:
-        features, signals, length = self.features(story)
-        placements = self.model.place(features, story.theme_hints, HINT_LOGIT)
-        placements.sort(key=lambda p: (-p.probability, p.theme))
-        scores = tuple((p.theme, round(p.probability, 3)) for p in placements)
-        placed = [p for p in placements if p.probability >= self.themes[p.theme].min_probability]
-        if not placed and length >= LONG_STORY_WORDS:
-            placed = [p for p in placements if f"<{p.theme} rules>" in signals]
-            if placed:
-                best = placed[0]
-                index = self.index or TermIndex.of(_ruled(self.themes))
-                rules = score_theme(
-                    best.theme, self.themes[best.theme], story, Terms(story.title or "", index), Terms(story.text, index)
-                )
-                reason = (
-                    f"{rules.describe(self.themes[best.theme].title)} by its keyword rules, over a long story; "
-                    f"from its title and lede alone {self._describe(best, story, signals)}"
-                )
-                return ThemeDecision(best.theme, round(best.probability, 3), reason, scores)
-        if not placed:
-            nearest = placements[0] if placements else None
-            reason = "fits no theme"
-            if nearest is not None:
-                reason += f" — nearest {self._describe(nearest, story, signals)}"
-            return ThemeDecision(None, 0.0, reason, scores)
-        best = placed[0]
-        reason = self._describe(best, story, signals)
-        if len(placed) > 1:
-            reason += "; ahead of " + ", ".join(f"{self.themes[p.theme].title} {p.probability:.0%}" for p in placed[1:])
-        return ThemeDecision(best.theme, round(best.probability, 3), reason, scores)
-
-    def _describe(self, placement: Placement, story: Story, shown: Mapping[str, str]) -> str:
-        """'Arms exports 94% (arms sales +1.9, weapons +1.2; the feed's theme hint)': the weights that placed it."""
-        terms = ", ".join(
-            f"{_readable(feature, shown)} {weight:+.1f}"
-            for feature, weight in placement.strongest(REASON_TERMS)
-        )
-        hint = "; the feed's theme hint" if placement.hinted else ""
-        title = self.themes[placement.theme].title
-        return f"{title} {placement.probability:.0%} ({terms or 'no telling words'}{hint})"
-
-
-LONG_STORY_WORDS = 150
-"""From this many words of text on, a story the keyword rules place (their density is over the whole
-text) is placed even when the model, which reads the title and lede, is less sure."""
-REASON_TERMS = 4
-"""Weighted terms a reason names: the strongest, for or against."""
-HINT_LOGIT = 0.5
-"""A story from a feed configured with theme hints is this much likelier (in log-odds) in those themes."""
-
-
-def _readable(feature: str, shown: Mapping[str, str]) -> str:
-    """A feature in the story's own words: stems 'arm sale' -> 'arms sales'."""
-    if feature.startswith("<"):
-        return shown.get(feature, feature)
-    return " ".join(shown.get(stem, stem).lower() for stem in feature.split(" "))
-
-
-_MODELS: dict[str, ThemeModel] = {}
-"""Models trained in this process, by training key (training_key): each distinct training set once."""
-MODELS_KEPT = 8
-
-
-def train_model(themes: Mapping[str, Theme], examples: Sequence[Example]) -> ThemeModel:
-    """A model for these themes trained on ``examples`` (teaching()), with the themes' rule signals as features."""
-    key = training_key(tuple(themes), examples)
-    if key in _MODELS:
-        return _MODELS[key]
-    ruled = _ruled(themes)
-    index = TermIndex.of(ruled)
-    rules = RuleSignals(ruled)
-
-    def signals(title: str, text: str) -> list[str]:
-        story = Story("example", title, (text,) if text else (), (), "example", 0)
-        return list(rules(story, Terms(title, index), Terms(text, index)))
-
-    if len(_MODELS) >= MODELS_KEPT:
-        _MODELS.clear()
-    model = _MODELS[key] = train(tuple(themes), examples, signals)
-    return model
-
-
-def teaching(themes: Mapping[str, Theme], corrections: Sequence[Example] = ()) -> list[Example]:
-    """What a model for these themes learns from: shipped labelled items, the themes' examples, corrections.
-
-    A shipped item labelled with a theme these themes do not have is left out
-    (it is neither in nor out of a renamed or new theme).
-    """
-    shipped = [e for e in shipped_examples() if e.theme is None or e.theme in themes]
-    taught = examples_of(
-        {key: (theme.examples.belongs, theme.examples.not_) for key, theme in themes.items()}
-    )
-    return shipped + taught + [c for c in corrections if c.theme in themes]
-
-
-def classifier(themes: Mapping[str, Theme], corrections: Sequence[Example] = (), model: ThemeModel | None = None) -> ThemeClassifier:
-    """The classifier for these themes: ``model`` if given (kept from an earlier build), else trained now."""
-    return ThemeClassifier(themes, model or train_model(themes, teaching(themes, corrections)))
-
-
-def decide(story: Story, themes: Mapping[str, Theme] | ThemeClassifier) -> ThemeDecision:
-    """The story's theme; pass a ThemeClassifier to decide many stories with one model."""
-    chosen = themes if isinstance(themes, ThemeClassifier) else classifier(themes)
-    return chosen.decide(story)
-
-
-def decide_all(chosen: ThemeClassifier, stories: Sequence[Story]) -> list[ThemeDecision]:
-    return [chosen.decide(story) for story in stories]
-
-
-def assign_themes(stories: Sequence[Story], themes: Mapping[str, Theme] | ThemeClassifier) -> list[ThemedStory]:
-    """Each story with its theme decision; many stories are decided in worker processes (digest.speed.parallel)."""
-    chosen = themes if isinstance(themes, ThemeClassifier) else classifier(themes)
-    if workers := parallel.workers_for(len(stories), PARALLEL_MIN_STORIES):
-        decisions = parallel.map_chunks(partial(decide_all, chosen), stories, workers)
-    else:
-        decisions = decide_all(chosen, stories)
-    return [ThemedStory(story, decision) for story, decision in zip(stories, decisions, strict=True)]
