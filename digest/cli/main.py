@@ -25,6 +25,7 @@ from digest.cli.common import DigestGroup, Verbosity
         "publish": "digest.cli.editions:publish",
         "subscribers": "digest.cli.subscribers:subscribers_group",
         "suppressions": "digest.cli.subscribers:suppressions_group",
+        "bounces": "digest.cli.bounces:bounces",
     },
 )
 @click.version_option(package_name="digest")
