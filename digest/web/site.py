@@ -25,10 +25,11 @@ PAGE_HEADERS = {
     "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; "
     "frame-ancestors 'none'; base-uri 'none'",
     "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "Cache-Control": "no-store",
 }
-"""On every page of ours: unsubscribe and confirmation URLs carry secrets that must not leak."""
+"""On every page of ours: unsubscribe and confirmation URLs carry secrets that must not leak to
+another site (same-origin, not no-referrer: with no referrer at all, browsers send `Origin: null`)."""
 
 T = TypeVar("T")
 
