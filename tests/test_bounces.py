@@ -44,7 +44,7 @@ def dsn(number: int, recipient: str, *, action: str, status: str, original: str 
 
 
 def send(tmp_path, now: str) -> None:
-    result = CliRunner().invoke(main, ["send", "--config", str(tmp_path / "schedule.yaml"), "--now", now])
+    result = CliRunner().invoke(main, ["send", "--config", str(tmp_path / "schedule.yaml"), "--now", now, "--force"])
     assert result.exit_code == 0, result.output
 
 
@@ -119,6 +119,13 @@ def test_hard_bounces_suppress_at_once_soft_ones_after_a_row(tmp_path, sent):
         assert bounces.bounce_counts(conn, ["weekly-20261130T0700+0000"]) == {
             "weekly-20261130T0700+0000": bounces.BounceCounts(hard=0, soft=2)
         }
+
+    listed = json.loads(CliRunner().invoke(main, ["editions", "--json", "--config", str(tmp_path / "schedule.yaml")]).stdout)
+    assert {e["id"]: e["bounces"] for e in listed["editions"]} == {
+        "weekly-20261123T0700+0000": {"hard": 1, "soft": 3}, "weekly-20261130T0700+0000": {"hard": 0, "soft": 2},
+    }
+    table = CliRunner().invoke(main, ["editions", "--config", str(tmp_path / "schedule.yaml")]).stdout
+    assert table.splitlines()[0].split()[-1] == "BOUNCED" and "1 hard, 3 soft" in table
 
     # the next send skips both; carol and dan still get it
     send(tmp_path, "2026-12-07T07:00:00+00:00")

@@ -76,9 +76,12 @@ def test_a_preview_then_a_send_gives_every_reader_every_previewed_story(tmp_path
         ("weekly-20261123T0700+0000", "published", 2, {"sent": 2, "pending": 0, "failed": 0}),
     ]
     table = digest(config, "editions").stdout.splitlines()
-    assert table[0].split() == ["EDITION", "STATE", "WINDOW", "(UTC)", "STORIES", "SENT", "PENDING", "FAILED"]
+    assert table[0].split() == [
+        "EDITION", "STATE", "WINDOW", "(UTC)", "STORIES", "SENT", "PENDING", "FAILED", "BOUNCED",
+    ]
     assert table[2].split()[:2] == ["weekly-20261123T0700+0000", "published"]
-    assert table[2].split()[-4:] == ["2", "2", "0", "0"]
+    assert table[2].split()[-8:] == ["2", "2", "0", "0", "0", "hard,", "0", "soft"]
+    assert listed["editions"][1]["bounces"] == {"hard": 0, "soft": 0}
 
     # the draft built before that send is out of date: publishing it would repeat its stories
     stale = digest(config, "publish", "weekly-20261121T0700+0000")

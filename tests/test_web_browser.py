@@ -107,7 +107,7 @@ class Site:
             time.sleep(0.05)
 
     def send(self, now: str) -> None:
-        result = CliRunner().invoke(send, ["--config", str(self.config_path), "--now", now])
+        result = CliRunner().invoke(send, ["--config", str(self.config_path), "--now", now, "--force"])
         assert result.exit_code == 0, result.output
 
 

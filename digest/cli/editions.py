@@ -14,7 +14,7 @@ import click
 from digest import editions
 from digest.cli.common import CONFIG_OPTION, DigestCommand
 from digest.config import load_config
-from digest.delivery import ledger
+from digest.delivery import bounces, ledger
 from digest.store import connect
 
 EDITIONS_SCHEMA = 1
@@ -35,7 +35,10 @@ def _iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).isoformat() if moment else None
 
 
-def _entry(conn: sqlite3.Connection, record: editions.EditionRecord) -> dict[str, Any]:
+def _entry(
+    conn: sqlite3.Connection, record: editions.EditionRecord, bounced: dict[str, bounces.BounceCounts]
+) -> dict[str, Any]:
+    counts = bounced.get(record.id, bounces.BounceCounts())
     return {
         "id": record.id,
         "name": record.name,
@@ -46,6 +49,7 @@ def _entry(conn: sqlite3.Connection, record: editions.EditionRecord) -> dict[str
         "published_at": _iso(record.published_at),
         "review_deadline": _iso(record.review_deadline),
         "readers": _readers(conn, record.id),
+        "bounces": {"hard": counts.hard, "soft": counts.soft},
         "dropped": [
             {"story": drop.story_id, "title": drop.title, "reason": drop.reason, "at": _iso(drop.dropped_at)}
             for drop in editions.dropped(conn, record.id)
@@ -66,27 +70,29 @@ def editions_command(config_path: Path, edition_name: str | None, as_json: bool)
 
     The window is the time the edition's feed entries were first seen in
     (UTC); readers are those of its send: sent, pending (to be retried),
-    failed.
+    failed; bounced counts the notices `digest bounces` read about it.
     """
     config = load_config(config_path)
     if edition_name is not None:
         config.edition(edition_name)
     with closing(connect(config.path(config.store))) as conn:
         ledger.ensure_ledger(conn)
-        entries = [_entry(conn, record) for record in editions.all_editions(conn, edition_name)]
+        bounced = bounces.bounce_counts(conn)
+        entries = [_entry(conn, record, bounced) for record in editions.all_editions(conn, edition_name)]
     if as_json:
         click.echo(json.dumps({"schema": EDITIONS_SCHEMA, "editions": entries}, ensure_ascii=False, indent=2))
         return
     if not entries:
         click.echo("no editions yet: `digest build` makes a draft, `digest send` publishes one")
         return
-    rows = [("EDITION", "STATE", "WINDOW (UTC)", "STORIES", "SENT", "PENDING", "FAILED")]
+    rows = [("EDITION", "STATE", "WINDOW (UTC)", "STORIES", "SENT", "PENDING", "FAILED", "BOUNCED")]
     for entry in entries:
         window = f"{_moment_label(entry['window']['start'])} → {_moment_label(entry['window']['end'])}"
         readers = entry["readers"]
         rows.append((
             entry["id"], entry["state"], window, str(entry["stories"]),
             str(readers["sent"]), str(readers["pending"]), str(readers["failed"]),
+            f"{entry['bounces']['hard']} hard, {entry['bounces']['soft']} soft",
         ))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
