@@ -10,6 +10,7 @@ from email.utils import format_datetime
 
 import pytest
 from click.testing import CliRunner
+from imapserver import ImapServer
 from smtpserver import delivery_config
 
 from digest.cli.main import main
@@ -159,3 +160,32 @@ def test_bad_sources_are_clear_errors(tmp_path, monkeypatch):
     result = run_bounces(tmp_path, "--imap")
     assert result.exit_code == 1
     assert "IMAP: environment variable DIGEST_IMAP_HOST, DIGEST_IMAP_USER, DIGEST_IMAP_PASSWORD is not set" in result.stderr
+
+
+def test_bounces_are_read_from_an_imap_folder_over_verified_tls(tmp_path, sent, monkeypatch):
+    config, first, _ = sent
+    notices = [
+        dsn(1, "ann@example.org", action="failed", status="5.1.1", original=first["ann@example.org"], when=T0),
+        dsn(2, "bob@example.net", action="delayed", status="4.2.2", original=first["bob@example.net"], when=T0),
+    ]
+    with ImapServer(tmp_path, ("bounces@example.org", "s3cret pass"), notices) as server:
+        monkeypatch.setenv("DIGEST_IMAP_HOST", f"127.0.0.1:{server.port}")
+        monkeypatch.setenv("DIGEST_IMAP_USER", "bounces@example.org")
+        monkeypatch.setenv("DIGEST_IMAP_PASSWORD", "s3cret pass")
+        untrusted = run_bounces(tmp_path, "--imap")
+        assert untrusted.exit_code == 1 and "CERTIFICATE_VERIFY_FAILED" in untrusted.stderr
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.certificate))  # now trusted, as a real CA would be
+        result = run_bounces(tmp_path, "--imap", "--json")
+        assert result.exit_code == 0, result.output
+        document = json.loads(result.stdout)
+        assert (document["read"], document["hard"], document["soft"], document["suppressed"]) == (
+            2, 1, 1, ["ann@example.org"],
+        )
+        assert "EXAMINE INBOX" in server.commands  # read-only: nothing marked as read
+        monkeypatch.setenv("DIGEST_IMAP_PASSWORD", "wrong")
+        refused = run_bounces(tmp_path, "--imap")
+        assert refused.exit_code == 1
+        assert f"IMAP 127.0.0.1:{server.port}: the server refused the login of 'bounces@example.org'" in refused.stderr
+        monkeypatch.setenv("DIGEST_IMAP_PASSWORD", "s3cret pass")
+        again = json.loads(run_bounces(tmp_path, "--imap", "--json").stdout)
+        assert (again["read"], again["already_seen"], again["suppressed"]) == (2, 2, [])

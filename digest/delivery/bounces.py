@@ -23,6 +23,7 @@ import imaplib
 import logging
 import mailbox
 import sqlite3
+import ssl
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -244,13 +245,19 @@ def imap_messages(config: BouncesConfig, environ: Mapping[str, str]) -> Iterator
     missing = [name for name in names if not environ.get(name)]
     if missing:
         raise DeliveryError(f"IMAP: environment variable {', '.join(missing)} is not set")
-    host, _, port = environ[config.imap_host_env].partition(":")
+    server = environ[config.imap_host_env]
+    host, _, port = server.partition(":")
+    user = environ[config.imap_user_env]
     try:
-        with imaplib.IMAP4_SSL(host, int(port or 993), timeout=60) as imap:
-            imap.login(environ[config.imap_user_env], environ[config.imap_password_env])
+        # imaplib's default context verifies nothing: the server's certificate must be checked
+        with imaplib.IMAP4_SSL(host, int(port or 993), ssl_context=ssl.create_default_context(), timeout=60) as imap:
+            try:
+                imap.login(user, environ[config.imap_password_env])
+            except imaplib.IMAP4.error as exc:
+                raise DeliveryError(f"IMAP {server}: the server refused the login of {user!r} ({exc})") from None
             status, _ = imap.select(config.imap_folder, readonly=True)
             if status != "OK":
-                raise DeliveryError(f"IMAP {host}: no folder {config.imap_folder!r}")
+                raise DeliveryError(f"IMAP {server}: no folder {config.imap_folder!r}")
             _, found = imap.uid("SEARCH", "ALL")
             for uid in found[0].split():
                 _, data = imap.uid("FETCH", uid, "(BODY.PEEK[])")
@@ -258,7 +265,7 @@ def imap_messages(config: BouncesConfig, environ: Mapping[str, str]) -> Iterator
                     if isinstance(item, tuple):
                         yield item[1]
     except (OSError, imaplib.IMAP4.error, ValueError) as exc:
-        raise DeliveryError(f"IMAP {host}: {exc}") from None
+        raise DeliveryError(f"IMAP {server}: {exc}") from None
 
 
 def bounce_counts(conn: sqlite3.Connection, edition_ids: Iterable[str] | None = None) -> dict[str, BounceCounts]:
