@@ -14,7 +14,7 @@ from imapserver import ImapServer
 from smtpserver import delivery_config
 
 from digest.cli.main import main
-from digest.delivery import bounces, ledger
+from digest.delivery import bounces, ledger, suppressions
 from digest.store import connect
 
 READERS = ["ann@example.org", "bob@example.net", "carol@example.com", "dan@example.com"]
@@ -100,7 +100,7 @@ def test_hard_bounces_suppress_at_once_soft_ones_after_a_row(tmp_path, sent):
         "1 address(es) suppressed"
     )
     with closing(ledger.ensure_ledger(connect(config.store))) as conn:
-        assert [(s.address, s.reason) for s in ledger.suppressions(conn)] == [("ann@example.org", "hard bounce")]
+        assert [(s.address, s.reason) for s in suppressions.suppressions(conn)] == [("ann@example.org", "hard bounce")]
 
     # bob's next message bounces too: a second message in a row suppresses him
     box.add(dsn(6, "bob@example.net", action="failed", status="4.2.2", original=second["bob@example.net"],
@@ -114,7 +114,7 @@ def test_hard_bounces_suppress_at_once_soft_ones_after_a_row(tmp_path, sent):
         "weekly-20261130T0700+0000": {"hard": 0, "soft": 2},
     }
     with closing(ledger.ensure_ledger(connect(config.store))) as conn:
-        assert {s.address: s.reason for s in ledger.suppressions(conn)} == {
+        assert {s.address: s.reason for s in suppressions.suppressions(conn)} == {
             "ann@example.org": "hard bounce", "bob@example.net": "soft bounces",
         }
         assert bounces.bounce_counts(conn, ["weekly-20261130T0700+0000"]) == {

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from smtpserver import delivery_config
 
 from digest.cli.main import main
-from digest.delivery import ledger, subscribers
+from digest.delivery import ledger, subscribers, suppressions
 from digest.store import connect
 
 
@@ -84,5 +84,5 @@ def test_the_suppression_list_is_listed_and_can_be_lifted(tmp_path):
     lifted = digest(tmp_path, "suppressions", "remove", "Dana@example.com", "--json")
     assert json.loads(lifted.stdout)["removed"] == 1
     with closing(ledger.ensure_ledger(connect(config.store))) as conn:
-        assert ledger.suppressions(conn) == []
+        assert suppressions.suppressions(conn) == []
     assert digest(tmp_path, "suppressions", "list").stdout.strip() == "0 suppressed address(es)"

@@ -16,7 +16,7 @@ import click
 
 from digest.cli.common import CONFIG_OPTION, JSON_OPTION, DigestCommand, DigestGroup, json_document, say
 from digest.config import Config, load_config
-from digest.delivery import ledger, subscribers
+from digest.delivery import subscribers, suppressions
 from digest.delivery.recipients import validate_addresses
 from digest.errors import ConfigError
 from digest.store import connect
@@ -194,7 +194,7 @@ def list_suppressions(config_path: Path, as_json: bool) -> None:
     """List suppressed addresses, oldest first, with why and when."""
     config = load_config(config_path)
     with _store(config) as conn:
-        entries = ledger.suppressions(conn)
+        entries = suppressions.suppressions(conn)
     rows = [{"address": e.address, "reason": e.reason, "added_at": e.added_at.isoformat()} for e in entries]
     summary = f"{len(rows)} suppressed address(es)"
     if as_json:
@@ -214,6 +214,6 @@ def remove_suppressions(config_path: Path, addresses: tuple[str, ...], as_json: 
     config = load_config(config_path)
     valid = _valid(addresses)
     with _store(config) as conn:
-        removed = ledger.unsuppress(conn, valid)
+        removed = suppressions.unsuppress(conn, valid)
     summary = f"{removed} address(es) taken off the suppression list, {len(valid) - removed} were not on it"
     click.echo(json_document("suppressions remove", summary=summary, removed=removed) if as_json else summary)

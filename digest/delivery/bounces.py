@@ -35,10 +35,11 @@ from pathlib import Path
 from flufl.bounce import all_failures
 
 from digest.config import BouncesConfig
-from digest.delivery import ledger
+from digest.delivery import ledger, suppressions
 from digest.delivery.subscribers import SuppressionReason
 from digest.errors import DeliveryError
 from digest.store import migrate
+from digest.timestamps import utc_stamp
 
 log = logging.getLogger(__name__)
 
@@ -200,7 +201,7 @@ def record_message(
         inserted = conn.execute(
             "INSERT INTO bounces (report_id, address, kind, original_message_id, send_id, edition_id, bounced_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (report_id, address) DO NOTHING",
-            (report_id, address, kind.value, original, send_id, edition_id, ledger.stamp(bounced_at)),
+            (report_id, address, kind.value, original, send_id, edition_id, utc_stamp(bounced_at)),
         ).rowcount
         if not inserted:
             report.already_seen += 1
@@ -213,7 +214,7 @@ def record_message(
             if soft_streak(conn, address, config) < config.soft_limit:
                 continue
             reason = SuppressionReason.SOFT_BOUNCES
-        if ledger.suppress(conn, [address], reason=reason.value, now=now):
+        if suppressions.suppress(conn, [address], reason=reason.value, now=now):
             report.suppressed.append(address)
             log.info("suppressed %s after a %s", address, "hard bounce" if kind is BounceKind.HARD else
                      f"row of {config.soft_limit} soft bounces")
