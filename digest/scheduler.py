@@ -1,8 +1,8 @@
 """Scheduled editions: one APScheduler 3 cron job per edition, catch-up, graceful stop.
 
-Each edition with a ``schedule:`` gets a CronTrigger in its own IANA time
+Each edition with a ``schedule:`` gets a cron trigger in its own IANA time
 zone (so '0 7 * * mon' in Europe/London is 07:00 local in winter and in
-summer), ``misfire_grace_time`` = the edition's grace and ``coalesce``: a run
+summer; digest.cron says what happens in the repeated and the skipped hour), ``misfire_grace_time`` = the edition's grace and ``coalesce``: a run
 late by less than the grace still happens, once; a later one is skipped and
 logged. APScheduler keeps its jobs in memory; what must survive a restart is
 in the SQLite ledger: one ``runs`` row per fire time (started, sent,
@@ -25,7 +25,7 @@ import logging
 import signal
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -35,9 +35,9 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
 
 from digest.config import Config, Schedule
+from digest.cron import WallClockCron, count_fire_times, latest_fire_time
 from digest.delivery import ledger, runs
 from digest.delivery.ledger import SendKind
 from digest.delivery.runs import RunStatus
@@ -54,6 +54,10 @@ log = logging.getLogger(__name__)
 LOOKBACK = timedelta(days=400)
 """How far back a restart looks for missed fire times (older ones are not even reported)."""
 
+MISSED_COUNT_CAP = 1000
+"""Missed runs are counted up to this many (an every-minute cron down for a year misses 500,000)."""
+
+
 @dataclass(frozen=True)
 class RunOutcome:
     name: str
@@ -63,22 +67,13 @@ class RunOutcome:
     report: SendReport | None = None
 
 
-def trigger_for(schedule: Schedule) -> CronTrigger:
-    return CronTrigger.from_crontab(schedule.cron, timezone=ZoneInfo(schedule.timezone))
+def trigger_for(schedule: Schedule) -> WallClockCron:
+    return WallClockCron(schedule.cron, schedule.timezone)
 
 
-def fire_times(trigger: CronTrigger, after: datetime, until: datetime) -> Iterator[datetime]:
-    """The trigger's fire times t with after < t <= until, oldest first."""
-    moment = trigger.get_next_fire_time(None, after + timedelta(microseconds=1))
-    while moment is not None and moment <= until:
-        yield moment
-        moment = trigger.get_next_fire_time(moment, moment + timedelta(microseconds=1))
-
-
-def latest_fire_time(schedule: Schedule, now: datetime) -> datetime | None:
+def due_fire_time(schedule: Schedule, now: datetime) -> datetime | None:
     """The fire time a job started at ``now`` belongs to: the latest within the grace window."""
-    due = list(fire_times(trigger_for(schedule), now - schedule.grace - timedelta(seconds=1), now))
-    return due[-1] if due else None
+    return latest_fire_time(trigger_for(schedule), now - schedule.grace - timedelta(seconds=1), now)
 
 
 def _schedule(config: Config, name: str) -> Schedule:
@@ -182,20 +177,22 @@ def catch_up(
             outcomes.append(run_scheduled(config, name, run.scheduled_for, now=now, conn=conn, transport=transport, stop=stop))
         last = runs.latest_run(conn, name)
         after = max(last.scheduled_for, now - LOOKBACK) if last else now - schedule.grace
-        due = list(fire_times(trigger_for(schedule), after, now))
-        if not due:
+        trigger = trigger_for(schedule)
+        latest = latest_fire_time(trigger, after, now)
+        if latest is None:
             continue
-        latest = due[-1]
         in_grace = now - latest <= schedule.grace
-        missed = due[:-1] if in_grace else due
-        if missed:
+        last_missed = latest_fire_time(trigger, after, latest - timedelta(microseconds=1)) if in_grace else latest
+        if last_missed is not None:
+            count = count_fire_times(trigger, after, last_missed, cap=MISSED_COUNT_CAP)
+            counted = f"{count}" if count < MISSED_COUNT_CAP else f"{MISSED_COUNT_CAP} or more"
             detail = (
-                f"{len(missed)} run(s) missed while digest was not running, the last due {missed[-1]}: "
+                f"{counted} run(s) missed while digest was not running, the last due {last_missed}: "
                 f"beyond the {_duration(schedule.grace)} grace window, not sent"
             )
             log.warning("%s: %s", name, detail)
-            runs.set_run(conn, name, missed[-1], RunStatus.SKIPPED_LATE, now=now, detail=detail)
-            outcomes.append(RunOutcome(name, missed[-1], RunStatus.SKIPPED_LATE, detail))
+            runs.set_run(conn, name, last_missed, RunStatus.SKIPPED_LATE, now=now, detail=detail)
+            outcomes.append(RunOutcome(name, last_missed, RunStatus.SKIPPED_LATE, detail))
         if in_grace and not (stop is not None and stop.is_set()):
             log.info("%s: the run due %s was missed; catching up (within grace)", name, latest)
             outcomes.append(run_scheduled(config, name, latest, now=now, conn=conn, transport=transport, stop=stop))
@@ -213,7 +210,7 @@ class EditionJob:
 
     def __call__(self) -> None:
         now = datetime.now(UTC)
-        scheduled_for = latest_fire_time(self.schedule, now)
+        scheduled_for = due_fire_time(self.schedule, now)
         if scheduled_for is None:
             log.error("%s: started at %s with no fire time within the grace window", self.name, now)
             return
@@ -263,20 +260,29 @@ def describe_transport(config: Config, *, outbox: Path | None = None) -> str:
     return f"messages are sent through SMTP {config.smtp.host}:{config.smtp.port} ({config.smtp.security})"
 
 
-def serve(config: Config, *, stop: threading.Event) -> None:
-    """`digest run`: catch up, then run every scheduled edition until ``stop`` is set."""
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def serve(config: Config, *, stop: threading.Event, clock: Callable[[], datetime] = _utcnow) -> None:
+    """`digest run`: catch up, then run every scheduled edition until ``stop`` is set.
+
+    ``clock`` is the time catch-up and the logged next runs are reckoned from
+    (APScheduler itself keeps the real time).
+    """
     log.info("%s", describe_transport(config))
     scheduler = build_scheduler(config, stop)
     with closing(connect(config.path(config.store))) as conn:
-        catch_up(config, conn, now=datetime.now(UTC), stop=stop)
+        catch_up(config, conn, now=clock(), stop=stop)
     if stop.is_set():
         return
     scheduler.start()
     try:
         for job in scheduler.get_jobs():
             schedule = _schedule(config, job.id)
-            local = job.next_run_time.astimezone(ZoneInfo(schedule.timezone))
-            log.info("%s: next run %s (%s, cron '%s')", job.id, local.isoformat(), schedule.timezone, schedule.cron)
+            upcoming = trigger_for(schedule).next_after(clock())
+            when = upcoming.astimezone(ZoneInfo(schedule.timezone)).isoformat() if upcoming else "never"
+            log.info("%s: next run %s (%s, cron '%s')", job.id, when, schedule.timezone, schedule.cron)
         while not stop.wait(1.0):
             pass
         log.info("stopping: waiting for the message in flight")

@@ -15,8 +15,10 @@ import pytest
 from smtpserver import SmtpServer, delivery_config, free_port
 
 from digest.config import Schedule
+from digest.cron import fire_times
 from digest.delivery import ledger, runs
 from digest.delivery.message import make_message_id
+from digest.delivery.runs import RunStatus
 from digest.delivery.smtp import SmtpTransport
 from digest.editions import previous_window_end
 from digest.models import Window
@@ -24,7 +26,6 @@ from digest.pipeline import build_edition
 from digest.scheduler import (
     build_scheduler,
     catch_up,
-    fire_times,
     run_scheduled,
     serve,
     trigger_for,
@@ -275,3 +276,43 @@ def test_a_build_after_a_scheduled_edition_in_another_zone_starts_where_it_ended
         assert run_scheduled(config, "weekly", due, now=due + timedelta(minutes=1), conn=conn).status == "sent"
         assert previous_window_end(conn, "weekly", later) == due
         assert build_edition(config, "weekly", now=later, conn=conn).window == Window(due, later)
+
+
+def test_serve_at_the_october_change_logs_its_next_run_and_stops(tmp_path, caplog):
+    """The case that hung: cron '30 1 * * *' in London, started at 01:35Z on 2026-10-25 (01:35 GMT, the repeated hour)."""
+    config = delivery_config(
+        tmp_path, recipients=[], edition={"schedule": {"cron": "30 1 * * *", "timezone": "Europe/London", "grace": "1h"}}
+    )
+    stop = threading.Event()
+    caplog.set_level(logging.INFO, logger="digest")
+    started = datetime(2026, 10, 25, 1, 35, tzinfo=UTC)
+    worker = threading.Thread(target=serve, args=(config,), kwargs={"stop": stop, "clock": lambda: started})
+    worker.start()
+    try:
+        for _ in range(600):
+            if any("next run" in r.getMessage() for r in caplog.records):
+                break
+            stop.wait(0.05)
+    finally:
+        stop.set()
+        worker.join(timeout=30)
+    assert not worker.is_alive()
+    messages = [r.getMessage() for r in caplog.records]
+    assert "weekly: next run 2026-10-26T01:30:00+00:00 (Europe/London, cron '30 1 * * *')" in messages
+    assert not (tmp_path / "outbox").exists()  # 01:30 BST (00:30Z) is before the hour of grace of a first start
+    assert messages[-1] == "stopped"
+
+
+def test_catch_up_after_a_year_down_on_an_every_minute_cron_counts_no_further_than_its_cap(tmp_path):
+    config = delivery_config(
+        tmp_path, recipients=[], edition={"schedule": {"cron": "* * * * *", "timezone": "Europe/London", "grace": "2m"}}
+    )
+    now = datetime(2026, 10, 25, 1, 35, 30, tzinfo=UTC)
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        runs.set_run(conn, "weekly", now - timedelta(days=365), RunStatus.SENT, now=now - timedelta(days=365))
+        outcomes = catch_up(config, conn, now=now)
+    # 01:35Z is in the repeated hour (01:xx GMT): the last fire time was 01:59 BST, 00:59Z
+    assert [(o.scheduled_for.astimezone(UTC), o.status) for o in outcomes] == [
+        (datetime(2026, 10, 25, 0, 59, tzinfo=UTC), "skipped-late")
+    ]
+    assert outcomes[0].detail.startswith("1000 or more run(s) missed while digest was not running")
