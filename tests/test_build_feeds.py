@@ -135,3 +135,22 @@ def test_a_list_of_promotion_links_in_an_entry_is_dropped_not_made_a_headline(pr
     explained = digest(project, "build", "--out", str(project / "again"), "--now", "2026-11-21T07:00:00+00:00",
                        "--since", "2026-11-01", "--explain").output
     assert "[clean] a link, not text (navigation, promotion or related headline): 'Get our morning" in explained
+
+
+def test_spoofing_controls_and_huge_titles_reach_no_output(project, feed_server):
+    feed = fixture("themed.rss").decode()
+    feed = feed.replace("Dutch court halts export", "Dutch court \u202ehalts\u202c export\u2066 \u200b")
+    feed = feed.replace("City council approves new bus lanes", "City council approves " + "very " * 200_000 + "lanes")
+    feed = feed.replace("<title>Occupied Territories Monitor", "<title>Occupied \u202eTerritories Monitor")
+    url = feed_server.route("/spoof.rss", Route(feed.encode()))
+    assert digest(project, "feeds", "add", url).exit_code == 0
+
+    edition = build(project, "2026-11-21T07:00:00+00:00")
+    titles = list(feed_stories(edition))
+    assert "Dutch court halts export of F-35 parts" in titles
+    (long_title,) = [t for t in titles if t.startswith("City council approves very very")]
+    assert len(long_title) <= 300 and long_title.endswith("very\u2026")
+    for path in edition["_files"].values():
+        content = path.read_text(encoding="utf-8")
+        assert not set(content) & {"\u202e", "\u202c", "\u2066", "\u200b"}, path.name
+        assert "very " * 100 not in content, path.name

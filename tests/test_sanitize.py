@@ -4,10 +4,19 @@ from __future__ import annotations
 
 import pytest
 from feedserver import fixture
+from hypothesis import given
+from hypothesis import strategies as st
 from inert import active_content
 
 from digest.sources.feeds import parse_feed
-from digest.sources.sanitize import safe_url, sanitize_html, strip_control_chars
+from digest.sources.sanitize import (
+    TITLE_LIMIT,
+    clean_title,
+    safe_url,
+    sanitize_html,
+    strip_control_chars,
+    visible_text,
+)
 
 VECTORS = [
     "<script>alert(1)</script>",
@@ -101,3 +110,44 @@ def test_safe_url(url, base, expected):
 
 def test_strip_control_chars_removes_terminal_escapes_and_keeps_lines():
     assert strip_control_chars("\x1b[31mred\x1b[0m\tand\nnext\x00\u009b") == "[31mred[0m\tand\nnext"
+
+
+INVISIBLE = [chr(c) for c in [*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0x200B, 0x200E, 0x200F, 0x061C, 0xFEFF,
+                              0x00AD, 0x2060, *range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), *range(0x7F, 0xA0)]]
+wild_text = st.text(st.one_of(st.characters(), st.sampled_from(INVISIBLE), st.sampled_from(" \t\n\r")), max_size=400)
+
+
+@given(wild_text)
+def test_visible_text_removes_exactly_the_invisible_controls(text):
+    cleaned = visible_text(text)
+    assert not set(cleaned) & set(INVISIBLE)
+    assert cleaned == "".join(c for c in text if c not in INVISIBLE)
+    assert visible_text(cleaned) == cleaned
+
+
+@given(wild_text)
+def test_clean_titles_are_one_visible_capped_line(title):
+    cleaned = clean_title(title)
+    if cleaned is None:
+        assert not visible_text(title).split()
+        return
+    assert not set(cleaned) & set(INVISIBLE) and "\n" not in cleaned and "\t" not in cleaned
+    assert len(cleaned) <= TITLE_LIMIT
+    assert cleaned == cleaned.strip() and "  " not in cleaned
+    assert clean_title(cleaned) == cleaned
+    whole = " ".join(visible_text(title).split())
+    if len(whole) <= TITLE_LIMIT:
+        assert cleaned == whole
+    else:
+        assert cleaned.endswith("\u2026") and whole.startswith(cleaned[:-1])
+
+
+def test_a_long_title_is_cut_at_a_word():
+    title = clean_title("word " * 100)
+    assert title is not None and title.endswith("word\u2026") and len(title) <= TITLE_LIMIT
+
+
+def test_joiners_that_scripts_and_emoji_need_are_kept():
+    assert visible_text("\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001f469\u200d\U0001f4bb") == (
+        "\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645 \U0001f469\u200d\U0001f4bb"
+    )

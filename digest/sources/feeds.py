@@ -36,7 +36,7 @@ from digest.sources import feedstore, media_captions
 from digest.sources.feedstore import FeedState, StoredEntry, Window
 from digest.sources.fetch import Fetched, Fetcher, gunzip_if_gzipped
 from digest.sources.progress import SILENT, FetchProgress, fetch_progress
-from digest.sources.sanitize import WEB_SCHEMES, safe_url, strip_control_chars
+from digest.sources.sanitize import WEB_SCHEMES, clean_title, safe_url, strip_control_chars, visible_text
 from digest.speed import feedparser_fix, parallel
 
 BLOCK_TAGS = frozenset(
@@ -619,16 +619,16 @@ def _documents(
         documents.append(
             Document(
                 id=entry.key,
-                text=entry.text,
-                title=entry.title,
+                text=visible_text(entry.text),
+                title=clean_title(entry.title),
                 source=SourceRef(
-                    name=_source_name(first, states.get(first.url)),
+                    name=clean_title(_source_name(first, states.get(first.url))) or first.url,
                     url=safe_url(entry.link, schemes=WEB_SCHEMES),
                     published=entry.published,
                     document=entry.key,
                 ),
                 theme_hints=hints,
-                link_lines=frozenset(entry.link_lines),
+                link_lines=frozenset(visible_text(line) for line in entry.link_lines),
             )
         )
     return tuple(documents)

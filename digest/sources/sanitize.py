@@ -47,9 +47,41 @@ _URL_NOISE = re.compile(r"[\x00-\x20\x7f]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ufeff]")
 
 
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"  # C0 and C1 controls but tab, line feed, carriage return
+    "\u00ad\u061c\u180e\u200b\u200e\u200f"  # soft hyphen, bidi marks, zero-width space
+    "\u202a-\u202e\u2066-\u2069"  # bidi embeddings, overrides and isolates: they can reorder what a reader sees
+    "\u2060-\u2064\u206a-\u206f\ufeff\ufff9-\ufffb]"  # word joiner, invisible operators, BOM, annotations
+)
+"""Characters that show nothing yet change what is shown. Zero-width (non-)joiners stay: Persian,
+Indic scripts and emoji need them."""
+
+TITLE_LIMIT = 300
+"""Characters a title keeps: a headline, not a page."""
+
+
 def strip_control_chars(text: str) -> str:
     """Remove control characters (terminal escapes, NULs, BOMs); keeps tab and newlines."""
     return _CONTROL.sub("", text)
+
+
+def visible_text(text: str) -> str:
+    """Text without invisible controls: no bidi overrides, zero-width spaces or terminal escapes."""
+    return _INVISIBLE.sub("", text)
+
+
+def clean_title(title: str | None) -> str | None:
+    """One visible line of at most TITLE_LIMIT characters, cut at a word with an ellipsis; None if empty."""
+    if title is None:
+        return None
+    line = " ".join(visible_text(title).split())
+    if len(line) > TITLE_LIMIT:
+        cut = line[: TITLE_LIMIT - 1]
+        space = cut.rfind(" ")
+        if space > TITLE_LIMIT // 2:
+            cut = cut[:space]
+        line = cut.rstrip() + "\u2026"
+    return line or None
 
 
 def safe_url(

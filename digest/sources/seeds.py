@@ -17,6 +17,7 @@ from ruamel.yaml.error import YAMLError
 
 from digest.errors import SourceError
 from digest.models import PUBLISHER_NOT_NAMED, Document, SourceRef
+from digest.sources.sanitize import clean_title, visible_text
 
 
 class SeedMeta(BaseModel):
@@ -48,12 +49,12 @@ def read_seed(path: Path) -> Document:
         raise SourceError(f"{path}: not UTF-8 text") from None
     meta = read_meta(path.with_suffix(".meta.yaml"))
     source = SourceRef(
-        name=meta.publisher or meta.name or PUBLISHER_NOT_NAMED,
+        name=clean_title(meta.publisher or meta.name) or PUBLISHER_NOT_NAMED,
         url=meta.url,
         published=meta.published,
         document=path.name,
     )
-    return Document(id=path.name, text=text, source=source, title=meta.title)
+    return Document(id=path.name, text=visible_text(text), source=source, title=clean_title(meta.title))
 
 
 def read_seeds(folder: Path) -> list[Document]:
