@@ -122,7 +122,7 @@ def latest_fire_time(trigger: WallClockCron, after: datetime, until: datetime) -
 def count_fire_times(trigger: WallClockCron, after: datetime, until: datetime, *, cap: int) -> int:
     """How many fire times lie in (after, until], counting no further than ``cap``."""
     count = 0
-    for count, _ in enumerate(fire_times(trigger, after, until), start=1):  # noqa: B007
+    for count, _ in enumerate(fire_times(trigger, after, until), start=1):
         if count >= cap:
             break
     return count

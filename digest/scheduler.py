@@ -13,10 +13,12 @@ and a run a crash interrupted (or that failed, say with the SMTP server
 down) is tried again within grace, resuming from its ledger, so nobody gets
 it twice. SIGTERM/SIGINT set a stop flag: the message in flight
 is finished and recorded, then the process exits; the next start resumes.
+One `digest run` per store: it holds the store's "scheduler" lease
+(digest.leases) and a second one stops at once; each run holds its
+edition's send lease, so a `digest send` of the same edition cannot overlap it.
 
 The edition of a run is built with ``now`` = its scheduled time, so its id
 (and every Message-ID) is the same however late or often the run is retried.
-One ``digest run`` per store is assumed.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 
+from digest import leases
 from digest.config import Config, Schedule
 from digest.cron import WallClockCron, count_fire_times, latest_fire_time
 from digest.delivery import ledger, runs
@@ -122,25 +125,27 @@ def run_scheduled(
         return outcome(RunStatus.SKIPPED_LATE, detail)
     runs.set_run(conn, name, scheduled_for, RunStatus.STARTED, now=now)
     transport = transport or make_transport(config)
+    one_sender = leases.held(config.path(config.store), f"send:{name}", what=f"sending edition '{name}'", stop=stop)
     try:
-        record = ledger.send_for_run(conn, name, scheduled_for)
-        if record is None:
-            result = build_edition(config, name, now=scheduled_for, conn=conn)
-            for warning in result.warnings:
-                log.warning("%s: %s", name, warning)
-            edition = result.edition
-            reason = reason_not_to_send(conn, edition_config, edition, force=False)
-            if reason is not None:
-                log.info("%s: nothing sent for %s: %s", name, scheduled_for, reason)
-                return outcome(RunStatus.SKIPPED_NO_NEW, reason)
-            record = begin_edition_send(
-                conn, config, name, edition, result.window,
-                kind=SendKind.SCHEDULED, run_at=scheduled_for, recipients=edition_readers(config, conn, name),
-                transport=transport, now=now,
-            )
-        else:
-            log.info("%s: resuming the send of %s", name, record.edition_id)
-        report = finish_edition_send(conn, config, record, transport, now=now, stop=stop)
+        with one_sender:
+            record = ledger.send_for_run(conn, name, scheduled_for)
+            if record is None:
+                result = build_edition(config, name, now=scheduled_for, conn=conn)
+                for warning in result.warnings:
+                    log.warning("%s: %s", name, warning)
+                edition = result.edition
+                reason = reason_not_to_send(conn, edition_config, edition, force=False)
+                if reason is not None:
+                    log.info("%s: nothing sent for %s: %s", name, scheduled_for, reason)
+                    return outcome(RunStatus.SKIPPED_NO_NEW, reason)
+                record = begin_edition_send(
+                    conn, config, name, edition, result.window,
+                    kind=SendKind.SCHEDULED, run_at=scheduled_for, recipients=edition_readers(config, conn, name),
+                    transport=transport, now=now,
+                )
+            else:
+                log.info("%s: resuming the send of %s", name, record.edition_id)
+            report = finish_edition_send(conn, config, record, transport, now=now, stop=stop)
     except DigestError as exc:
         log.error("%s: the run due %s failed: %s", name, scheduled_for, exc)
         return outcome(RunStatus.FAILED, str(exc))
@@ -272,6 +277,14 @@ def serve(config: Config, *, stop: threading.Event, clock: Callable[[], datetime
     """
     log.info("%s", describe_transport(config))
     scheduler = build_scheduler(config, stop)
+    with leases.held(config.path(config.store), "scheduler", what="running the scheduler (digest run)", stop=stop):
+        _serve(config, scheduler, stop=stop, clock=clock)
+    log.info("stopped")
+
+
+def _serve(
+    config: Config, scheduler: BackgroundScheduler, *, stop: threading.Event, clock: Callable[[], datetime]
+) -> None:
     with closing(connect(config.path(config.store))) as conn:
         catch_up(config, conn, now=clock(), stop=stop)
     if stop.is_set():
@@ -288,7 +301,6 @@ def serve(config: Config, *, stop: threading.Event, clock: Callable[[], datetime
         log.info("stopping: waiting for the message in flight")
     finally:
         scheduler.shutdown(wait=True)
-    log.info("stopped")
 
 
 @contextmanager

@@ -10,6 +10,10 @@ Faults are queued replies or actions consumed in order:
   off after the first line, closing the connection without an answer.
 - ``hang_up_after_accept``: how many of the next messages the server keeps
   and then hangs up without saying 250: the window no client can see into.
+- ``slow_replies`` / ``slow_reply``: how many of the next messages wait this many
+  seconds before their 250 and are kept only then (``replying`` is set while one
+  waits); a client that dies meanwhile loses the message, as with aiosmtpd
+  itself, which cancels the handler when the connection goes.
 
 With ``credentials``, the server offers AUTH (LOGIN/PLAIN, over plain TCP
 here) and accepts only those. With ``tls`` it demands STARTTLS, or speaks
@@ -20,6 +24,7 @@ digest at such a server.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import socket
 import ssl
@@ -77,6 +82,8 @@ class Faults:
     fail_data: deque[str] = field(default_factory=deque)
     drop_mid_data: int = 0
     hang_up_after_accept: int = 0
+    slow_replies: int = 0
+    slow_reply: float = 0.0
 
 
 class RecordingHandler:
@@ -85,6 +92,9 @@ class RecordingHandler:
         self.messages: list[Received] = []
         self.lock = threading.Lock()
         self.connections = 0
+        self.replying = threading.Event()
+        self.dropped = 0
+        """Messages whose client went away while their reply was delayed."""
 
     async def handle_EHLO(self, server, session: Session, envelope: Envelope, hostname: str, responses):
         with self.lock:
@@ -111,6 +121,17 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):
         if self.faults.fail_data:
             return self.faults.fail_data.popleft()
+        if self.faults.slow_replies:
+            self.faults.slow_replies -= 1
+            self.replying.set()
+            try:
+                await asyncio.sleep(self.faults.slow_reply)
+            except asyncio.CancelledError:
+                with self.lock:
+                    self.dropped += 1
+                raise
+            finally:
+                self.replying.clear()
         with self.lock:
             self.messages.append(Received(envelope.mail_from, tuple(envelope.rcpt_tos), envelope.original_content))
         if self.faults.hang_up_after_accept:

@@ -72,3 +72,39 @@ def test_twenty_kills_during_a_send_lose_no_reader_and_duplicate_none_unflagged(
     assert set(duplicated) <= flagged, f"seed {seed}"
     assert all(copies[r] <= 2 for r in readers) and len(duplicated) <= kills, f"seed {seed}"
     assert {row.status for row in rows.values()} == {"sent"}, f"seed {seed}"
+
+
+def test_kills_while_the_server_is_slow_to_answer_the_dot_miss_no_reader(tmp_path):
+    """The server takes a message only when it says 250; each run is killed while it waits for that 250."""
+    readers = [f"reader{i:02d}@example.org" for i in range(12)]
+    (tmp_path / "readers.txt").write_text("\n".join(readers) + "\n", encoding="utf-8")
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    kills = 3
+    with SmtpServer() as server, (tmp_path / "send.log").open("w") as log:
+        config = delivery_config(tmp_path, recipients="readers.txt", port=server.port)
+        args = command("send", "--config", str(tmp_path / "schedule.yaml"), "--now", "2026-11-23T07:00:00+00:00")
+        for kill in range(kills):
+            server.faults.slow_replies, server.faults.slow_reply = 1, 30.0
+            with subprocess.Popen(args, stdout=log, stderr=log, env=env) as process:
+                assert server.handler.replying.wait(60), f"kill {kill}: no message reached the slow reply"
+                process.send_signal(signal.SIGKILL)
+            deadline = time.monotonic() + 10
+            while server.handler.dropped <= kill and time.monotonic() < deadline:
+                time.sleep(0.01)
+        server.faults.slow_replies = 0
+        final = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+        copies = server.copies_per_recipient()
+        message_ids = server.message_ids_per_recipient()
+        dropped = server.handler.dropped
+    assert final.returncode == 0, final.stderr
+    assert dropped == kills  # the server kept none of the messages whose 250 never went out
+    assert [r for r in readers if copies[r] == 0] == []
+    assert {r: len(ids) for r, ids in message_ids.items()} == {r: 1 for r in readers}
+    assert f"{len(readers)} sent" in final.stdout
+    # every kill fell on the first reader's reply (each resume starts with the row left 'sending')
+    assert "1 may have received it twice (same Message-ID)" in final.stdout
+    with closing(connect(config.store)) as conn:
+        (record,) = conn.execute("SELECT send_id FROM sends").fetchall()
+        rows = ledger.deliveries(conn, record["send_id"])
+    assert [row.recipient for row in rows if row.uncertain] == [readers[0]]
+    assert {row.status for row in rows} == {"sent"}

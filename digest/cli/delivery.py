@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import sys
 from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing, contextmanager, nullcontext
 from datetime import UTC, datetime
 from pathlib import Path
 
 import click
 
+from digest import leases
 from digest.cli.common import CONFIG_OPTION, DigestCommand, parse_instant
 from digest.config import load_config
 from digest.delivery import ledger
@@ -86,9 +87,15 @@ def send(
             log.info("--dry-run: messages are written to the %s", transport.description)
         else:
             log.info("%s", describe_transport(config, outbox=outbox))
-        with closing(connect(config.path(config.store))) as conn:
+        store = config.path(config.store)
+        name, _ = config.edition(edition_name)
+        one_sender = (
+            leases.held(store, f"send:{name}", what=f"sending edition '{name}'", stop=stop)
+            if kind is SendKind.MANUAL else nullcontext()
+        )
+        with one_sender, closing(connect(store)) as conn:
             report = send_now(
-                config, conn, edition_name, now=moment, run_at=parse_instant(now, "--now"), transport=transport,
+                config, conn, name, now=moment, run_at=parse_instant(now, "--now"), transport=transport,
                 kind=kind, to=to_address, stop=stop, force=force,
             )
     click.echo(report.summary())
@@ -105,6 +112,7 @@ def run(config_path: Path) -> None:
     while it was down if that is still within the edition's grace window
     (later ones are skipped and reported) and resumes a send a crash
     interrupted. SIGTERM or Ctrl-C finish the message in flight, then stop.
+    A second `digest run` on the same store refuses to start (exit code 75).
     """
     config = load_config(config_path)
     with logging_to_stderr(), stop_on_signals() as stop:

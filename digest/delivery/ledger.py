@@ -83,8 +83,9 @@ LEDGER_MIGRATIONS = (
         PRIMARY KEY (name, scheduled_for)
     );
     """,
-    # The moment the SMTP end-of-data dot was handed to the connection: after a
-    # crash, a row left in 'sending' with this set reached the server whole.
+    # The moment the SMTP end-of-data dot was handed to the connection. No longer written:
+    # a written dot is not an accepted message (a server may drop it when the client dies
+    # before the reply), so only the 250 counts (see digest.delivery.sender).
     "ALTER TABLE deliveries ADD COLUMN handed_at TEXT",
 )
 
@@ -150,8 +151,6 @@ class Delivery:
     attempts: int
     uncertain: bool
     last_reply: str | None
-    handed: bool = False
-    """The final byte reached the connection during the last attempt."""
 
 
 def _send(row: sqlite3.Row) -> SendRecord:
@@ -177,7 +176,6 @@ def _delivery(row: sqlite3.Row) -> Delivery:
         attempts=row["attempts"],
         uncertain=bool(row["uncertain"]),
         last_reply=row["last_reply"],
-        handed=row["handed_at"] is not None,
     )
 
 
@@ -285,16 +283,8 @@ def deliveries(
 def mark_sending(conn: sqlite3.Connection, send_id: str, recipient: str, now: datetime) -> None:
     """The message is about to be handed over for good: from here on the outcome is uncertain."""
     conn.execute(
-        "UPDATE deliveries SET status = ?, handed_at = NULL, updated_at = ? WHERE send_id = ? AND recipient = ?",
+        "UPDATE deliveries SET status = ?, updated_at = ? WHERE send_id = ? AND recipient = ?",
         (DeliveryStatus.SENDING, utc_stamp(now), send_id, recipient),
-    )
-
-
-def mark_handed(conn: sqlite3.Connection, send_id: str, recipient: str, now: datetime) -> None:
-    """The whole message, final dot included, is in the connection: the server will receive it."""
-    conn.execute(
-        "UPDATE deliveries SET handed_at = ? WHERE send_id = ? AND recipient = ?",
-        (utc_stamp(now), send_id, recipient),
     )
 
 

@@ -52,9 +52,8 @@ class DirectoryTransport:
         edition_id: str,
         message_id: str,
         commit: Callable[[], None],
-        handed: Callable[[], None],
     ) -> str:
-        """The atomic rename settles every crash (delivered_before), so ``handed`` is not needed."""
+        """The atomic rename settles every crash (delivered_before)."""
         tmp, final = self._target(edition_id, recipient, message_id)
         try:
             if self.layout == "maildir":

@@ -6,8 +6,8 @@ Transports hand a message over: SMTP (one reused connection, throttled to
 ``smtp.rate`` messages a second) or a directory (.eml files or a Maildir),
 used for dry runs and whenever no ``smtp:`` is configured.
 
-Exactly once — the guarantee
-----------------------------
+No reader missed; a duplicate only in the reply window — the guarantee
+-----------------------------------------------------------------------
 Every send is recorded in the ledger (digest.delivery.ledger) before the first
 message leaves: one row per reader with a deterministic Message-ID (a hash
 of edition id and address). For each reader:
@@ -15,35 +15,27 @@ of edition id and address). For each reader:
 1. ``sending`` is committed immediately before the step that hands the
    message over for good: the SMTP end-of-data dot, or the rename of the
    finished file into the outbox.
-2. ``sent`` is committed as soon as the server answers 250 (or the rename
-   returns).
+2. ``sent`` is committed only when that step is confirmed: the server's
+   250 reply to the dot, or the rename returning.
 
-3. For SMTP, ``handed_at`` is committed as soon as the dot has been written
-   to the connection, before the server's answer. From then on the server
-   receives the whole message even if this process dies: the kernel holds
-   the bytes and closing the socket flushes them.
-
-A crash or ``kill -9`` anywhere leaves each row in one of these states. A
+A crash or ``kill -9`` anywhere leaves each row in one of three states. A
 row still ``pending`` was never handed over (a server discards a transaction
 whose connection drops before the dot, RFC 5321 4.1.4), so a restart sends
-it. A ``sent`` row is never sent again. A row in ``sending`` with
-``handed_at`` set reached the server whole: it is recorded as delivered and
-not sent again (what is not known is the server's answer; a server that
-accepts DATA and then refuses the message is the rare case this misses).
-That leaves one window, between the dot's write returning and the
-``handed_at`` commit: one SQLite commit, a fraction of a millisecond per
-message, where a kill leaves ``sending`` without ``handed_at``. On restart:
+it. A ``sent`` row is never sent again. A row left in ``sending`` is the
+window between the dot and its reply:
 
 - directory transport: the rename is atomic, so the file's presence settles
   it: exactly once, no exception.
-- SMTP: no command asks a server whether it accepted a message, so the row is
-  sent again (at least once rather than at most once: a missed edition is
-  silent, a duplicate is visible and harmless) with the same Message-ID, and
-  the row is flagged ``uncertain``. Mail stores that de-duplicate by
+- SMTP: no command asks a server whether it accepted a message, and a
+  written dot proves nothing (a server still answering may drop the message
+  when the client's connection dies: aiosmtpd does). So the row is sent
+  again with the same Message-ID and flagged ``uncertain``: at least once
+  rather than at most once, since a missed edition is silent and a
+  duplicate is visible and harmless. Mail stores that de-duplicate by
   Message-ID (Gmail, many IMAP clients) then show one copy; the send report
-  names how many readers may have a second one. At most one message per
-  connection is in that window, so a crash costs at most one possible
-  duplicate, and only when it strikes inside that one commit.
+  names how many readers "may have received it twice". At most one message
+  per connection is in that window, so a crash costs at most one possible
+  duplicate.
 
 The same holds within a run: a connection lost after the dot is retried and
 flagged the same way; a 4xx or 5xx answer is definite and is not.
@@ -258,14 +250,6 @@ class Sender:
         """Decide about rows a killed process left in 'sending' (see the module docstring)."""
         record = self.record
         for row in ledger.deliveries(self.conn, record.send_id, (DeliveryStatus.SENDING,)):
-            if row.handed:
-                ledger.mark_delivered_earlier(
-                    self.conn, record.send_id, row.recipient,
-                    reply="the whole message reached the connection before the run stopped; "
-                          "its reply was not recorded",
-                    now=self.now(),
-                )
-                continue
             verdict = self.transport.delivered_before(record.edition_id, row.recipient, row.message_id)
             if verdict:
                 ledger.mark_delivered_earlier(
@@ -312,9 +296,6 @@ class Sender:
                 ledger.mark_sending(self.conn, send_id, recipient, self.now())
                 committed = True
 
-            def handed() -> None:
-                ledger.mark_handed(self.conn, send_id, recipient, self.now())
-
             self.pace()
             try:
                 reply = self.transport.deliver(
@@ -324,7 +305,6 @@ class Sender:
                     edition_id=self.record.edition_id,
                     message_id=row.message_id,
                     commit=commit,
-                    handed=handed,
                 )
             except PermanentFailure as exc:
                 ledger.record_attempt(

@@ -98,7 +98,6 @@ class SmtpTransport:
         edition_id: str,
         message_id: str,
         commit: Callable[[], None],
-        handed: Callable[[], None],
     ) -> str:
         if self._smtp is None:
             self._smtp = self._connect()
@@ -114,9 +113,8 @@ class SmtpTransport:
                 self._drop()  # without the dot, the server discards the message
                 raise
             smtp.send(b".\r\n")
-            # The dot is in the kernel's buffer: even if this process dies now,
-            # closing the socket flushes it and the server receives the message.
-            handed()
+            # Only the 250 says the server took the message: one that is still answering when
+            # this process dies may drop the message with the connection (aiosmtpd does).
             return self._expect(smtp.getreply(), "end of data")
         except (smtplib.SMTPServerDisconnected, OSError) as exc:
             self._drop()

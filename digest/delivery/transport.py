@@ -46,10 +46,8 @@ class Transport(Protocol):
         edition_id: str,
         message_id: str,
         commit: Callable[[], None],
-        handed: Callable[[], None],
     ) -> str:
-        """Hand one message over, calling ``commit`` just before the irrevocable step and ``handed``
-        as soon as it is done (before any reply); returns the reply."""
+        """Hand one message over, calling ``commit`` just before the irrevocable step; returns the reply."""
 
     def delivered_before(self, edition_id: str, recipient: str, message_id: str) -> bool | None:
         """Whether an earlier, interrupted hand-over completed (None: cannot be known)."""
