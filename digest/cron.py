@@ -44,7 +44,7 @@ def _wall(moment: datetime, zone: ZoneInfo) -> datetime:
     return moment.astimezone(zone).replace(tzinfo=None)
 
 
-class WallClockCron(BaseTrigger):
+class WallClockCron(BaseTrigger):  # type: ignore[misc]  # APScheduler 3 ships no types
     """A five-field cron read in an IANA zone, usable as an APScheduler 3 trigger."""
 
     def __init__(self, cron: str, timezone: str):
