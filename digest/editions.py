@@ -21,6 +21,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 
+from digest import store_identity
 from digest.errors import DigestError
 from digest.models import Edition, EditionStory, Window
 from digest.render.export import edition_from_json, edition_to_json
@@ -130,6 +131,8 @@ def set_state(conn: sqlite3.Connection, edition_id: str, state: EditionState, *,
         "WHERE id = ? AND state != 'published'",
         (state.value, published_at, edition_id),
     )
+    if state is EditionState.PUBLISHED:
+        store_identity.mirror_edition(conn, edition_id)
 
 
 def find(conn: sqlite3.Connection, edition_id: str) -> EditionRecord | None:

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 
+from digest import store_identity
 from digest.errors import DigestError
 from digest.timestamps import restamp, utc_stamp
 
@@ -58,10 +59,17 @@ EDITION_MIGRATIONS = (
 
 
 def connect(path: Path | str) -> sqlite3.Connection:
-    """Open (creating if needed) the store, with every known migration applied."""
+    """Open (creating if needed) the store, with every known migration applied.
+
+    A store that is not the one that recorded earlier editions is refused
+    (digest.store_identity); a brand-new one is created with its identity.
+    """
     path = Path(path)
-    if str(path) != ":memory:":
+    in_memory = str(path) == ":memory:"
+    mirror = None
+    if not in_memory:
         path.parent.mkdir(parents=True, exist_ok=True)
+        mirror = store_identity.check_before_open(path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
         conn.row_factory = sqlite3.Row
@@ -74,6 +82,13 @@ def connect(path: Path | str) -> sqlite3.Connection:
     except sqlite3.Error as exc:
         raise DigestError(f"{path}: cannot open the SQLite store: {exc}") from None
     migrate(conn, "editions", EDITION_MIGRATIONS)
+    migrate(conn, "identity", store_identity.IDENTITY_MIGRATIONS)
+    if not in_memory:
+        try:
+            store_identity.check_after_open(conn, path, mirror)
+        except BaseException:
+            conn.close()
+            raise
     return conn
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import importlib
 import json
+import sqlite3
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 
 import click
 
-from digest.errors import DigestError
+from digest.errors import DigestError, system_error
 
 JSON_VERSION = 1
 """Bumped only if a key of the shared JSON convention ever changes meaning."""
@@ -33,6 +34,8 @@ class ExitCode(enum.IntEnum):
     """A mistake in the command line or the config: nothing was done."""
     WARNINGS = 3
     """Done, but something needs a look: a feed failed, a reader was not reached."""
+    BUSY = 75
+    """Another digest holds the work (sending this edition, running the scheduler): nothing was done; try later."""
 
 
 class Verbosity(enum.IntEnum):
@@ -101,15 +104,25 @@ def parse_instant(value: str | None, option: str) -> datetime | None:
 
 
 class _ReportsDigestErrors:
-    """A DigestError becomes one clear line on stderr and its exit code, never a traceback."""
+    """A DigestError becomes one clear line on stderr and its exit code, never a traceback;
+    so does a database or disk failure (sqlite3.Error, a full disk)."""
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)  # type: ignore[misc]
         except DigestError as exc:
-            message = str(exc)
-            click.echo(f"digest: {message}" if "\n" not in message else f"digest: error\n{message}", err=True)
-            ctx.exit(exc.exit_code)
+            self._report(ctx, exc)
+        except (sqlite3.Error, OSError) as exc:
+            error = system_error(exc)
+            if error is None:
+                raise
+            self._report(ctx, error)
+
+    @staticmethod
+    def _report(ctx: click.Context, exc: DigestError) -> None:
+        message = str(exc)
+        click.echo(f"digest: {message}" if "\n" not in message else f"digest: error\n{message}", err=True)
+        ctx.exit(exc.exit_code)
 
 
 class DigestCommand(_ReportsDigestErrors, click.Command):

@@ -26,6 +26,7 @@ from digest.cli.common import DigestGroup, Verbosity
         "subscribers": "digest.cli.subscribers:subscribers_group",
         "suppressions": "digest.cli.subscribers:suppressions_group",
         "bounces": "digest.cli.bounces:bounces",
+        "store": "digest.cli.store:store",
     },
 )
 @click.version_option(package_name="digest")
@@ -39,7 +40,8 @@ def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     `digest validate`. See `digest COMMAND --help` for each command.
 
     Exit status: 0 done, 1 failed, 2 a mistake in the command or the config,
-    3 done with warnings (a feed failed, a reader was not reached).
+    3 done with warnings (a feed failed, a reader was not reached), 75 another
+    digest is already sending that edition or running the scheduler (try later).
     """
     if quiet and verbose:
         raise click.UsageError("--quiet and --verbose contradict each other")
