@@ -68,7 +68,7 @@ def deliver(config: Config, edition: str, recipient: str, message: EmailMessage,
         reply = transport.deliver(
             parseaddr(_sender(config, edition))[1], recipient, message.as_bytes(),
             edition_id=f"{kind}-{now:%Y%m%dT%H%M%S%fZ}", message_id=str(message["Message-ID"]),
-            commit=lambda: None, handed=lambda: None,
+            commit=lambda: None,
         )
         log.info("%s message for %s: %s", kind, edition, reply)
     except (TemporaryFailure, PermanentFailure) as exc:
