@@ -10,9 +10,9 @@ Faults are queued replies or actions consumed in order:
   off after the first line, closing the connection without an answer.
 - ``hang_up_after_accept``: how many of the next messages the server keeps
   and then hangs up without saying 250: the window no client can see into.
-- ``slow_replies`` / ``slow_reply``: how many of the next messages wait this many
-  seconds before their 250 and are kept only then (``replying`` is set while one
-  waits); a client that dies meanwhile loses the message, as with aiosmtpd
+- ``slow_replies`` / ``slow_reply``: how many of the next messages (after
+  ``slow_after`` prompt ones) wait this many seconds before their 250 and are kept
+  only then (``replying`` is set while one waits); a client that dies meanwhile loses the message, as with aiosmtpd
   itself, which cancels the handler when the connection goes.
 
 With ``credentials``, the server offers AUTH (LOGIN/PLAIN, over plain TCP
@@ -84,6 +84,7 @@ class Faults:
     hang_up_after_accept: int = 0
     slow_replies: int = 0
     slow_reply: float = 0.0
+    slow_after: int = 0
 
 
 class RecordingHandler:
@@ -121,7 +122,9 @@ class RecordingHandler:
     async def handle_DATA(self, server, session, envelope):
         if self.faults.fail_data:
             return self.faults.fail_data.popleft()
-        if self.faults.slow_replies:
+        if self.faults.slow_replies and self.faults.slow_after:
+            self.faults.slow_after -= 1
+        elif self.faults.slow_replies:
             self.faults.slow_replies -= 1
             self.replying.set()
             try:
