@@ -33,6 +33,7 @@ from pathlib import Path
 
 from digest.errors import DigestError
 from digest.store import connect, migrate
+from digest.timestamps import parse_stamp, utc_stamp
 
 log = logging.getLogger(__name__)
 
@@ -89,10 +90,6 @@ def ensure_leases(conn: sqlite3.Connection) -> sqlite3.Connection:
     return conn
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="microseconds")
-
-
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -112,8 +109,8 @@ def current_holder(conn: sqlite3.Connection, name: str) -> Holder | None:
         holder=row["holder"],
         pid=row["pid"],
         host=row["host"],
-        acquired_at=datetime.fromisoformat(row["acquired_at"]),
-        expires_at=datetime.fromisoformat(row["expires_at"]),
+        acquired_at=parse_stamp(row["acquired_at"]),
+        expires_at=parse_stamp(row["expires_at"]),
     )
 
 
@@ -156,7 +153,7 @@ def acquire(
             "INSERT INTO leases (name, holder, pid, host, acquired_at, expires_at) VALUES (?, ?, ?, ?, ?, ?) "
             "ON CONFLICT (name) DO UPDATE SET holder = excluded.holder, pid = excluded.pid, "
             "host = excluded.host, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
-            (name, me.holder, me.pid, me.host, _stamp(now), _stamp(now + ttl)),
+            (name, me.holder, me.pid, me.host, utc_stamp(now), utc_stamp(now + ttl)),
         )
         conn.execute("COMMIT")
     except BaseException:
@@ -167,7 +164,7 @@ def acquire(
 def renew(conn: sqlite3.Connection, name: str, me: Me, *, now: datetime, ttl: timedelta = LEASE_TTL) -> bool:
     """Push the lease's end further; False when it is no longer ours (another process took it over)."""
     changed = conn.execute(
-        "UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?", (_stamp(now + ttl), name, me.holder)
+        "UPDATE leases SET expires_at = ? WHERE name = ? AND holder = ?", (utc_stamp(now + ttl), name, me.holder)
     ).rowcount
     return bool(changed)
 

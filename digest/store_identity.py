@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from digest.errors import DigestError
+from digest.timestamps import utc_stamp
 
 IDENTITY_MIGRATIONS = (
     """
@@ -37,7 +38,7 @@ IDENTITY_MIGRATIONS = (
         created_at TEXT NOT NULL
     );
     INSERT INTO store_identity (id, created_at)
-        VALUES (lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now'));
+        VALUES (lower(hex(randomblob(16))), strftime('%Y-%m-%dT%H:%M:%S', 'now') || '.000000+00:00');
     """,
 )
 
@@ -81,7 +82,7 @@ def write_mirror(store: Path, mirror: Mirror) -> None:
         "schema": MIRROR_SCHEMA,
         "store_id": mirror.store_id,
         "last_edition": mirror.last_edition,
-        "updated_at": datetime.now(UTC).isoformat(timespec="seconds"),
+        "updated_at": utc_stamp(datetime.now(UTC)),
     }
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:
