@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import sqlite3
 
+
 class DigestError(Exception):
     """Base for every error digest reports to its user."""
 
