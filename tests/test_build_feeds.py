@@ -140,7 +140,10 @@ def test_a_list_of_promotion_links_in_an_entry_is_dropped_not_made_a_headline(pr
 def test_spoofing_controls_and_huge_titles_reach_no_output(project, feed_server):
     feed = fixture("themed.rss").decode()
     feed = feed.replace("Dutch court halts export", "Dutch court \u202ehalts\u202c export\u2066 \u200b")
-    feed = feed.replace("City council approves new bus lanes", "City council approves " + "very " * 200_000 + "lanes")
+    feed = feed.replace(
+        "Settlers torch cars and olive groves in Turmus Ayya",
+        "Settlers torch cars and olive groves in Turmus Ayya, " + "settlers torch more " * 100_000,
+    )
     feed = feed.replace("<title>Occupied Territories Monitor", "<title>Occupied \u202eTerritories Monitor")
     url = feed_server.route("/spoof.rss", Route(feed.encode()))
     assert digest(project, "feeds", "add", url).exit_code == 0
@@ -148,9 +151,9 @@ def test_spoofing_controls_and_huge_titles_reach_no_output(project, feed_server)
     edition = build(project, "2026-11-21T07:00:00+00:00")
     titles = list(feed_stories(edition))
     assert "Dutch court halts export of F-35 parts" in titles
-    (long_title,) = [t for t in titles if t.startswith("City council approves very very")]
-    assert len(long_title) <= 300 and long_title.endswith("very\u2026")
+    (long_title,) = [t for t in titles if t.startswith("Settlers torch cars and olive groves in Turmus Ayya, settlers")]
+    assert len(long_title) <= 300 and long_title.endswith("\u2026")
     for path in edition["_files"].values():
         content = path.read_text(encoding="utf-8")
         assert not set(content) & {"\u202e", "\u202c", "\u2066", "\u200b"}, path.name
-        assert "very " * 100 not in content, path.name
+        assert "settlers torch more " * 20 not in content, path.name
