@@ -14,7 +14,6 @@ import pytest
 from edition_fixture import CLOCK, sample_edition
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from snapshot_formats import EmlSnapshot
 
 from digest.delivery.message import MessageTemplate, make_message_id, prepare_message
 from digest.errors import DeliveryError, RenderError
@@ -65,10 +64,6 @@ def bodies(message: EmailMessage) -> tuple[str, str]:
         plain.get_content().replace("\r\n", "\n"),
         rich.get_content().replace("\r\n", "\n"),
     )
-
-
-def test_eml_snapshot(rendered, snapshot):
-    assert message_for(prepare(rendered)) == snapshot.use_extension(EmlSnapshot)
 
 
 def test_same_inputs_give_identical_bytes(rendered):

@@ -1,4 +1,10 @@
-"""Golden outputs of the edition built from the seeds with the bundled config and a fixed clock."""
+"""The one place rendered output is snapshotted: the five files of the edition built from the seeds
+with the bundled config and a fixed clock (email HTML, web page, text, .eml, JSON).
+
+A template or stage change shows here once, as a diff of real files; every other
+rendering test asserts properties of the output (what is shown, escaped, linked),
+so one CSS edit does not rewrite a snapshot per test module.
+"""
 
 from datetime import UTC, datetime
 from pathlib import Path
