@@ -53,6 +53,7 @@ import numpy as np
 
 from digest.models import Drop, DropReason, SourceRef, Story
 from digest.speed import parallel
+from digest.stages.text import normalize
 
 SHINGLE = 5
 """Words per shingle: long enough that unrelated texts rarely share one."""
@@ -68,7 +69,6 @@ HASHES, BAND = 64, 2
 BUCKET_LIMIT = 50
 """An LSH bucket remembers its first 50 stories: a stock phrase shared by thousands
 must not make every pair of them a candidate (a true repeat still meets the first copies)."""
-TOKEN = re.compile(r"\w+")
 LINK = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.IGNORECASE)
 """Links are not prose and make no shingles: entries whose text is one template around their own
 links (a link aggregator's "Article URL: … Comments URL: …") share most of their link words."""
@@ -80,31 +80,6 @@ _BIN_SHIFT = np.uint64(64 - 6)
 _BIN_STARTS = np.arange(HASHES, dtype=np.uint64) << _BIN_SHIFT
 _ROLL = np.uint64(1_000_003)
 _EMPTY_BIN_STEP = np.uint64(0x9E3779B97F4A7C15)
-
-
-_NON_WORD_MARKS = "’‘“”—–…\xa0«»•€£"
-"""Marks outside ASCII that news text is full of and TOKEN never matches: a space can stand in for each."""
-_ASCII_WORD_CHARACTERS = str.maketrans(
-    {c: chr(c).lower() if chr(c).isalnum() or c == ord("_") else " " for c in range(128)}
-)
-"""ASCII lower-cased, and every character TOKEN does not match made a space."""
-
-
-def normalize(text: str) -> str:
-    """Text as compared for sameness: lower case, words only, single spaces.
-
-    That is TOKEN's matches in the casefolded text. Text whose words are all
-    ASCII takes str.translate and str.split instead (a third of the time,
-    measured): casefold is lower for ASCII, and every other character ends a
-    word, as it does for the pattern.
-    """
-    plain = text
-    if not plain.isascii():
-        for mark in _NON_WORD_MARKS:
-            plain = plain.replace(mark, " ")
-        if not plain.isascii():
-            return " ".join(TOKEN.findall(text.casefold()))
-    return " ".join(plain.translate(_ASCII_WORD_CHARACTERS).split())
 
 
 def _label(story: Story) -> str:

@@ -1,6 +1,9 @@
-"""Word-level features shared by cleaning, splitting and theming.
+"""Word-level features shared by cleaning, splitting, de-duplicating and theming.
 
-Tokenising, stemming (Snowball), the writing system of a line and a
+The one tokeniser module: words() (letters, for cleaning, splitting, theming)
+and normalize() (word characters, case folded, for de-duplicating) keep their
+own token definitions, WORD and TOKEN, and share one fast path for ASCII text
+(_ascii_runs). Also stemming (Snowball), the writing system of a line and a
 function-word guess at its language. Language guessing is hand-written on
 purpose: the libraries that do it (langdetect, lingua) are either
 nondeterministic or ship hundreds of MB of models, while telling an English
@@ -26,6 +29,16 @@ _LETTERS_APOSTROPHES_AND_NUL = bytes(
     byte if byte < 128 and chr(byte).isalpha() or byte in b"'\0" else ord(" ") for byte in range(256)
 )
 """A bytes.translate() table that turns every other byte of UTF-8 into a space."""
+
+TOKEN = re.compile(r"\w+")
+"""What normalize() keeps of a text: runs of word characters (letters, digits, underscore)."""
+_NON_WORD_MARKS = "’‘“”—–…\xa0«»•€£"
+"""Marks outside ASCII that news text is full of and TOKEN never matches: a space can stand in for each."""
+_LOWER_WORD_CHARACTERS = bytes(
+    ord(chr(byte).lower()) if byte < 128 and (chr(byte).isalnum() or byte == ord("_")) else ord(" ")
+    for byte in range(256)
+)
+"""A bytes.translate() table: ASCII word characters lower-cased, every other byte a space."""
 
 FUNCTION_WORDS = {
     "en": set(
@@ -109,9 +122,9 @@ def _ascii_words(encoded: bytes) -> tuple[str, ...]:
     between spaces are the words. A run with an apostrophe in it goes through
     the pattern, which drops any apostrophe that does not join two letters.
     """
-    spaced = encoded.replace(_RIGHT_QUOTE, b"\0").translate(_LETTERS_APOSTROPHES_AND_NUL).decode("ascii")
-    runs = spaced.split()
-    if "'" not in spaced and "\0" not in spaced:
+    quoted = encoded.replace(_RIGHT_QUOTE, b"\0")
+    runs = _ascii_runs(quoted, _LETTERS_APOSTROPHES_AND_NUL)
+    if b"'" not in quoted and b"\0" not in quoted:
         return tuple(runs)
     found: list[str] = []
     for run in runs:
@@ -120,6 +133,31 @@ def _ascii_words(encoded: bytes) -> tuple[str, ...]:
         else:
             found.append(run)
     return tuple(found)
+
+
+def normalize(text: str) -> str:
+    """Text as compared for sameness: TOKEN's matches in the case-folded text, single spaces between.
+
+    Text whose only characters outside ASCII are common marks (quotes, dashes,
+    …) takes the fast path instead (measured faster than the pattern): casefold
+    is lower for ASCII, and every other character ends a word, as it does for
+    the pattern.
+    """
+    plain = text
+    if not plain.isascii():
+        for mark in _NON_WORD_MARKS:
+            plain = plain.replace(mark, " ")
+        if not plain.isascii():
+            return " ".join(TOKEN.findall(text.casefold()))
+    return " ".join(_ascii_runs(plain.encode("ascii"), _LOWER_WORD_CHARACTERS))
+
+
+def _ascii_runs(encoded: bytes, table: bytes) -> list[str]:
+    """The runs of bytes that ``table`` does not turn into spaces, as text: one translate and one split, in C.
+
+    The fast path of both words() and normalize(); the table says which bytes make up a token.
+    """
+    return encoded.translate(table).decode("ascii").split()
 
 
 class WordTable(dict[str, _Value]):

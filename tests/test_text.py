@@ -1,6 +1,7 @@
 """The fast paths of digest.stages.text give what the plain definitions give.
 
-words() cuts most texts without its regular expression, language guesses sum
+words() and normalize() cut most texts without their regular expressions (WORD,
+TOKEN), language guesses sum
 packed tallies and scripts are counted from UTF-8 bytes: each is checked here
 against the straightforward version it replaced, on arbitrary text.
 """
@@ -12,6 +13,7 @@ from hypothesis import strategies as st
 
 from digest.stages.text import (
     FUNCTION_WORDS,
+    TOKEN,
     WORD,
     WordTable,
     dominant_script,
@@ -19,12 +21,14 @@ from digest.stages.text import (
     guess_language,
     guess_language_of_function_words,
     guess_language_of_words,
+    normalize,
     script_of,
     words,
 )
 
-TRICKY = "aZq'’ _-.9²½“”\x00\tÉéßİΣσςКиї字Ⅻŉǅ"
-"""Letters and non-letters on either side of ASCII, both apostrophes, NUL (words() uses it inside)."""
+TRICKY = "aZq'’ _-.,9²½“”‘—–…\xa0«»•€£\x00\tÉéßİΣσςКиї字Ⅻŉǅ\u0345"
+"""Letters and non-letters on either side of ASCII, both apostrophes, NUL (words() uses it inside), the
+marks normalize() turns into spaces, and a mark that case-folds into a letter."""
 texts = st.text(alphabet=st.sampled_from(TRICKY), max_size=60) | st.text(max_size=60)
 vocabulary = sorted({w for vocab in FUNCTION_WORDS.values() for w in vocab} | {"The", "NO", "Le", "dogs", "x"})
 word_lists = st.lists(st.sampled_from(vocabulary), max_size=90)
@@ -59,6 +63,11 @@ def _script_as_before(text):
 def test_words_are_the_pattern_s_matches(text):
     words.cache_clear()
     assert words(text) == tuple(WORD.findall(text))
+
+
+@given(texts)
+def test_normalized_text_is_the_pattern_s_matches_in_the_case_folded_text(text):
+    assert normalize(text) == " ".join(TOKEN.findall(text.casefold()))
 
 
 def test_words_keep_either_apostrophe_only_between_letters():
