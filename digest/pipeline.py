@@ -63,6 +63,7 @@ def collect_documents(
     until: datetime | None,
     fetch: bool,
     one_off: bool,
+    parallel_settings: parallel.ParallelSettings = parallel.DEFAULT_PARALLEL,
 ) -> Sources:
     """Seeds, plus feed entries: first seen in the edition's window, or published in a one-off period."""
     documents: list[Document] = []
@@ -72,13 +73,9 @@ def collect_documents(
         return Sources(tuple(documents))
     harvested = harvest(
         config, conn, now=now, since=since, until=until, fetch=fetch,
-        window="published" if one_off else "first-seen",
+        window="published" if one_off else "first-seen", parallel_settings=parallel_settings,
     )
     return Sources(tuple(documents) + harvested.documents, harvested.warnings)
-
-
-PARALLEL_MIN_DOCUMENTS = 400
-"""From this many documents on, cleaning, splitting and theming run in worker processes (digest.speed.parallel)."""
 
 
 @dataclass
@@ -129,11 +126,13 @@ def build_edition(
     until: datetime | None = None,
     per_theme: int | None = None,
     fetch: bool = True,
+    parallel_settings: parallel.ParallelSettings = parallel.DEFAULT_PARALLEL,
 ) -> BuildResult:
     """Build an edition; with a store, it covers what is new since the last *published* one.
 
     Building records nothing: the caller keeps the result as a draft or
     publishes it (digest.editions), and only publishing closes the window.
+    ``parallel_settings`` says from how many items on work goes to worker processes.
     """
     name, edition_config = config.edition(edition_name)
     one_off = since is not None
@@ -143,8 +142,11 @@ def build_edition(
         window = Window(since, now)
     clock = _StageClock()
     themes = theme_classifier({key: config.themes[key] for key in edition_config.themes}, conn, now)
-    inputs = {"now": now, "conn": conn, "since": since, "until": until, "fetch": fetch, "one_off": one_off}
-    warnings, drops, themed = _sorted_stories(clock, config, themes, inputs)
+    inputs = {
+        "now": now, "conn": conn, "since": since, "until": until, "fetch": fetch, "one_off": one_off,
+        "parallel_settings": parallel_settings,
+    }
+    warnings, drops, themed = _sorted_stories(clock, config, themes, inputs, parallel_settings)
     with clock("summarize"):
         # a story with nothing to quote is still listed by its own headline, if it has one
         listed = [t for t in themed if has_sentences(t.story) or t.story.title]
@@ -171,7 +173,11 @@ def build_edition(
 
 
 def _sorted_stories(
-    clock: _StageClock, config: Config, themes: ThemeClassifier, inputs: dict[str, Any]
+    clock: _StageClock,
+    config: Config,
+    themes: ThemeClassifier,
+    inputs: dict[str, Any],
+    parallel_settings: parallel.ParallelSettings,
 ) -> tuple[tuple[str, ...], list[Drop], list[ThemedStory]]:
     """The sources' warnings, every drop so far, and the de-duplicated stories with their themes.
 
@@ -180,7 +186,7 @@ def _sorted_stories(
     """
     with clock("sources"):
         sources = collect_documents(config, **inputs)
-    if workers := parallel.workers_for(len(sources.documents), PARALLEL_MIN_DOCUMENTS):
+    if workers := parallel.workers_for(len(sources.documents), parallel_settings.documents):
         warnings, documents = sources.warnings, list(sources.documents)
         del sources  # the workers' copies are all that is needed once they are forked
         return warnings, *_sorted_in_workers(clock, documents, themes, workers)
@@ -189,7 +195,7 @@ def _sorted_stories(
     with clock("split"):
         split = split_documents(cleaned)
     with clock("dedupe"):
-        stories, dedupe_drops = dedupe_stories(split)
+        stories, dedupe_drops = dedupe_stories(split, parallel_settings)
     with clock("theme"):
         themed = assign_themes(stories, themes)
     return sources.warnings, [drop for doc in cleaned for drop in doc.drops] + dedupe_drops, themed

@@ -2,6 +2,8 @@
 
 Each check runs in a fresh interpreter: workers are forked only from a
 process with no other thread, and the test process has some (servers).
+Each passes ParallelSettings that keep every item here (ALONE) or spread
+any number of them (SPREAD).
 """
 
 from __future__ import annotations
@@ -36,11 +38,13 @@ def test_stages_in_worker_processes_match_one_process():
         import os
         from dataclasses import replace
         from datetime import UTC, datetime
+        from functools import partial
         from pathlib import Path
 
         from digest import pipeline
         from digest.stages import dedupe
         from digest.speed import parallel
+        from digest.speed.parallel import ParallelSettings
         from digest.stages import theme_classifier as themes
         from digest.config import load_config
         from digest.models import Document, SourceRef
@@ -63,11 +67,12 @@ def test_stages_in_worker_processes_match_one_process():
         config = load_config(Path("schedule.yaml"))
         now = datetime(2026, 11, 23, 7, tzinfo=UTC)
 
+        ALONE = ParallelSettings(documents=10**9, stories=10**9, feeds=10**9)
+        SPREAD = ParallelSettings(documents=1, stories=1, feeds=1)
+        assert parallel.workers_for(len(documents), SPREAD.documents) == len(os.sched_getaffinity(0))
         results = []
-        for minimum in (10**9, 1):
-            pipeline.PARALLEL_MIN_DOCUMENTS = minimum
-            assert parallel.workers_for(len(documents), minimum) == (0 if minimum > 1 else len(os.sched_getaffinity(0)))
-            result = pipeline.build_edition(config, None, now=now)
+        for settings in (ALONE, SPREAD):
+            result = pipeline.build_edition(config, None, now=now, parallel_settings=settings)
             results.append((result, [stage for stage, _ in result.timings]))
         (alone, alone_stages), (spread, spread_stages) = results
         assert "clean…theme" in spread_stages and "clean…theme" not in alone_stages
@@ -77,10 +82,10 @@ def test_stages_in_worker_processes_match_one_process():
 
         stories = [t.story for t in alone.decisions]
         chosen = {key: config.themes[key] for key in config.edition(None)[1].themes}
-        for minimum in (10**9, 1):
-            dedupe.PARALLEL_MIN_STORIES = themes.PARALLEL_MIN_STORIES = minimum
-            results.append((dedupe.dedupe_stories(stories), themes.assign_themes(stories, chosen)))
-        assert results[2] == results[3]
+        assert dedupe.dedupe_stories(stories, ALONE) == dedupe.dedupe_stories(stories, SPREAD)
+        workers = parallel.workers_for(len(stories), 1)
+        spread_decisions = parallel.map_chunks(partial(themes.decide_all, chosen), stories, workers)
+        assert themes.decide_all(chosen, stories) == spread_decisions
         print(len(documents), len(alone.decisions), len(alone.edition.stories))
         """
     )
@@ -100,6 +105,7 @@ def test_feeds_parsed_in_worker_processes_match_one_process(feed_server):
 
         from digest.sources import feedstore
         from digest.speed import parallel
+        from digest.speed.parallel import ParallelSettings
         from digest.config import Config
         from digest.sources import feeds
         from digest.store import connect
@@ -113,10 +119,12 @@ def test_feeds_parsed_in_worker_processes_match_one_process(feed_server):
         now = datetime(2026, 11, 23, 7, tzinfo=UTC)
         results = []
         for minimum in (10**9, 1):
-            feeds.PARALLEL_MIN_FEEDS = minimum
+            settings = ParallelSettings(feeds=minimum)
             with tempfile.TemporaryDirectory() as folder:
                 conn = connect(Path(folder) / "digest.sqlite")
-                harvest = feeds.harvest(config, conn, now=now, since=None, until=now, progress=False)
+                harvest = feeds.harvest(
+                    config, conn, now=now, since=None, until=now, progress=False, parallel_settings=settings
+                )
                 stored = feedstore.entries_in_window(conn, {urls!r}, since=None, until=now)
                 results.append((harvest, stored, feedstore.feed_states(conn, {urls!r})))
         assert parallel.workers_for(len({urls!r}), 1) >= 2

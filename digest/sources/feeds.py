@@ -85,9 +85,6 @@ PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 SAX_POSITION = re.compile(r"^<unknown>:(\d+):(\d+):")
 
-PARALLEL_MIN_FEEDS = 20
-"""From this many feeds on, feeds are parsed in worker processes (digest.speed.parallel) while threads fetch."""
-
 HARMLESS_BOZO = (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)
 """feedparser notes that change nothing for readers: a wrong charset or content-type header."""
 
@@ -488,6 +485,7 @@ def _fetch_all(
     settings: FetchConfig,
     shown: FetchProgress,
     backoff: float,
+    parallel_settings: parallel.ParallelSettings,
 ) -> Iterator[tuple[str, _Outcome]]:
     """Each feed's outcome, in the order of ``urls``, as soon as it and every feed before it are done.
 
@@ -499,7 +497,7 @@ def _fetch_all(
     expected = next(next_url, None)
     with ExitStack() as stack:
         parse: Callable[..., ParsedFeed] = parse_feed
-        if workers := parallel.workers_for(len(urls), PARALLEL_MIN_FEEDS):
+        if workers := parallel.workers_for(len(urls), parallel_settings.feeds):
             parse = partial(_parse_in, stack.enter_context(parallel.worker_pool(workers)))
         fetcher = stack.enter_context(Fetcher(settings, backoff=backoff))
         pool = stack.enter_context(ThreadPoolExecutor(max_workers=settings.concurrency, thread_name_prefix="feed"))
@@ -524,6 +522,7 @@ def fetch_feeds(
     now: datetime,
     progress: bool | None = None,
     backoff: float = 1.0,
+    parallel_settings: parallel.ParallelSettings = parallel.DEFAULT_PARALLEL,
 ) -> tuple[FeedCheck, ...]:
     """Fetch every enabled feed at once and record what came back; one FeedCheck per feed.
 
@@ -537,7 +536,7 @@ def fetch_feeds(
     with fetch_progress(len(urls), names=names, slow_after=config.fetch.slow_after, show=progress) as shown:
         return tuple(
             _record(conn, url, outcome, now)
-            for url, outcome in _fetch_all(urls, states, config.fetch, shown, backoff)
+            for url, outcome in _fetch_all(urls, states, config.fetch, shown, backoff, parallel_settings)
         )
 
 
@@ -644,6 +643,7 @@ def harvest(
     fetch: bool = True,
     progress: bool | None = None,
     window: Window = "first-seen",
+    parallel_settings: parallel.ParallelSettings = parallel.DEFAULT_PARALLEL,
 ) -> FeedHarvest:
     """The feed entries of an edition's window, after fetching every enabled feed.
 
@@ -657,7 +657,7 @@ def harvest(
     feeds = [feed for feed in config.feeds if feed.enabled]
     threshold = config.fetch.failure_threshold
     if fetch:
-        checks = fetch_feeds(config, conn, now=now, progress=progress)
+        checks = fetch_feeds(config, conn, now=now, progress=progress, parallel_settings=parallel_settings)
         warnings = [w for check in checks if (w := check.warning(threshold)) is not None]
         states = {check.url: check.state for check in checks}
     else:

@@ -27,6 +27,7 @@ import threading
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import TypeVar
 
 Item = TypeVar("Item")
@@ -35,6 +36,27 @@ Result = TypeVar("Result")
 CHUNKS_PER_WORKER = 8
 """Items go to workers in this many chunks each: few enough to keep messages cheap,
 enough that one slow chunk does not leave the other cores idle at the end."""
+
+
+@dataclass(frozen=True)
+class ParallelSettings:
+    """From how many items on each kind of work is spread over worker processes; below that, or
+    where workers_for says no, it stays in this process.
+
+    One object passed down from build_edition and harvest, so a test or a
+    benchmark chooses by passing another, not by changing module globals.
+    bench/build.py measures where workers pay off (README, Benchmarks).
+    """
+
+    documents: int = 400
+    """Cleaning, splitting, tokenising and theming documents (digest.pipeline)."""
+    stories: int = 1000
+    """Tokenising and shingling stories for dedupe (dedupe_stories), when the documents stayed here."""
+    feeds: int = 20
+    """Parsing fetched feeds while threads fetch (digest.sources.feeds)."""
+
+
+DEFAULT_PARALLEL = ParallelSettings()
 
 
 def workers_for(items: int, minimum: int) -> int:

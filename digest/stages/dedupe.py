@@ -72,8 +72,6 @@ must not make every pair of them a candidate (a true repeat still meets the firs
 LINK = re.compile(r"(?:\b[a-z][a-z0-9+.-]*://|\bwww\.)\S+", re.IGNORECASE)
 """Links are not prose and make no shingles: entries whose text is one template around their own
 links (a link aggregator's "Article URL: … Comments URL: …") share most of their link words."""
-PARALLEL_MIN_STORIES = 1000
-"""From this many stories on, their words are tokenised and shingled in worker processes."""
 
 _BIN_SHIFT = np.uint64(64 - 6)
 """HASHES = 64 bins, told apart by the top 6 bits of a shingle hash."""
@@ -372,9 +370,11 @@ class Deduper:
         return kept, [drop for drops in self._drops for drop in drops]
 
 
-def dedupe_stories(stories: Sequence[Story]) -> tuple[list[Story], list[Drop]]:
+def dedupe_stories(
+    stories: Sequence[Story], parallel_settings: parallel.ParallelSettings = parallel.DEFAULT_PARALLEL
+) -> tuple[list[Story], list[Drop]]:
     """The stories without duplicates, near-duplicates or repeated paragraphs, and what went."""
-    if workers := parallel.workers_for(len(stories), PARALLEL_MIN_STORIES):
+    if workers := parallel.workers_for(len(stories), parallel_settings.stories):
         texts = parallel.map_chunks(story_texts, stories, workers)
     else:
         texts = story_texts(stories)
