@@ -81,7 +81,7 @@ def test_stages_in_worker_processes_match_one_process():
         assert {"DUPLICATE_STORY", "SAME_STORY", "REPEATED_PARAGRAPH"} <= reasons
 
         stories = [t.story for t in alone.decisions]
-        chosen = {key: config.themes[key] for key in config.edition(None)[1].themes}
+        chosen = themes.classifier({key: config.themes[key] for key in config.edition(None)[1].themes})
         assert dedupe.dedupe_stories(stories, ALONE) == dedupe.dedupe_stories(stories, SPREAD)
         workers = parallel.workers_for(len(stories), 1)
         spread_decisions = parallel.map_chunks(partial(themes.decide_all, chosen), stories, workers)
