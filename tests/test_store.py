@@ -108,3 +108,13 @@ def test_migrations_may_be_python_steps(tmp_path):
         migrate(conn, "demo", (*PARTS[:1], double))
         migrate(conn, "demo", (*PARTS[:1], double))
         assert conn.execute("SELECT x FROM a").fetchone()[0] == 42
+
+
+def test_older_signing_key_times_are_rewritten_in_the_one_form(tmp_path):
+    from digest.delivery.signing import KEY_MIGRATIONS
+
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        migrate(conn, "keys", KEY_MIGRATIONS[:1])
+        conn.execute("INSERT INTO signing_keys VALUES ('unsubscribe', x'00', '2026-11-23T08:00:00+01:00')")
+        migrate(conn, "keys", KEY_MIGRATIONS)
+        assert conn.execute("SELECT created_at FROM signing_keys").fetchone()[0] == "2026-11-23T07:00:00.000000+00:00"

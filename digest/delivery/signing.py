@@ -26,7 +26,8 @@ from urllib.parse import quote
 
 from digest.config import Config
 from digest.errors import DeliveryError
-from digest.store import migrate
+from digest.store import migrate, restamp_columns
+from digest.timestamps import utc_stamp
 
 KEY_MIGRATIONS = (
     """
@@ -36,6 +37,8 @@ KEY_MIGRATIONS = (
         created_at TEXT NOT NULL
     );
     """,
+    # written with a variable width before every table's times came from digest.timestamps
+    lambda conn: restamp_columns(conn, "signing_keys", ("created_at",)),
 )
 
 UNSUBSCRIBE_KEY = "unsubscribe"
@@ -64,7 +67,7 @@ def signing_key(config: Config, conn: sqlite3.Connection, environ: Mapping[str, 
     migrate(conn, "keys", KEY_MIGRATIONS)
     conn.execute(
         "INSERT INTO signing_keys (name, secret, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
-        (UNSUBSCRIBE_KEY, secrets.token_bytes(32), datetime.now(UTC).isoformat()),
+        (UNSUBSCRIBE_KEY, secrets.token_bytes(32), utc_stamp(datetime.now(UTC))),
     )
     row = conn.execute("SELECT secret FROM signing_keys WHERE name = ?", (UNSUBSCRIBE_KEY,)).fetchone()
     return bytes(row["secret"])

@@ -28,7 +28,7 @@ from digest.delivery.recipients import load_recipients
 from digest.delivery.signing import BadLink
 from digest.delivery.suppressions import is_suppressed, suppression_key
 from digest.store import migrate
-from digest.timestamps import utc_stamp
+from digest.timestamps import parse_stamp, utc_stamp
 
 SUBSCRIBER_MIGRATIONS = (
     """
@@ -137,7 +137,7 @@ def subscribers(conn: sqlite3.Connection, edition: str | None = None) -> list[Su
             edition=row["edition"],
             address=row["address"],
             source=Source(row["source"]),
-            subscribed_at=datetime.fromisoformat(row["subscribed_at"]),
+            subscribed_at=parse_stamp(row["subscribed_at"]),
             suppressed=bool(row["suppressed"]),
         )
         for row in rows
