@@ -31,6 +31,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 from ruamel.yaml.reader import ReaderError
 
 from digest.errors import ConfigError
+from digest.models import FullText
 
 KEY = r"^[a-z0-9][a-z0-9_-]*$"
 DURATION = re.compile(r"^\s*(\d+)\s*([smhd])\s*$")
@@ -184,6 +185,9 @@ class FeedConfig(Strict):
     exclude: list[str] = Field(default_factory=list)
     """Regular expressions (case-insensitive); an entry matching one (title or text) is left out."""
     enabled: bool = True
+    full_text: FullText = "auto"
+    """Read an entry's linked page: "auto" when the entry is a teaser (under pages.teaser_words
+    words), "always", or "never"."""
 
     @field_validator("url")
     @classmethod
@@ -217,6 +221,21 @@ class FetchConfig(Strict):
     slow_after: float = Field(5, gt=0)
     """Seconds a feed may keep digest waiting before the progress display names it as slow."""
     user_agent: str = "digest/0.1 (+https://github.com/digest-newsletter/digest)"
+
+
+class PagesConfig(Strict):
+    """Full-text retrieval: the article pages of teaser entries, fetched within a budget per build."""
+
+    teaser_words: int = Field(150, ge=0)
+    """An entry with fewer words than this is a teaser (full_text: auto reads its page)."""
+    max_pages: int = Field(40, ge=0)
+    """Pages fetched over the network per build at most (stored pages reused do not count)."""
+    max_seconds: float = Field(60, gt=0)
+    """No page fetch starts after this many seconds of fetching pages in a build."""
+    fresh_for: timedelta = timedelta(days=1)
+    """A stored page is reused without asking the server for this long; then a conditional request."""
+
+    _fresh = field_validator("fresh_for", mode="before")(lambda v: parse_duration(v))
 
 
 class SourcesConfig(Strict):
@@ -300,6 +319,7 @@ class Config(Strict):
     sources: SourcesConfig = SourcesConfig()
     feeds: list[FeedConfig] = Field(default_factory=list)
     fetch: FetchConfig = FetchConfig()
+    pages: PagesConfig = PagesConfig()
     store: Path = Path("digest.sqlite")
     """SQLite database for seen entries, feed caches and the send ledger."""
     themes: dict[str, Theme] = Field(min_length=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from enum import StrEnum
 
 
 class DigestError(Exception):
@@ -22,8 +23,28 @@ class SourceError(DigestError):
     """A source (seed folder, feed) could not be read."""
 
 
+class FetchFailure(StrEnum):
+    """What kind of failure a FetchError is, for callers that act on the kind (a page falls back by it)."""
+
+    STATUS = "status"
+    """The server answered with an error status (``FetchError.status``)."""
+    TIMEOUT = "timeout"
+    TOO_LARGE = "too-large"
+    CONTENT_TYPE = "content-type"
+    REDIRECT = "redirect"
+    """More redirects than allowed."""
+    ADDRESS_REFUSED = "address-refused"
+    """A redirect led to an address digest does not fetch from (digest.sources.netguard)."""
+    OTHER = "other"
+
+
 class FetchError(SourceError):
-    """A feed could not be fetched or parsed."""
+    """A feed or page could not be fetched or parsed."""
+
+    def __init__(self, message: str, kind: FetchFailure = FetchFailure.OTHER, status: int | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
 
 
 class RenderError(DigestError):

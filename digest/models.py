@@ -10,6 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import Enum, StrEnum
+from typing import Literal
+
+FullText = Literal["auto", "always", "never"]
+"""Whether a feed entry's linked page is read for its full text (config: feeds[].full_text)."""
 
 PUBLISHER_NOT_NAMED = "Publisher not named"
 """A source's name when nothing names its publisher: not its feed, its page, nor its text."""
@@ -37,6 +41,8 @@ class Document:
     """Themes its feed's config says it leans towards (empty for seeds)."""
     link_lines: frozenset[str] = frozenset()
     """Lines of the text that were links rather than text in the source markup (empty for seeds)."""
+    full_text: FullText = "never"
+    """Whether its linked page may be read for the full text (its feed's setting; never for seeds)."""
 
 
 class BlockKind(StrEnum):
@@ -221,6 +227,64 @@ class Edition:
         return tuple(s for sec in self.sections for s in sec.stories) + also
 
 
+class PageRefusal(StrEnum):
+    """Why a page's text was not used: the story keeps its feed text."""
+
+    NO_LINK = "the entry has no web link"
+    BUDGET = "over this build's page budget"
+    OFFLINE = "not fetched (offline) and not stored"
+    DISALLOWED = "robots.txt disallows the path"
+    FORBIDDEN = "the server refused (HTTP 401/403)"
+    PAYWALL = "behind a paywall"
+    NOT_FOUND = "no such page (HTTP 404/410)"
+    TIMEOUT = "timed out"
+    TOO_LARGE = "larger than the size cap"
+    OFF_SITE = "redirected to another site"
+    NOT_HTML = "not a web page"
+    NOT_ARTICLE = "not an article"
+    SHORTER = "the page says less than the feed"
+    FAILED = "fetch failed"
+
+
+class PageSource(StrEnum):
+    """Where a story's page came from in this build, for the build summary."""
+
+    FETCHED = "fetched"
+    REUSED = "reused"
+    REFUSED = "refused"
+
+
+@dataclass(frozen=True)
+class PageNote:
+    """How a story's linked page was read in a build, for --explain and the build summary."""
+
+    document: str
+    url: str
+    source: PageSource
+    refusal: PageRefusal | None = None
+    detail: str | None = None
+
+
+class FeedStatus(StrEnum):
+    """How a feed did in a build: what its summary line and exit status go by."""
+
+    OK = "ok"
+    NOT_MODIFIED = "not-modified"
+    FAILED = "failed"
+    NOT_FETCHED = "not-fetched"
+    """An offline build: the store's entries were used, nothing was asked."""
+
+
+@dataclass(frozen=True)
+class FeedOutcome:
+    url: str
+    name: str
+    status: FeedStatus
+    documents: int = 0
+    """Entries of this feed in the edition's window (before cleaning and dedupe)."""
+    message: str | None = None
+
+
 @dataclass(frozen=True)
 class Window:
     """The stories an edition covers: feed entries first seen after ``start`` (None: from the first)
@@ -242,3 +306,8 @@ class BuildResult:
     """Seconds spent per stage, for benchmarks; never rendered."""
     window: Window | None = None
     """The window built from the store (None: a one-off period, or no store)."""
+    pages: tuple[PageNote, ...] = ()
+    """The linked pages read for full text (digest.sources.pages), in story order."""
+    feeds: tuple[FeedOutcome, ...] = ()
+    """Each enabled feed, in config order."""
+    seed_documents: int = 0

@@ -17,25 +17,32 @@ import sqlite3
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 from typing import Any
 
-from digest.config import Config, Theme
+from digest.config import Config, EditionConfig, FetchConfig, PagesConfig, Theme
 from digest.editions import previous_window_end
 from digest.models import (
+    PUBLISHER_NOT_NAMED,
     BuildResult,
     Document,
     Drop,
     DropReason,
+    FeedOutcome,
+    PageNote,
+    PageRefusal,
+    SourceRef,
     Story,
     SummarizedStory,
     ThemeDecision,
     ThemedStory,
     Window,
 )
+from digest.sources.article import Article
 from digest.sources.feeds import harvest
+from digest.sources.pages import PageRequest, read_pages
 from digest.sources.seeds import read_seeds
 from digest.speed import parallel
 from digest.stages.assemble import assemble, pick
@@ -52,6 +59,8 @@ from digest.store import keep_theme_model, kept_theme_model, record_edition_stor
 class Sources:
     documents: tuple[Document, ...]
     warnings: tuple[str, ...] = ()
+    feeds: tuple[FeedOutcome, ...] = ()
+    seed_documents: int = 0
 
 
 def collect_documents(
@@ -69,13 +78,14 @@ def collect_documents(
     documents: list[Document] = []
     if config.sources.seeds is not None:
         documents.extend(read_seeds(config.path(config.sources.seeds)))
+    seeds = len(documents)
     if conn is None or not any(feed.enabled for feed in config.feeds):
-        return Sources(tuple(documents))
+        return Sources(tuple(documents), seed_documents=seeds)
     harvested = harvest(
         config, conn, now=now, since=since, until=until, fetch=fetch,
         window="published" if one_off else "first-seen", parallel_settings=parallel_settings,
     )
-    return Sources(tuple(documents) + harvested.documents, harvested.warnings)
+    return Sources(tuple(documents) + harvested.documents, harvested.warnings, harvested.feeds, seeds)
 
 
 @dataclass
@@ -146,7 +156,11 @@ def build_edition(
         "now": now, "conn": conn, "since": since, "until": until, "fetch": fetch, "one_off": one_off,
         "parallel_settings": parallel_settings,
     }
-    warnings, drops, themed = _sorted_stories(clock, config, themes, inputs, parallel_settings)
+    teasers: dict[str, Document] = {}
+    sources, drops, themed = _sorted_stories(clock, config, themes, inputs, teasers, parallel_settings)
+    with clock("pages"):
+        themed, notes = _with_full_text(config, edition_config, themes, themed, teasers, drops, inputs, per_theme)
+    del teasers
     with clock("summarize"):
         # a story with nothing to quote is still listed by its own headline, if it has one
         listed = [t for t in themed if has_sentences(t.story) or t.story.title]
@@ -169,7 +183,10 @@ def build_edition(
         record_edition_stories(
             conn, edition.id, [(s.story.id, s.story.title or "", s.story.text, s.decision.theme) for s in summarized]
         )
-    return BuildResult(edition, tuple(drops), tuple(themed), warnings, tuple(clock.seconds.items()), window)
+    return BuildResult(
+        edition, tuple(drops), tuple(themed), sources.warnings, tuple(clock.seconds.items()), window, pages=notes,
+        feeds=sources.feeds, seed_documents=sources.seed_documents,
+    )
 
 
 def _sorted_stories(
@@ -177,19 +194,23 @@ def _sorted_stories(
     config: Config,
     themes: ThemeClassifier,
     inputs: dict[str, Any],
+    teasers: dict[str, Document],
     parallel_settings: parallel.ParallelSettings,
-) -> tuple[tuple[str, ...], list[Drop], list[ThemedStory]]:
-    """The sources' warnings, every drop so far, and the de-duplicated stories with their themes.
+) -> tuple[Sources, list[Drop], list[ThemedStory]]:
+    """What the sources said (without their documents), every drop so far, and the de-duplicated
+    stories with their themes.
 
     The documents themselves are let go on return, so a large build does not
-    hold their text through the later stages.
+    hold their text through the later stages; only the teasers whose pages
+    may be read are kept, in ``teasers``.
     """
     with clock("sources"):
         sources = collect_documents(config, **inputs)
+    teasers.update((d.id, d) for d in sources.documents if wants_page(d, config.pages.teaser_words))
     if workers := parallel.workers_for(len(sources.documents), parallel_settings.documents):
-        warnings, documents = sources.warnings, list(sources.documents)
+        said, documents = replace(sources, documents=()), list(sources.documents)
         del sources  # the workers' copies are all that is needed once they are forked
-        return warnings, *_sorted_in_workers(clock, documents, themes, workers)
+        return said, *_sorted_in_workers(clock, documents, themes, workers)
     with clock("clean"):
         cleaned = clean_documents(list(sources.documents))
     with clock("split"):
@@ -198,7 +219,8 @@ def _sorted_stories(
         stories, dedupe_drops = dedupe_stories(split, parallel_settings)
     with clock("theme"):
         themed = assign_themes(stories, themes)
-    return sources.warnings, [drop for doc in cleaned for drop in doc.drops] + dedupe_drops, themed
+    said = replace(sources, documents=())
+    return said, [drop for doc in cleaned for drop in doc.drops] + dedupe_drops, themed
 
 
 def _sorted_in_workers(
@@ -234,6 +256,133 @@ def _sorted_in_workers(
     for stage, seconds in in_workers.items():
         clock.seconds[f"{stage} (workers)"] = seconds
     return drops + dedupe_drops, themed
+
+
+def wants_page(document: Document, teaser_words: int) -> bool:
+    """Whether a document's linked page may be read for its full text (its feed's full_text setting)."""
+    if document.full_text == "never" or not document.source.url:
+        return False
+    # split no further than needed: a full article is not counted to its end
+    return document.full_text == "always" or len(document.text.split(maxsplit=teaser_words)) < teaser_words
+
+
+def _page_candidates(
+    edition_config: EditionConfig, themed: list[ThemedStory], teasers: Mapping[str, Document], per_theme: int | None
+) -> list[ThemedStory]:
+    """The teaser stories whose full text could put them in the edition, most promising first.
+
+    A story counts when any of the edition's themes scores it above zero (its page may say more
+    on that theme) or when it would be listed under "Also noted": the others could not be shown
+    whatever their pages say, so their pages are never fetched.
+    """
+    _, unthemed = pick(edition_config, themed, per_theme)
+    shortlisted = {id(t) for t in unthemed}
+    wanted = set(edition_config.themes)
+
+    def promise(item: ThemedStory) -> float:
+        return max((score for theme, score in item.decision.scores if theme in wanted), default=0.0)
+
+    candidates = [
+        t for t in themed if t.story.document in teasers and (promise(t) > 0 or id(t) in shortlisted)
+    ]
+    return sorted(candidates, key=lambda t: -promise(t))
+
+
+def _with_full_text(
+    config: Config,
+    edition_config: EditionConfig,
+    themes: ThemeClassifier,
+    themed: list[ThemedStory],
+    teasers: Mapping[str, Document],
+    drops: list[Drop],
+    inputs: dict[str, Any],
+    per_theme: int | None,
+) -> tuple[list[ThemedStory], tuple[PageNote, ...]]:
+    """The stories again, with those of teaser entries re-read from their linked pages where that worked.
+
+    A page's article replaces the entry's text and goes through the same cleaning,
+    splitting and theming; a story whose page could not be used keeps its feed text.
+    """
+    candidates = _page_candidates(edition_config, themed, teasers, per_theme)
+    documents = list(dict.fromkeys(t.story.document for t in candidates))
+    if not documents:
+        return themed, ()
+    requests = [
+        PageRequest(key, teasers[key].source.url or "", len(teasers[key].text.split())) for key in documents
+    ]
+    results = read_pages(
+        inputs["conn"], requests, fetch=config.fetch, settings=config.pages, now=inputs["now"],
+        network=inputs["fetch"],
+    )
+    replaced: dict[str, list[ThemedStory]] = {}
+    for result in results:
+        if result.article is None:
+            continue
+        cleaned = clean_document(page_document(teasers[result.document], result.article))
+        drops.extend(cleaned.drops)
+        replaced[result.document] = [
+            ThemedStory(story, themes.decide(story)) for story in split_document(cleaned)
+        ]
+    notes = tuple(PageNote(r.document, r.url, r.source, r.refusal, r.detail) for r in results)
+    return _replace_stories(themed, replaced), notes
+
+
+def page_document(entry: Document, article: Article) -> Document:
+    """A feed entry with its page's article as its text; the page names what the feed did not."""
+    source = entry.source
+    name = article.site_name if source.name == PUBLISHER_NOT_NAMED and article.site_name else source.name
+    return replace(
+        entry,
+        text="\n\n".join(article.paragraphs),
+        title=entry.title or article.title,
+        source=replace(source, name=name, published=source.published or article.published),
+        link_lines=frozenset(),
+    )
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """What `digest read` shows of one page: the article and its paragraphs after digest's cleaning."""
+
+    url: str
+    article: Article | None
+    paragraphs: tuple[str, ...]
+    refusal: PageRefusal | None = None
+    detail: str | None = None
+
+
+def cleaned_paragraphs(article: Article) -> tuple[str, ...]:
+    """The article's paragraphs that digest's cleaner keeps (what a story is made of)."""
+    source = SourceRef(article.site_name or PUBLISHER_NOT_NAMED, article.url)
+    document = Document(article.url, "\n\n".join(article.paragraphs), source, title=article.title)
+    return tuple(block.text for block in clean_document(document).blocks)
+
+
+def read_articles(urls: Sequence[str], *, fetch: FetchConfig, now: datetime) -> list[PageReading]:
+    """Each page as digest reads it: fetched politely (robots.txt, limits), extracted, cleaned."""
+    requests = [PageRequest(url, url, 0) for url in urls]
+    settings = PagesConfig(max_pages=len(requests))
+    readings = []
+    for result in read_pages(None, requests, fetch=fetch, settings=settings, now=now, network=True):
+        paragraphs = cleaned_paragraphs(result.article) if result.article else ()
+        readings.append(PageReading(result.url, result.article, paragraphs, result.refusal, result.detail))
+    return readings
+
+
+def _replace_stories(themed: list[ThemedStory], replaced: Mapping[str, list[ThemedStory]]) -> list[ThemedStory]:
+    """``themed`` with each replaced document's stories swapped, in place of the first of them."""
+    if not replaced:
+        return themed
+    out: list[ThemedStory] = []
+    done: set[str] = set()
+    for item in themed:
+        document = item.story.document
+        if document not in replaced:
+            out.append(item)
+        elif document not in done:
+            out.extend(replaced[document])
+            done.add(document)
+    return out
 
 
 class _StageClock:

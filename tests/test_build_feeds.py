@@ -27,12 +27,13 @@ def digest(project: Path, *args: str):
     return CliRunner().invoke(main, [args[0], *args[1:], "--config", str(project / "schedule.yaml")])
 
 
-def build(project: Path, now: str, *extra: str) -> dict:
+def build(project: Path, now: str, *extra: str, exit_code: int = 0) -> dict:
     out = project / f"out-{now[:13]}"
     result = digest(project, "build", "--out", str(out), "--now", now, *extra)
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == exit_code, result.output
     data = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))
     data["_stderr"] = result.stderr
+    data["_stdout"] = result.stdout
     data["_files"] = {p.suffix: p for p in out.iterdir()}
     return data
 
@@ -100,10 +101,19 @@ def test_unreachable_feed_is_reported_in_one_line_and_the_edition_still_builds(p
         probe.bind(("127.0.0.1", 0))
         dead = f"http://127.0.0.1:{probe.getsockname()[1]}/gone.rss"
     assert digest(project, "feeds", "add", dead, "--no-check").exit_code == 0
-    edition = build(project, "2026-11-21T07:00:00+00:00")
+    # the only feed failed: the edition (of the seeds) is written, and the exit status says it failed
+    edition = build(project, "2026-11-21T07:00:00+00:00", exit_code=1)
     warnings = [line for line in edition["_stderr"].splitlines() if line.startswith("warning:")]
     assert len(warnings) == 1 and dead in warnings[0]
     assert edition["sections"][0]["stories"]
+    assert edition["_stdout"].startswith("7 stories from 0 feeds and 3 seed documents; ")
+    assert "; 1 of 1 feed failed (see the warnings); draft written to " in edition["_stdout"]
+    # with a feed that answers beside it, the build is done with warnings: 3
+    url = feed_server.route("/monitor.rss", Route(fixture("themed.rss")))
+    assert digest(project, "feeds", "add", url).exit_code == 0
+    edition = build(project, "2026-11-22T07:00:00+00:00", exit_code=3)
+    assert edition["_stdout"].startswith("9 stories from 1 feed and 3 seed documents; ")
+    assert "; 1 of 2 feeds failed (see the warnings); " in edition["_stdout"]
 
 
 PROMOTED_ENTRY = """<?xml version="1.0" encoding="utf-8"?>

@@ -4,7 +4,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from digest.models import BlockKind, Document, DropReason, Furniture, SourceRef
-from digest.stages.clean import _is_title_case, clean_document, parse_date_line
+from digest.stages.clean import clean_document
+from digest.stages.clean.lines import _is_title_case, parse_date_line
 from digest.stages.text import STOPWORDS
 
 PROSE = (

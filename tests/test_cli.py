@@ -38,9 +38,9 @@ def config(tmp_path_factory) -> str:
 @pytest.fixture(scope="module")
 def built(tmp_path_factory, config) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("edition")
-    code, stdout, stderr = run("build", "--config", config, "--out", str(out), "--now", NOW)
+    code, stdout, stderr = run("build", "--config", config, "--out", str(out), "--now", NOW, "--json")
     assert code == 0, stderr
-    paths = [Path(line) for line in stdout.splitlines()]
+    paths = [Path(name) for name in json.loads(stdout)["files"]]
     return {suffix: next(p for p in paths if p.name.endswith(suffix) and not (
         suffix == ".html" and p.name.endswith(".email.html"))) for suffix in SUFFIXES}
 

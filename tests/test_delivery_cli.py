@@ -39,8 +39,11 @@ def test_dry_run_writes_every_readers_message_and_mails_nobody(tmp_path, server)
     config = delivery_config(tmp_path, recipients=READERS, port=server.port)
     result = invoke(send, "--config", tmp_path / "schedule.yaml", "--dry-run", "--now", NOW)
     assert result.exit_code == 0, result.output
-    assert "--dry-run: messages are written to the directory" in result.stderr
-    assert result.stdout.startswith(f"{EDITION_ID}~dry-run~") and "3 sent" in result.stdout
+    assert result.stdout == (
+        f"The Weekly Digest of 23 November 2026: dry run, 3 messages written to the directory "
+        f"{tmp_path / 'outbox'} (.eml files); nobody was mailed\n"
+    )
+    assert "~dry-run~" not in result.output and "sent" not in result.stdout
     files = sorted(p.name for p in (tmp_path / "outbox" / EDITION_ID).glob("*.eml"))
     assert files == sorted(f"{address}.eml" for address in READERS)
     assert server.messages == []
@@ -55,10 +58,11 @@ def test_without_smtp_the_send_goes_to_the_outbox_and_says_so(tmp_path):
     delivery_config(tmp_path, recipients=READERS)
     result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
     assert result.exit_code == 0, result.output
-    assert "no smtp: configured: messages are written to the directory" in result.stderr
-    assert result.stdout.strip() == (
-        f"{EDITION_ID}: 3 sent, 0 failed, 0 deferred, 0 suppressed via directory {tmp_path / 'outbox'} (.eml files)"
+    assert result.stdout == (
+        f"The Weekly Digest of 23 November 2026: messages for 3 of 3 readers written to the directory "
+        f"{tmp_path / 'outbox'} (.eml files) (no smtp: configured, nobody was mailed)\n"
     )
+    assert EDITION_ID not in result.output
     assert len(list((tmp_path / "outbox" / EDITION_ID).glob("*.eml"))) == 3
     assert (tmp_path / "archive" / "weekly-2026-11-23-0700.html").exists()
 
@@ -80,7 +84,7 @@ def test_sending_the_same_edition_again_mails_nobody_twice(tmp_path, server):
     for _ in range(2):
         result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
         assert result.exit_code == 0, result.output
-        assert "3 sent" in result.stdout
+        assert result.stdout.startswith("The Weekly Digest of 23 November 2026: sent to 3 of 3 readers via SMTP ")
     assert server.copies_per_recipient() == {address: 1 for address in READERS}
 
 
@@ -89,7 +93,7 @@ def test_unsubscribed_readers_are_skipped_at_send_time(tmp_path, server):
     result = invoke(unsubscribe, "--config", tmp_path / "schedule.yaml", "Bob@Example.net")
     assert result.stdout.strip() == "1 address(es) added to the suppression list, 0 already on it"
     result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
-    assert "2 sent, 0 failed, 0 deferred, 1 suppressed" in result.stdout
+    assert "sent to 2 of 3 readers via SMTP" in result.stdout and result.stdout.endswith("; 1 unsubscribed, skipped\n")
     assert server.copies_per_recipient() == {"ann@example.org": 1, "chloe@example.com": 1}
 
 
@@ -129,9 +133,9 @@ def test_missing_smtp_credentials_are_named(tmp_path, server, monkeypatch):
 
 
 def command(name: str, *args: str) -> list[str]:
-    """A delivery command in a process of its own, as `digest NAME ARGS` runs it."""
-    code = f"from digest.cli.delivery import {name}; {name}()"
-    return [sys.executable, "-c", code, *args]
+    """A command in a process of its own, as `digest --verbose NAME ARGS` runs it."""
+    code = "from digest.cli.main import main; main()"
+    return [sys.executable, "-c", code, "--verbose", name, *args]
 
 
 def read_until(stream, needle: str, lines: list[str]) -> bool:
@@ -180,7 +184,7 @@ def test_sigterm_during_a_send_finishes_the_message_in_flight_and_a_rerun_comple
         finally:
             process.kill()
     assert process.returncode == 1, err
-    assert "stopped early, run again to finish" in out
+    assert "not yet sent: run the same command again to finish" in out
     with closing(connect(config.store)) as conn:
         counts = ledger.tally(conn, EDITION_ID)
     assert "sending" not in counts
@@ -203,9 +207,10 @@ def test_a_send_with_no_new_story_mails_nobody_unless_forced(tmp_path, server):
     again = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", "2026-11-30T07:00:00+00:00")
     assert again.exit_code == 0
     assert again.stdout.strip() == (
-        "weekly: nothing sent: no new stories since the last edition (--force sends it anyway)"
+        "The Weekly Digest of 30 November 2026: nothing sent: no new stories since the last edition "
+        "(--force sends it anyway)"
     )
     assert server.copies_per_recipient() == {address: 1 for address in READERS}
     forced = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", "2026-11-30T07:00:00+00:00", "--force")
-    assert forced.exit_code == 0 and "3 sent" in forced.stdout
+    assert forced.exit_code == 0 and "sent to 3 of 3 readers" in forced.stdout
     assert server.copies_per_recipient() == {address: 2 for address in READERS}

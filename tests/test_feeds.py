@@ -266,6 +266,7 @@ def test_harvest_makes_one_document_per_entry(tmp_path, conn, feed_server):
             document=ARMS_KEY,
         ),
         theme_hints=("arms-exports",),
+        full_text="auto",
     )
     assert arms.text.startswith("Members of parliament asked")
     assert result.documents[1].source.url == feed_server.url("/2024/05/olive-trees")

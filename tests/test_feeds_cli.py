@@ -202,8 +202,8 @@ def test_list_shows_every_feed_numbered_in_80_columns(small):
     assert wide[1].split()[:4] == ["1", "yes", "First", "solidarity"]
     assert wide[3].endswith(long_url) and long_name in wide[3]
     document = json.loads(run(small, "list", "--json").output)
-    assert {k: document[k] for k in ("version", "command", "exit_code", "summary", "warnings")} == {
-        "version": 1, "command": "feeds list", "exit_code": 0, "summary": "3 feeds, 1 paused", "warnings": [],
+    assert {k: document[k] for k in ("schema", "command", "exit_code", "summary", "warnings")} == {
+        "schema": 1, "command": "feeds list", "exit_code": 0, "summary": "3 feeds, 1 paused", "warnings": [],
     }  # fmt: skip
     assert [(r["number"], r["label"], r["enabled"]) for r in document["feeds"]] == [
         (1, "First", True), (2, "off.example.org", False), (3, long_name, True),

@@ -29,7 +29,7 @@ def new_send(conn, send_id="weekly-1", *, kind=SendKind.MANUAL, run_at=T0, stori
     recipients = recipients or [("ann@example.org", "<1@x.org>"), ("bob@example.net", "<2@x.org>")]
     return ledger.create_send(
         conn, send_id=send_id, edition_id=send_id, name="weekly", kind=kind, run_at=run_at,
-        transport="test", stories=list(stories), snapshot=b"snap", recipients=recipients, now=T0,
+        transport="test", stories=list(stories), outgoing="{}", recipients=recipients, now=T0,
     )
 
 
@@ -53,7 +53,7 @@ def test_a_send_is_recorded_once_with_every_reader_pending(conn):
         ("bob@example.net", "pending", 0),
     ]
     record = ledger.find_send(conn, "weekly-1")
-    assert (record.stories, record.snapshot, record.finished_at) == (("a", "b"), b"snap", None)
+    assert (record.stories, record.outgoing, record.finished_at) == (("a", "b"), "{}", None)
 
 
 def test_attempts_count_replies_stay_and_uncertain_sticks(conn):

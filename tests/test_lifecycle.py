@@ -56,7 +56,8 @@ def test_a_preview_then_a_send_gives_every_reader_every_previewed_story(tmp_path
     config = project(tmp_path, feed_server.route("/monitor.rss", Route(fixture("themed.rss"))))
     preview = digest(config, "build", "--out", str(tmp_path / "preview"), "--now", "2026-11-21T07:00:00+00:00")
     assert preview.exit_code == 0, preview.output
-    assert "draft weekly-20261121T0700+0000: a preview, nothing sent or archived" in preview.stderr
+    assert preview.stdout.endswith(f"; draft written to {tmp_path / 'preview'}/ (nothing sent or archived yet)\n")
+    assert "weekly-2026" not in preview.output
     previewed = titles_in(next((tmp_path / "preview").glob("*.eml")).read_bytes())
     assert previewed == FEED_TITLES
     assert not (tmp_path / "archive").exists()  # drafts are never archived
@@ -64,7 +65,7 @@ def test_a_preview_then_a_send_gives_every_reader_every_previewed_story(tmp_path
 
     sent = digest(config, "send", "--now", "2026-11-23T07:00:00+00:00")
     assert sent.exit_code == 0, sent.output
-    assert sent.stdout.startswith("weekly-20261123T0700+0000: 2 sent, 0 failed")
+    assert sent.stdout.startswith("The Weekly Digest of 23 November 2026: messages for 2 of 2 readers written to ")
     assert outbox_titles(tmp_path / "outbox") == {reader: previewed for reader in READERS}
     manifest = json.loads((tmp_path / "archive" / "editions.json").read_text(encoding="utf-8"))
     assert [entry["id"] for entry in manifest["editions"]] == ["weekly-20261123T0700+0000"]
@@ -95,10 +96,10 @@ def test_sending_again_with_nothing_new_sends_nothing_and_says_so(tmp_path, feed
         assert first.exit_code == 0, first.output
         again = digest(config, "send", "--now", "2026-11-30T07:00:00+00:00")
         assert again.exit_code == 0, again.output
-        assert again.stdout.strip() == "weekly: nothing sent: the edition has no stories"
+        assert again.stdout.strip() == "The Weekly Digest of 30 November 2026: nothing sent: the edition has no stories"
         assert server.copies_per_recipient() == {reader: 1 for reader in READERS}
         forced = digest(config, "send", "--now", "2026-11-30T07:00:00+00:00", "--force")
-        assert forced.stdout.strip() == "weekly: nothing sent: the edition has no stories"
+        assert forced.stdout.strip() == "The Weekly Digest of 30 November 2026: nothing sent: the edition has no stories"
         assert server.copies_per_recipient() == {reader: 1 for reader in READERS}
 
 
@@ -129,7 +130,7 @@ def test_a_web_only_edition_is_published_to_the_archive_and_closes_its_window(tm
     again = digest(config, "publish", "weekly-20261121T0700+0000")
     assert again.exit_code == 1 and "is already published" in again.stderr
     nothing = digest(config, "send", "--now", "2026-11-23T07:00:00+00:00")
-    assert nothing.stdout.strip() == "weekly: nothing sent: the edition has no stories"
+    assert nothing.stdout.strip() == "The Weekly Digest of 23 November 2026: nothing sent: the edition has no stories"
 
 
 @pytest.mark.parametrize("reference", ["weekly", "weekly-20990101T0000+0000"])

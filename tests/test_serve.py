@@ -91,7 +91,7 @@ def test_one_click_unsubscribe_then_the_next_send_reaches_only_the_reader_who_st
     before = len(smtp.messages)
     second = CliRunner().invoke(send, ["--config", str(config_path), "--now", "2026-11-30T07:00:00+00:00"])
     assert second.exit_code == 0, second.output
-    assert "1 sent, 0 failed, 0 deferred, 1 suppressed" in second.stdout
+    assert "sent to 1 of 2 readers via SMTP" in second.stdout and "; 1 unsubscribed, skipped" in second.stdout
     assert list(sent_to(smtp, before)) == ["bob@example.net"]
     body = smtp.messages[-1].content.decode("utf-8", "replace")
     assert "Students hold a vigil" in body.replace("=\r\n", "")

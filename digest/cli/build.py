@@ -7,7 +7,18 @@ from pathlib import Path
 
 import click
 
-from digest.cli.common import CONFIG_OPTION, DigestCommand, parse_instant
+from digest.cli.common import (
+    CONFIG_OPTION,
+    JSON_OPTION,
+    DigestCommand,
+    Verbosity,
+    finish,
+    json_document,
+    parse_instant,
+    say,
+    verbosity,
+)
+from digest.cli.report import build_exit_code, build_json, build_summary
 from digest.config import load_config
 from digest.errors import DigestError
 from digest.models import BuildResult
@@ -19,6 +30,11 @@ def explain(result: BuildResult) -> str:
     for drop in result.drops:
         where = f"{drop.document}:{drop.line}" if drop.line else drop.document
         lines.append(f"  {where}: [{drop.stage}] {drop.explanation}: {drop.text[:70]!r}")
+    if result.pages:
+        lines.append("Pages:")
+    for note in result.pages:
+        why = f": {note.refusal}" + (f" ({note.detail})" if note.detail else "") if note.refusal else ""
+        lines.append(f"  {note.document}: {note.source}{why}: {note.url}")
     lines.append("Themes:")
     for themed in result.decisions:
         story = themed.story
@@ -41,6 +57,7 @@ def explain(result: BuildResult) -> str:
 @click.option("--per-theme", type=click.IntRange(min=1), help="Stories per theme (overrides the config).")
 @click.option("--offline", is_flag=True, help="Do not fetch feeds; use what the store already holds.")
 @click.option("--explain", "show_explain", is_flag=True, help="Print every drop and theme decision with its reason.")
+@JSON_OPTION
 def build(
     config_path: Path,
     edition_name: str | None,
@@ -51,12 +68,16 @@ def build(
     per_theme: int | None,
     offline: bool,
     show_explain: bool,
+    as_json: bool,
 ) -> None:
     """Build a draft of one edition and write it as web page, email, text and JSON.
 
     A draft is a preview: it consumes no story (the next `digest send` still
     has every one) and is not put in the archive. `digest editions` lists it;
     `digest publish` publishes it as it is (a web-only edition).
+
+    Prints one summary line (--verbose: each file written). Exit status 3
+    when a feed failed, 1 when every feed failed.
     """
     memory.use_one_arena()
     from digest import editions
@@ -75,17 +96,23 @@ def build(
         per_theme=per_theme, fetch=not offline,
     )
     for warning in result.warnings:
-        click.echo(f"warning: {warning}", err=True)
+        say(f"warning: {warning}", err=True)
     if show_explain:
         click.echo(explain(result))
     paths = write_outputs(result, out_dir, config)
-    for path in paths:
-        click.echo(str(path))
+    if verbosity() is Verbosity.VERBOSE:
+        for path in paths:
+            click.echo(f"wrote {path}", err=True)
+    draft = result.window is not None
     if result.window is not None:
         editions.record_draft(conn, result.edition, result.window, built_at=datetime.now(UTC))
-        click.echo(f"draft {result.edition.id}: a preview, nothing sent or archived", err=True)
-    stories = len(result.edition.stories)
-    click.echo(f"{stories} stories, {len(result.drops)} items dropped", err=True)
+    summary, exit_code = build_summary(result, out_dir, draft=draft), build_exit_code(result)
+    if as_json:
+        fields = build_json(result, paths, draft=draft)
+        click.echo(json_document("build", summary=summary, exit_code=exit_code, warnings=result.warnings, **fields))
+    else:
+        click.echo(summary)
+    finish(exit_code)
 
 
 @click.command("validate", cls=DigestCommand)

@@ -21,7 +21,7 @@ import click
 
 from digest.errors import DigestError, system_error
 
-JSON_VERSION = 1
+JSON_SCHEMA = 1
 """Bumped only if a key of the shared JSON convention ever changes meaning."""
 
 
@@ -64,7 +64,7 @@ def json_document(
 ) -> str:
     """The one JSON object a command's --json prints: the shared keys, then the command's own."""
     document = {
-        "version": JSON_VERSION,
+        "schema": JSON_SCHEMA,
         "command": command,
         "exit_code": int(exit_code),
         "summary": summary,

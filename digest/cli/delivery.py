@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sys
 from collections.abc import Iterator
 from contextlib import closing, contextmanager, nullcontext
 from datetime import UTC, datetime
@@ -12,12 +11,21 @@ from pathlib import Path
 import click
 
 from digest import leases
-from digest.cli.common import CONFIG_OPTION, DigestCommand, parse_instant
+from digest.cli.common import (
+    CONFIG_OPTION,
+    JSON_OPTION,
+    DigestCommand,
+    Verbosity,
+    finish,
+    json_document,
+    parse_instant,
+    verbosity,
+)
+from digest.cli.report import send_exit_code, send_json, send_summary
 from digest.config import load_config
 from digest.delivery import ledger
 from digest.delivery.ledger import SendKind
 from digest.delivery.recipients import read_address_file, validate_addresses
-from digest.delivery.sender import SendReport
 from digest.delivery.suppressions import suppress
 from digest.delivery.transport import make_transport
 from digest.publish import send_now
@@ -34,14 +42,18 @@ class _StderrHandler(logging.Handler):
 
 
 @contextmanager
-def logging_to_stderr() -> Iterator[None]:
-    """digest's log lines (progress, retries, next run times) on stderr while a command runs."""
+def logging_to_stderr(level: int = logging.INFO) -> Iterator[None]:
+    """digest's log lines (retries, next run times) on stderr while a command runs.
+
+    ``level`` is the command's own; --verbose lowers it to INFO, --quiet raises it to ERROR.
+    """
     logger = logging.getLogger("digest")
     handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
     previous = logger.level
     logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
+    chosen = verbosity()
+    logger.setLevel(logging.INFO if chosen is Verbosity.VERBOSE else logging.ERROR if chosen is Verbosity.QUIET else level)
     try:
         yield
     finally:
@@ -66,9 +78,10 @@ def logging_to_stderr() -> Iterator[None]:
     help="The edition's date-time (ISO 8601). Sending again with the same value resumes that send, never repeats it.",
 )
 @click.option("--force", is_flag=True, help="Send even when no story is new (only_when_new), if it has stories.")
+@JSON_OPTION
 def send(
     config_path: Path, edition_name: str | None, dry_run: bool, outbox: Path | None, to_address: str | None,
-    now: str | None, force: bool,
+    now: str | None, force: bool, as_json: bool,
 ) -> None:
     """Build an edition and send it now, once to every reader (a ledger remembers who has it).
 
@@ -76,12 +89,13 @@ def send(
     --dry-run) into the outbox folder as .eml files or a Maildir. An
     interrupted send (crash, SIGTERM) is resumed by running the same command
     again: readers who got the edition are skipped. SIGTERM or Ctrl-C finish
-    the message in flight, then stop.
+    the message in flight, then stop. Exit status 3 when a reader was not
+    reached, 1 when stopped before the end.
     """
     config = load_config(config_path)
     moment = datetime.now(UTC).replace(microsecond=0)
     kind = SendKind.TEST if to_address else SendKind.DRY_RUN if dry_run else SendKind.MANUAL
-    with logging_to_stderr(), stop_on_signals() as stop:
+    with logging_to_stderr(logging.WARNING), stop_on_signals() as stop:
         transport = make_transport(config, dry_run=dry_run, outbox=outbox)
         if dry_run:
             log.info("--dry-run: messages are written to the %s", transport.description)
@@ -98,9 +112,17 @@ def send(
                 config, conn, name, now=moment, run_at=parse_instant(now, "--now"), transport=transport,
                 kind=kind, to=to_address, stop=stop, force=force,
             )
-    click.echo(report.summary())
-    if isinstance(report, SendReport) and report.interrupted:
-        sys.exit(1)
+    _, edition = config.edition(edition_name)
+    dated = parse_instant(now, "--now") or moment
+    title = f"{edition.title} of {dated.day} {dated:%B %Y}"
+    mailed = config.smtp is not None and not dry_run
+    summary = send_summary(report, title=title, kind=kind, mailed=mailed, to=to_address)
+    exit_code = send_exit_code(report)
+    if as_json:
+        click.echo(json_document("send", summary=summary, exit_code=exit_code, **send_json(report, kind=kind)))
+    else:
+        click.echo(summary)
+    finish(exit_code)
 
 
 @click.command("run", cls=DigestCommand)

@@ -27,6 +27,7 @@ from digest.cli.common import DigestGroup, Verbosity
         "suppressions": "digest.cli.subscribers:suppressions_group",
         "bounces": "digest.cli.bounces:bounces",
         "store": "digest.cli.store:store",
+        "read": "digest.cli.read:read",
     },
 )
 @click.version_option(package_name="digest")

@@ -37,8 +37,8 @@ def subject_line(template: str, edition: Edition) -> str:
 
 @dataclass(frozen=True)
 class Outgoing:
-    """Everything needed to produce an edition's messages: pickled into the ledger,
-    so a resumed send produces the same bytes as the one it continues."""
+    """Everything needed to produce an edition's messages: kept in the ledger (as JSON,
+    digest.delivery.snapshot), so a resumed send produces the same bytes as the one it continues."""
 
     edition: Edition
     rendered: RenderedEdition

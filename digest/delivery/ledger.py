@@ -3,8 +3,9 @@
 Tables (in the SQLite store, migrated under the part name "ledger"):
 
 - ``sends``: one row per delivery of an edition (its id, the kind of send,
-  the transport, the story ids it carried and a snapshot of what was
-  rendered, so a resumed send is byte-identical to the interrupted one).
+  the transport, the story ids it carried and, as versioned JSON, everything
+  its messages are made from, so a resumed send is byte-identical to the
+  interrupted one: digest.delivery.snapshot).
 - ``deliveries``: one row per send x recipient: status, attempts, the last
   SMTP reply, the deterministic Message-ID and timestamps.
 - ``suppressions``: addresses that must never be mailed again
@@ -34,6 +35,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+from digest.delivery.snapshot import convert_pickled_sends
 from digest.store import migrate
 from digest.timestamps import parse_stamp, utc_stamp
 
@@ -87,6 +89,8 @@ LEDGER_MIGRATIONS = (
     # a written dot is not an accepted message (a server may drop it when the client dies
     # before the reply), so only the 250 counts (see digest.delivery.sender).
     "ALTER TABLE deliveries ADD COLUMN handed_at TEXT",
+    # the message a send is made from, as JSON (sends.outgoing) instead of a pickle (sends.snapshot)
+    convert_pickled_sends,
 )
 
 
@@ -138,7 +142,8 @@ class SendRecord:
     run_at: datetime
     transport: str
     stories: tuple[str, ...]
-    snapshot: bytes
+    outgoing: str | None
+    """The JSON of digest.delivery.snapshot (None: an older digest's copy that could not be converted)."""
     created_at: datetime
     finished_at: datetime | None
 
@@ -162,7 +167,7 @@ def _send(row: sqlite3.Row) -> SendRecord:
         run_at=parse_stamp(row["run_at"]),
         transport=row["transport"],
         stories=tuple(json.loads(row["stories"])),
-        snapshot=row["snapshot"],
+        outgoing=row["outgoing"],
         created_at=parse_stamp(row["created_at"]),
         finished_at=parse_stamp(row["finished_at"]) if row["finished_at"] else None,
     )
@@ -192,7 +197,7 @@ def create_send(
     run_at: datetime,
     transport: str,
     stories: Sequence[str],
-    snapshot: bytes,
+    outgoing: str,
     recipients: Sequence[tuple[str, str]],
     now: datetime,
 ) -> bool:
@@ -205,9 +210,9 @@ def create_send(
     conn.execute("BEGIN IMMEDIATE")
     try:
         inserted = conn.execute(
-            "INSERT INTO sends (send_id, edition_id, name, kind, run_at, transport, stories, snapshot, created_at) "
+            "INSERT INTO sends (send_id, edition_id, name, kind, run_at, transport, stories, outgoing, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (send_id) DO NOTHING",
-            (send_id, edition_id, name, kind, utc_stamp(run_at), transport, json.dumps(list(stories)), snapshot, created),
+            (send_id, edition_id, name, kind, utc_stamp(run_at), transport, json.dumps(list(stories)), outgoing, created),
         ).rowcount
         if inserted:
             conn.executemany(

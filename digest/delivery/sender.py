@@ -51,7 +51,6 @@ checked for each reader just before their message is sent.
 from __future__ import annotations
 
 import logging
-import pickle
 import sqlite3
 import threading
 import time
@@ -66,6 +65,7 @@ from digest.delivery.compose import Outgoing
 from digest.delivery.ledger import DeliveryStatus, SendKind
 from digest.delivery.message import MessageTemplate
 from digest.delivery.signing import signing_key, unsubscribe_url
+from digest.delivery.snapshot import UnreadableSnapshot, outgoing_from_json, outgoing_to_json
 from digest.delivery.suppressions import is_suppressed
 from digest.delivery.transport import PermanentFailure, TemporaryFailure, Transport
 from digest.errors import DeliveryError
@@ -107,7 +107,7 @@ def begin_send(
         run_at=run_at,
         transport=transport.description,
         stories=[story.id for story in edition.stories],
-        snapshot=pickle.dumps(outgoing),
+        outgoing=outgoing_to_json(outgoing),
         recipients=[(address, outgoing.message_id(address)) for address in recipients],
         now=now,
     )
@@ -117,16 +117,16 @@ def begin_send(
 
 
 def outgoing_of(record: ledger.SendRecord) -> Outgoing:
-    """The snapshot a send was begun with (the store is trusted local state)."""
-    try:
-        outgoing = pickle.loads(record.snapshot)
-    except (pickle.UnpicklingError, AttributeError, TypeError, ModuleNotFoundError) as exc:
+    """What a send was begun with, as the ledger saved it."""
+    if record.outgoing is None:
         raise DeliveryError(
-            f"send {record.send_id}: its saved edition cannot be read by this version of digest ({exc})"
-        ) from None
-    if not isinstance(outgoing, Outgoing):
-        raise DeliveryError(f"send {record.send_id}: the ledger holds no edition snapshot")
-    return outgoing
+            f"send {record.send_id}: its saved message, kept by an older digest, could not be converted when "
+            "the ledger was upgraded, so it cannot be resumed; build and send the edition again"
+        )
+    try:
+        return outgoing_from_json(record.outgoing)
+    except UnreadableSnapshot as exc:
+        raise DeliveryError(f"send {record.send_id}: its saved message cannot be read: {exc}") from None
 
 
 # --- the send loop ------------------------------------------------------------

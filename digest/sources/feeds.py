@@ -15,6 +15,7 @@ import hashlib
 import io
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from contextlib import ExitStack
@@ -31,11 +32,11 @@ from lxml import html as lxml_html
 
 from digest.config import Config, FeedConfig, FetchConfig
 from digest.errors import FetchError
-from digest.models import Document, SourceRef
+from digest.models import PUBLISHER_NOT_NAMED, Document, FeedOutcome, FeedStatus, SourceRef
 from digest.sources import feedstore, media_captions
 from digest.sources.feedstore import FeedState, StoredEntry, Window
 from digest.sources.fetch import Fetched, Fetcher, gunzip_if_gzipped
-from digest.sources.progress import SILENT, FetchProgress, fetch_progress
+from digest.sources.progress import SILENT, FetchProgress, fetch_progress, host_of
 from digest.sources.sanitize import WEB_SCHEMES, clean_title, safe_url, strip_control_chars, visible_text
 from digest.speed import feedparser_fix, parallel
 
@@ -116,6 +117,8 @@ class ParsedFeed:
 class FeedHarvest:
     documents: tuple[Document, ...]
     warnings: tuple[str, ...]
+    feeds: tuple[FeedOutcome, ...] = ()
+    """Each enabled feed: fetched or not, and how many of the documents are its."""
 
 
 @dataclass(frozen=True)
@@ -532,7 +535,7 @@ def fetch_feeds(
     feedstore.ensure_tables(conn)
     urls = list(dict.fromkeys(feed.url for feed in config.feeds if feed.enabled))
     states = feedstore.feed_states(conn, urls)
-    names = {feed.url: _source_name(feed, states.get(feed.url)) for feed in config.feeds if feed.enabled}
+    names = {feed.url: _label(feed, states.get(feed.url)) for feed in config.feeds if feed.enabled}
     with fetch_progress(len(urls), names=names, slow_after=config.fetch.slow_after, show=progress) as shown:
         return tuple(
             _record(conn, url, outcome, now)
@@ -587,17 +590,28 @@ class _Filter:
         return not any(hit(p) for p in self.exclude)
 
 
+def _label(feed: FeedConfig, state: FeedState | None) -> str:
+    """How digest calls a feed to its user (progress, build summary): its name, its title, else its host."""
+    return feed.name or (state.title if state else None) or host_of(feed.url)
+
+
 def _source_name(feed: FeedConfig, state: FeedState | None) -> str:
+    """The publisher: the name the config gives the feed, else the feed's own title.
+
+    Never its URL: a story whose page names its site takes that name instead
+    (digest.pipeline), and readers always get the story's link beside the name.
+    """
     if feed.name:
         return feed.name
     if state and state.title:
         return state.title
-    return urlsplit(feed.url).hostname or feed.url
+    return PUBLISHER_NOT_NAMED
 
 
 def _documents(
     entries: Sequence[StoredEntry], feeds: Sequence[FeedConfig], states: dict[str, FeedState]
-) -> tuple[Document, ...]:
+) -> tuple[tuple[Document, ...], Counter[str]]:
+    """The entries as Documents, and how many came from each feed URL (the first feed carrying each)."""
     filters = {id(feed): _Filter(feed) for feed in feeds}
     # the feeds (in config order) configured at each URL: an entry's carriers are found by its
     # feeds' URLs, not by going through every configured feed for every entry
@@ -606,6 +620,7 @@ def _documents(
         at_url.setdefault(feed.url, []).append(feed)
     order = {id(feed): position for position, feed in enumerate(feeds)}
     documents = []
+    per_feed: Counter[str] = Counter()
     for entry in entries:
         carriers = sorted(
             (feed for url in set(entry.feeds) for feed in at_url.get(url, ()) if filters[id(feed)].admits(entry)),
@@ -614,6 +629,7 @@ def _documents(
         if not carriers:
             continue
         first = carriers[0]
+        per_feed[first.url] += 1
         hints = tuple(dict.fromkeys(theme for feed in carriers for theme in feed.themes))
         documents.append(
             Document(
@@ -628,9 +644,13 @@ def _documents(
                 ),
                 theme_hints=hints,
                 link_lines=frozenset(visible_text(line) for line in entry.link_lines),
+                full_text=first.full_text,
             )
         )
-    return tuple(documents)
+    return tuple(documents), per_feed
+
+
+CHECK_STATUS = {"ok": FeedStatus.OK, "not-modified": FeedStatus.NOT_MODIFIED, "error": FeedStatus.FAILED}
 
 
 def harvest(
@@ -656,10 +676,12 @@ def harvest(
     feedstore.ensure_tables(conn)
     feeds = [feed for feed in config.feeds if feed.enabled]
     threshold = config.fetch.failure_threshold
+    checked: dict[str, FeedCheck] = {}
     if fetch:
         checks = fetch_feeds(config, conn, now=now, progress=progress, parallel_settings=parallel_settings)
         warnings = [w for check in checks if (w := check.warning(threshold)) is not None]
         states = {check.url: check.state for check in checks}
+        checked = {check.url: check for check in checks}
     else:
         states = feedstore.feed_states(conn, (feed.url for feed in feeds))
         warnings = [
@@ -667,7 +689,21 @@ def harvest(
             for state in states.values()
             if state.consecutive_failures >= threshold
         ]
+    first_at: dict[str, FeedConfig] = {}
+    for feed in feeds:
+        first_at.setdefault(feed.url, feed)
     entries = feedstore.entries_in_window(
         conn, (feed.url for feed in feeds), since=since, until=until, window=window
     )
-    return FeedHarvest(_documents(entries, feeds, states), tuple(warnings))
+    documents, per_feed = _documents(entries, feeds, states)
+    outcomes = tuple(
+        FeedOutcome(
+            feed.url,
+            _label(feed, states.get(feed.url)),
+            CHECK_STATUS[checked[feed.url].status] if feed.url in checked else FeedStatus.NOT_FETCHED,
+            per_feed.get(feed.url, 0) if first_at[feed.url] is feed else 0,
+            checked[feed.url].message if feed.url in checked else None,
+        )
+        for feed in feeds
+    )
+    return FeedHarvest(documents, tuple(warnings), outcomes)

@@ -29,7 +29,7 @@ import httpx
 import tenacity
 
 from digest.config import FetchConfig
-from digest.errors import FetchError
+from digest.errors import FetchError, FetchFailure
 from digest.sources.netguard import GuardedBackend
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -44,8 +44,15 @@ MAX_RETRY_AFTER = 60.0
 class TransientFetchError(FetchError):
     """A failure that may pass on its own (timeout, 5xx, 429): worth a retry."""
 
-    def __init__(self, message: str, retry_after: float | None = None):
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        retry_after: float | None = None,
+        *,
+        kind: FetchFailure = FetchFailure.OTHER,
+        status: int | None = None,
+    ):
+        super().__init__(message, kind, status)
         self.retry_after = retry_after
 
 
@@ -124,7 +131,9 @@ class _Inflater:
             self.started = True
             self.produced += len(out)
             if self.produced > self.limit:
-                raise FetchError(f"response larger than {human_size(self.limit)} after decompression")
+                raise FetchError(
+                    f"response larger than {human_size(self.limit)} after decompression", FetchFailure.TOO_LARGE
+                )
             if out:
                 yield out
             if self.decompressor.unconsumed_tail:
@@ -150,7 +159,7 @@ def inflate(chunks: Iterable[bytes], encodings: Iterable[str], limit: int) -> by
     for chunk in stream:
         body += chunk
         if len(body) > limit:
-            raise FetchError(f"response larger than {human_size(limit)}")
+            raise FetchError(f"response larger than {human_size(limit)}", FetchFailure.TOO_LARGE)
     return bytes(body)
 
 
@@ -268,7 +277,7 @@ class Fetcher:
             more = f" after {attempts} attempts" if attempts > 1 else ""
             if exc.retry_after is not None and exc.retry_after > MAX_RETRY_AFTER:
                 more += f" (the server asks to wait {exc.retry_after:g}s, more than {MAX_RETRY_AFTER:g}s)"
-            raise FetchError(f"{exc}{more}") from None
+            raise FetchError(f"{exc}{more}", exc.kind, exc.status) from None
         return replace(fetched, attempts=retrying.statistics["attempt_number"])
 
     @staticmethod
@@ -298,20 +307,25 @@ class Fetcher:
             ) as response:
                 return self._read(response)
         except httpx.TooManyRedirects:
-            raise FetchError(f"too many redirects (more than {self.settings.max_redirects})") from None
+            raise FetchError(
+                f"too many redirects (more than {self.settings.max_redirects})", FetchFailure.REDIRECT
+            ) from None
         except httpx.UnsupportedProtocol as exc:
             raise FetchError(f"unsupported URL ({exc})") from None
         except httpx.InvalidURL as exc:
             raise FetchError(f"invalid redirect URL ({exc})") from None
         except httpx.ConnectTimeout:
             raise TransientFetchError(
-                f"unreachable (no connection within {self.settings.connect_timeout:g}s)"
+                f"unreachable (no connection within {self.settings.connect_timeout:g}s)", kind=FetchFailure.TIMEOUT
             ) from None
         except httpx.TimeoutException:
             if limits.ran_out:
-                raise TransientFetchError(f"timeout (no complete response within {total:g}s)") from None
+                raise TransientFetchError(
+                    f"timeout (no complete response within {total:g}s)", kind=FetchFailure.TIMEOUT
+                ) from None
             raise TransientFetchError(
-                f"timeout (no data for {min(self.settings.read_timeout, self.settings.total_timeout):g}s)"
+                f"timeout (no data for {min(self.settings.read_timeout, self.settings.total_timeout):g}s)",
+                kind=FetchFailure.TIMEOUT,
             ) from None
         except httpx.ConnectError as exc:
             raise FetchError(f"unreachable ({_connect_reason(exc)})") from None
@@ -330,14 +344,22 @@ class Fetcher:
             raise TransientFetchError(
                 f"HTTP {response.status_code} {response.reason_phrase}".rstrip(),
                 retry_after_seconds(response.headers.get("retry-after"), datetime.now(UTC)),
+                kind=FetchFailure.STATUS,
+                status=response.status_code,
             )
         if response.status_code >= 400:
-            raise FetchError(f"HTTP {response.status_code} {response.reason_phrase}".rstrip())
+            raise FetchError(
+                f"HTTP {response.status_code} {response.reason_phrase}".rstrip(), FetchFailure.STATUS,
+                response.status_code,
+            )
         if response.status_code != 200:
-            raise FetchError(f"unexpected HTTP {response.status_code} {response.reason_phrase}".rstrip())
+            raise FetchError(
+                f"unexpected HTTP {response.status_code} {response.reason_phrase}".rstrip(), FetchFailure.STATUS,
+                response.status_code,
+            )
         media_type = (content_type or "").split(";")[0].strip().lower()
         if media_type.startswith(NOT_FEEDS):
-            raise FetchError(f"not a feed (content type {media_type})")
+            raise FetchError(f"not a feed (content type {media_type})", FetchFailure.CONTENT_TYPE)
         limit = self.settings.max_bytes
         encodings = [
             e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")
@@ -345,7 +367,7 @@ class Fetcher:
         declared = response.headers.get("content-length", "")
         if declared.isdigit() and encodings in ([""], ["identity"]) and int(declared) > limit:
             raise FetchError(
-                f"response larger than {human_size(limit)} (Content-Length: {declared} bytes)"
+                f"response larger than {human_size(limit)} (Content-Length: {declared} bytes)", FetchFailure.TOO_LARGE
             )
         body = inflate(response.iter_raw(), encodings, limit)
         return Fetched(final_url, 200, gunzip_if_gzipped(body, limit), content_type, validators)

@@ -34,13 +34,16 @@ from typing import Any, TypeVar
 import httpcore
 import httpx
 
-from digest.errors import FetchError
+from digest.errors import FetchError, FetchFailure
 
 T = TypeVar("T")
 
 
 class AddressRefused(FetchError):
     """A redirect led to an address digest does not fetch from."""
+
+    def __init__(self, message: str):
+        super().__init__(message, FetchFailure.ADDRESS_REFUSED)
 
 
 @dataclass(frozen=True)

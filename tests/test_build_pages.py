@@ -1,0 +1,108 @@
+"""`digest build` reads the article pages that teaser entries link to: a real local server, real pages."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from feedserver import FeedServer, Route
+
+from digest.cli.main import main
+
+PAGES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "article_pages"
+VENTUREBEAT = "html/06e5123e4ef7cfb4533250dc45d1e03d0838fc66223f45c583c4d12f48b4da85.html.gz"
+TECHCRUNCH = "html/1ace8c85aaee21b9d4505eca506d50c4721c29db62848b567a9703bfe0583892.html.gz"
+NOW = "2026-12-01T07:00:00+00:00"
+
+pytestmark = [
+    pytest.mark.corpus,
+    pytest.mark.skipif(not PAGES.is_dir(), reason=f"article pages not found at {PAGES}"),
+]
+
+CONFIG = """\
+sources: {{seeds: null}}
+feeds:
+  - url: {feed}
+fetch: {{per_host_delay: 0, retries: 0}}
+themes:
+  arms:
+    title: Arms exports
+    description: Weapons sales.
+    signals: {{keywords: {{weapons: 1.0, arms: 1.0}}}}
+editions:
+  daily:
+    title: Daily
+    themes: [arms]
+    unthemed: also-noted
+    also_noted_floor: 0   # these stories fit no theme: list them all under Also noted
+"""
+
+
+def _item(title: str | None, link: str, teaser: str) -> str:
+    heading = f"<title>{title}</title>" if title else ""
+    return f"<item>{heading}<link>{link}</link><guid>{link}</guid><description>{teaser}</description>" \
+           "<pubDate>Mon, 18 Nov 2019 20:00:00 GMT</pubDate></item>"
+
+
+def _serve(server: FeedServer) -> str:
+    for path, name in (("/venturebeat/wework", VENTUREBEAT), ("/techcrunch/wework", TECHCRUNCH)):
+        server.route(path, Route(gzip.decompress((PAGES / name).read_bytes()), content_type="text/html"))
+    server.route("/locked/story", Route(b"<p>Forbidden</p>", status=403, content_type="text/html"))
+    items = [
+        _item("New York State Attorney General investigating WeWork and former CEO",
+              server.url("/venturebeat/wework"), "The attorney general is looking into WeWork."),
+        _item(None, server.url("/techcrunch/wework"), "WeWork faces a state inquiry, sources say."),
+        _item("Council debates budget", server.url("/locked/story"), "The council met about the budget."),
+    ]
+    feed = f'<?xml version="1.0"?><rss version="2.0"><channel>{"".join(items)}</channel></rss>'
+    return server.route("/feed.rss", Route(feed.encode()))
+
+
+def _build(project: Path, *extra: str):
+    out = project / "out"
+    result = CliRunner().invoke(
+        main, ["build", "--config", str(project / "schedule.yaml"), "--out", str(out), "--now", NOW, *extra]
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(next(out.glob("*.json")).read_text(encoding="utf-8")), result
+
+
+def test_teaser_entries_are_summarised_from_their_pages_and_named_by_them(tmp_path, feed_server):
+    (tmp_path / "schedule.yaml").write_text(CONFIG.format(feed=_serve(feed_server)), encoding="utf-8")
+    edition, result = _build(tmp_path, "--explain")
+    assert "; linked pages read for full text: 2 fetched, 0 reused, 1 refused (feed text kept); " in result.stdout
+    assert "the server refused (HTTP 401/403)" in result.stdout
+
+    stories = {story["title"]: story for story in edition["also_noted"]["stories"]}
+    venturebeat = stories["New York State Attorney General investigating WeWork and former CEO"]
+    assert "attorney general is looking into" not in venturebeat["summary"]
+    assert "(NYAG) is investigating WeWork" in venturebeat["summary"]
+    # the feed has no title: each page names its publisher, and the refused one is "not named", with its link
+    assert venturebeat["sources"][0]["name"] == "VentureBeat"
+    locked = stories["Council debates budget"]
+    assert locked["summary"] == "The council met about the budget."
+    assert locked["sources"][0]["name"] == "Publisher not named"
+    assert locked["sources"][0]["url"] == feed_server.url("/locked/story")
+    techcrunch = next(s for s in stories.values() if s["sources"][0]["url"] == feed_server.url("/techcrunch/wework"))
+    assert techcrunch["title"] == "New York State Attorney General reportedly investigating WeWork"
+    assert techcrunch["sources"][0]["name"] == "TechCrunch"
+    assert not techcrunch["summary"].startswith(techcrunch["title"])
+
+    # the same edition built again reads the stored pages: nothing is fetched twice
+    again, rebuilt = _build(tmp_path)
+    assert "; linked pages read for full text: 0 fetched, 2 reused, 1 refused" in rebuilt.stdout
+    assert len(feed_server.requests_to("/venturebeat/wework")) == 1
+    assert again["also_noted"] == edition["also_noted"]
+
+
+def test_full_text_never_reads_no_page(tmp_path, feed_server):
+    config = CONFIG.format(feed=_serve(feed_server)).replace("  - url: " + feed_server.url("/feed.rss"),
+                                                            "  - url: " + feed_server.url("/feed.rss") + "\n    full_text: never")
+    (tmp_path / "schedule.yaml").write_text(config, encoding="utf-8")
+    edition, result = _build(tmp_path)
+    assert "pages:" not in result.stderr
+    assert feed_server.requests_to("/venturebeat/wework") == []
+    assert any(s["summary"] == "The attorney general is looking into WeWork." for s in edition["also_noted"]["stories"])

@@ -1,0 +1,108 @@
+"""Output for people and scripts: one summary line, --quiet, --verbose, --json and exit codes."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from smtpserver import delivery_config
+
+from digest.cli.main import main
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = "2026-11-23T07:00:00+00:00"
+SHARED_KEYS = {"schema", "command", "exit_code", "summary", "warnings"}
+
+
+@pytest.fixture
+def project(tmp_path) -> Path:
+    shutil.copy(ROOT / "schedule.yaml", tmp_path / "schedule.yaml")
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    return tmp_path
+
+
+def digest(*args: str):
+    return CliRunner().invoke(main, list(args))
+
+
+def test_build_prints_one_summary_line_in_words_and_no_internal_ids(project):
+    result = digest("build", "--config", str(project / "schedule.yaml"), "--out", str(project / "edition"), "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == (
+        "7 stories from 3 seed documents; 61 lines of page furniture dropped; "
+        f"draft written to {project / 'edition'}/ (nothing sent or archived yet)\n"
+    )
+    assert result.stderr == ""
+    assert "weekly-2026" not in result.output and "items dropped" not in result.output
+
+
+def test_quiet_and_verbose(project):
+    config = str(project / "schedule.yaml")
+    quiet = digest("--quiet", "build", "--config", config, "--out", str(project / "q"), "--now", NOW)
+    assert quiet.exit_code == 0 and len(quiet.stdout.splitlines()) == 1 and quiet.stderr == ""
+    loud = digest("-v", "build", "--config", config, "--out", str(project / "v"), "--now", NOW)
+    assert loud.exit_code == 0
+    assert sorted(Path(line.removeprefix("wrote ")).suffix for line in loud.stderr.splitlines()) == [
+        ".eml", ".html", ".html", ".json", ".txt",
+    ]  # fmt: skip
+    assert loud.stdout == quiet.stdout.replace(f"{project / 'q'}/", f"{project / 'v'}/")
+    both = digest("-q", "-v", "validate", "--config", config)
+    assert both.exit_code == 2 and "--quiet and --verbose contradict each other" in both.stderr
+
+
+def test_build_json_follows_the_shared_convention(project):
+    result = digest(
+        "build", "--config", str(project / "schedule.yaml"), "--out", str(project / "e"), "--now", NOW,
+        "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0
+    document = json.loads(result.stdout)
+    assert SHARED_KEYS | {"edition", "files", "draft", "sources", "pages", "dropped"} == set(document)
+    assert document["pages"] == {"fetched": 0, "reused": 0, "refused": 0}
+    assert (document["schema"], document["command"], document["exit_code"], document["warnings"]) == (
+        1, "build", 0, [],
+    )  # fmt: skip
+    assert document["summary"].startswith("7 stories from 3 seed documents; 61 lines of page furniture dropped")
+    assert document["edition"] == {
+        "name": "weekly", "title": "The Weekly Digest", "date": NOW, "stories": 7,
+    }  # fmt: skip
+    assert document["draft"] is True
+    assert document["sources"] == {"seed_documents": 3, "feeds": []}
+    assert document["dropped"] == {"furniture_lines": 61, "repeats": 0, "other": 0}
+    assert all(Path(name).exists() for name in document["files"]) and len(document["files"]) == 5
+
+
+def test_send_json_and_a_dry_run_says_what_it_wrote(tmp_path):
+    delivery_config(tmp_path, recipients=["ann@example.org", "bob@example.net"])
+    result = digest("send", "--config", str(tmp_path / "schedule.yaml"), "--dry-run", "--now", NOW, "--json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.stdout)
+    assert SHARED_KEYS | {"kind", "sent", "transport", "counts", "interrupted"} == set(document)
+    assert document["summary"].startswith("The Weekly Digest of 23 November 2026: dry run, 2 messages written to ")
+    assert document["summary"].endswith("; nobody was mailed")
+    assert (document["kind"], document["counts"]["sent"], document["interrupted"]) == ("dry-run", 2, False)
+    assert "~" not in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "code"),
+    [
+        (["build", "--per-theme", "0"], 2),  # usage: a bad option value
+        (["nonsense"], 2),  # usage: no such command
+        (["build", "--edition", "monthly"], 2),  # config: no such edition
+        (["feeds", "remove", "99"], 1),  # failed: no such feed
+    ],
+)
+def test_exit_codes(project, args, code):
+    result = digest(*args[:2], "--config", str(project / "schedule.yaml"), *args[2:]) if len(args) > 1 else digest(*args)
+    assert result.exit_code == code, result.output
+
+
+def test_a_config_mistake_exits_2(project):
+    (project / "schedule.yaml").write_text("themes: {}\n", encoding="utf-8")
+    result = digest("build", "--config", str(project / "schedule.yaml"))
+    assert result.exit_code == 2
+    assert result.stderr.startswith("digest: error\n") or result.stderr.startswith("digest: schedule.yaml:")
