@@ -265,6 +265,22 @@ def describe_transport(config: Config, *, outbox: Path | None = None) -> str:
     return f"messages are sent through SMTP {config.smtp.host}:{config.smtp.port} ({config.smtp.security})"
 
 
+def run_due(config: Config, *, now: datetime, stop: threading.Event) -> list[RunOutcome]:
+    """`digest run --once`: whatever is due at ``now`` (catch_up's rules), then return.
+
+    For cron and systemd timers: each call sends an edition whose fire time
+    is within its grace window and not yet sent, resumes an interrupted one,
+    and records missed ones as skipped, exactly as a long-running `digest run`
+    does on start.
+    """
+    if not any(edition.schedule is not None for edition in config.editions.values()):
+        raise ConfigError("no edition has a schedule: nothing for `digest run` to do")
+    log.info("%s", describe_transport(config))
+    store = config.path(config.store)
+    with leases.held(store, "scheduler", what="running the scheduler (digest run)", stop=stop), closing(connect(store)) as conn:
+        return catch_up(config, conn, now=now, stop=stop)
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
 

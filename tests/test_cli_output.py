@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from digest.cli.main import main
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = "2026-11-23T07:00:00+00:00"
+DIGEST = str(Path(sys.executable).with_name("digest"))
 SHARED_KEYS = {"schema", "command", "exit_code", "summary", "warnings"}
 
 
@@ -106,3 +110,34 @@ def test_a_config_mistake_exits_2(project):
     result = digest("build", "--config", str(project / "schedule.yaml"))
     assert result.exit_code == 2
     assert result.stderr.startswith("digest: error\n") or result.stderr.startswith("digest: schedule.yaml:")
+
+
+def test_run_once_sends_what_is_due_then_exits_and_never_twice(tmp_path):
+    delivery_config(tmp_path, recipients=["ann@example.org", "bob@example.net"])
+    config = str(tmp_path / "schedule.yaml")
+    due = digest("run", "--config", config, "--once", "--now", "2026-11-23T07:10:00+00:00")
+    assert due.exit_code == 0, due.output
+    assert due.stdout == "weekly due 2026-11-23 07:00 GMT: sent\n"
+    assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 2
+    again = digest("run", "--config", config, "--once", "--now", "2026-11-23T07:40:00+00:00", "--json")
+    document = json.loads(again.stdout)
+    assert (again.exit_code, document["command"], document["summary"], document["runs"]) == (
+        0, "run", "nothing due now", [],
+    )  # fmt: skip
+    late = digest("run", "--config", config, "--once", "--now", "2026-11-30T12:00:00+00:00", "--json")
+    (run,) = json.loads(late.stdout)["runs"]
+    assert (late.exit_code, run["edition"], run["status"]) == (0, "weekly", "skipped-late")
+    assert len(list((tmp_path / "outbox").rglob("*.eml"))) == 2
+    assert digest("run", "--config", config, "--json").exit_code == 2  # --json goes with --once
+
+
+def test_shell_completion_is_click_s_and_knows_the_commands(tmp_path):
+    env = {**os.environ, "_DIGEST_COMPLETE": "bash_source"}
+    script = subprocess.run([DIGEST], env=env, capture_output=True, text=True, timeout=60)
+    assert script.returncode == 0 and "_digest_completion()" in script.stdout
+    env = {**os.environ, "_DIGEST_COMPLETE": "bash_complete", "COMP_WORDS": "digest fe", "COMP_CWORD": "1"}
+    words = subprocess.run([DIGEST], env=env, capture_output=True, text=True, timeout=60).stdout.split()
+    assert words == ["plain,feeds"]
+    env.update(COMP_WORDS="digest feeds pa", COMP_CWORD="2")
+    words = subprocess.run([DIGEST], env=env, capture_output=True, text=True, timeout=60).stdout.split()
+    assert words == ["plain,pause"]

@@ -21,7 +21,7 @@ from digest.cli.common import (
     parse_instant,
     verbosity,
 )
-from digest.cli.report import send_exit_code, send_json, send_summary
+from digest.cli.report import run_json, run_summary, send_exit_code, send_json, send_summary
 from digest.config import load_config
 from digest.delivery import ledger
 from digest.delivery.ledger import SendKind
@@ -29,7 +29,7 @@ from digest.delivery.recipients import read_address_file, validate_addresses
 from digest.delivery.suppressions import suppress
 from digest.delivery.transport import make_transport
 from digest.publish import send_now
-from digest.scheduler import describe_transport, serve, stop_on_signals
+from digest.scheduler import describe_transport, run_due, serve, stop_on_signals
 from digest.store import connect
 
 log = logging.getLogger("digest")
@@ -127,7 +127,10 @@ def send(
 
 @click.command("run", cls=DigestCommand)
 @CONFIG_OPTION
-def run(config_path: Path) -> None:
+@click.option("--once", is_flag=True, help="Send whatever is due now, then exit (for cron and systemd timers).")
+@click.option("--now", help="With --once: the time to act as if it were (ISO 8601; default: now).")
+@JSON_OPTION
+def run(config_path: Path, once: bool, now: str | None, as_json: bool) -> None:
     """Send every scheduled edition on time, until stopped.
 
     Logs each edition's next run time. On start it catches up a run missed
@@ -135,10 +138,27 @@ def run(config_path: Path) -> None:
     (later ones are skipped and reported) and resumes a send a crash
     interrupted. SIGTERM or Ctrl-C finish the message in flight, then stop.
     A second `digest run` on the same store refuses to start (exit code 75).
+
+    With --once it does only that catching up, then exits: run it from cron
+    or a systemd timer as often as you like (every few minutes), and each
+    edition is still sent once. Exit status 1 when a run failed.
     """
     config = load_config(config_path)
-    with logging_to_stderr(), stop_on_signals() as stop:
-        serve(config, stop=stop)
+    if not once:
+        if now is not None or as_json:
+            raise click.UsageError("--now and --json go with --once")
+        with logging_to_stderr(), stop_on_signals() as stop:
+            serve(config, stop=stop)
+        return
+    moment = parse_instant(now, "--now") or datetime.now(UTC)
+    with logging_to_stderr(logging.WARNING), stop_on_signals() as stop:
+        outcomes = run_due(config, now=moment, stop=stop)
+    summary, exit_code = run_summary(outcomes)
+    if as_json:
+        click.echo(json_document("run", summary=summary, exit_code=exit_code, runs=[run_json(o) for o in outcomes]))
+    else:
+        click.echo(summary)
+    finish(exit_code)
 
 
 @click.command("unsubscribe", cls=DigestCommand)

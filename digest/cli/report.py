@@ -13,9 +13,11 @@ from pathlib import Path
 from typing import Any
 
 from digest.cli.common import ExitCode
+from digest.delivery.runs import RunStatus
 from digest.delivery.sender import SendReport
 from digest.models import BuildResult, FeedStatus, PageSource
 from digest.publish import NotSent
+from digest.scheduler import RunOutcome
 
 FURNITURE_STAGE = "clean"
 REPEAT_STAGE = "dedupe"
@@ -159,4 +161,37 @@ def send_json(report: SendReport | NotSent, *, kind: str) -> dict[str, Any]:
         "transport": report.transport,
         "counts": {status: report.counts.get(status, 0) for status in SEND_COUNTS},
         "interrupted": report.interrupted,
+    }
+
+
+RUN_WORDS = {
+    RunStatus.SENT: "sent",
+    RunStatus.STARTED: "stopped before every reader had it (run again to finish)",
+    RunStatus.SKIPPED_LATE: "skipped, too late",
+    RunStatus.SKIPPED_NO_NEW: "nothing new, not sent",
+    RunStatus.FAILED: "FAILED",
+}
+
+
+def run_summary(outcomes: Sequence[RunOutcome]) -> tuple[str, ExitCode]:
+    """`digest run --once`: each run it did in a few words, and 1 when one failed or stopped early."""
+    if not outcomes:
+        return "nothing due now", ExitCode.DONE
+    parts = [
+        f"{o.name} due {o.scheduled_for:%Y-%m-%d %H:%M %Z}: {RUN_WORDS[o.status]}"
+        + (f" ({o.detail})" if o.status in (RunStatus.FAILED, RunStatus.SKIPPED_LATE) and o.detail else "")
+        for o in outcomes
+    ]
+    bad = any(o.status in (RunStatus.FAILED, RunStatus.STARTED) for o in outcomes)
+    return "; ".join(parts), ExitCode.FAILED if bad else ExitCode.DONE
+
+
+def run_json(outcome: RunOutcome) -> dict[str, Any]:
+    report = outcome.report
+    return {
+        "edition": outcome.name,
+        "scheduled_for": outcome.scheduled_for.isoformat(),
+        "status": outcome.status.value,
+        "detail": outcome.detail,
+        "counts": {status: report.counts.get(status, 0) for status in SEND_COUNTS} if report else None,
     }
