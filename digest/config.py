@@ -257,8 +257,15 @@ class SmtpConfig(Strict):
     """Wait before the first retry after a 4xx reply or a dropped connection; it doubles each time."""
     timeout: float = Field(30, gt=0)
     """Seconds without an answer after which the connection counts as dropped."""
+    deferred_retry: timedelta = timedelta(minutes=10)
+    """A reader still refused with a 4xx when a send's retries ran out (greylisting) stays pending and is
+    tried again this long after, by the next `digest send` or by `digest run`."""
+    give_up_after: timedelta = timedelta(days=2)
+    """Readers still deferred this long after their send began are recorded as failed."""
 
-    _delay = field_validator("retry_delay", mode="before")(lambda v: parse_duration(v))
+    _delay = field_validator("retry_delay", "deferred_retry", "give_up_after", mode="before")(
+        lambda v: parse_duration(v)
+    )
 
 
 class DeliveryConfig(Strict):
@@ -389,6 +396,11 @@ def _line_of(tree: Any, loc: tuple[str | int, ...]) -> int | None:
     if line is None and isinstance(tree, CommentedMap):
         line = tree.lc.line + 1
     return line
+
+
+def locate(path: Path, loc: tuple[str | int, ...]) -> str:
+    """``schedule.yaml:LINE: key.path``: where a key of a valid config file is, for messages about its value."""
+    return f"{path.name}:{_line_of(read_yaml(path), loc) or '?'}: {_format_loc(loc)}"
 
 
 def _format_loc(loc: tuple[str | int, ...]) -> str:

@@ -20,10 +20,10 @@ from pathlib import Path
 from digest import editions
 from digest.config import Config, EditionConfig
 from digest.delivery import ledger
-from digest.delivery.compose import compose
+from digest.delivery.compose import check_before_send, compose
 from digest.delivery.ledger import SendKind
 from digest.delivery.recipients import normalize_address
-from digest.delivery.sender import SendReport, begin_send, deliver_send, outgoing_of
+from digest.delivery.sender import SendReport, begin_send, deliver_send, outgoing_of, recompose_send
 from digest.delivery.subscribers import edition_readers
 from digest.delivery.transport import Transport
 from digest.errors import DeliveryError, DigestError
@@ -72,10 +72,11 @@ def send_now(
     edition says ``only_when_new``.
     """
     name, edition_config = config.edition(name)
+    check_before_send(config, name)
     ledger.ensure_ledger(conn)
     real = kind.reaches_readers
     if real:
-        record = ledger.send_for_run(conn, name, run_at) if run_at else _resumable(conn, name, edition_config, now)
+        record = ledger.send_for_run(conn, name, run_at) if run_at else _resumable(conn, config, name, now)
         if record is not None:
             log.info("%s: resuming the send of %s begun %s", name, record.edition_id, record.created_at)
             return finish_edition_send(conn, config, record, transport, now=now, stop=stop)
@@ -149,6 +150,7 @@ def finish_edition_send(
     """Publish a recorded real send (archive page, edition state), then deliver it to every reader."""
     if record.kind.reaches_readers:
         outgoing = outgoing_of(record)
+        record = recompose_send(conn, record, compose(config, record.name, outgoing.edition, date=outgoing.date))
         archive.publish(
             config.path(config.delivery.archive),
             outgoing.edition,
@@ -160,12 +162,16 @@ def finish_edition_send(
 
 
 def _resumable(
-    conn: sqlite3.Connection, name: str, edition_config: EditionConfig, now: datetime
+    conn: sqlite3.Connection, config: Config, name: str, now: datetime
 ) -> ledger.SendRecord | None:
+    """The latest unfinished real send of ``name``, if it may still be finished."""
+    _, edition_config = config.edition(name)
     record = ledger.unfinished_send(conn, name)
     if record is None:
         return None
     window = edition_config.schedule.grace if edition_config.schedule else RESUME_WINDOW
+    if config.smtp is not None and ledger.next_retry(conn, record.send_id) is not None:
+        window = max(window, config.smtp.give_up_after)  # readers the server deferred are retried until then
     if now - record.created_at <= window:
         return record
     left = sum(ledger.tally(conn, record.send_id).get(s, 0) for s in ledger.OPEN_STATUSES)

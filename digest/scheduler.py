@@ -37,11 +37,13 @@ from zoneinfo import ZoneInfo
 from apscheduler.events import EVENT_JOB_MISSED, JobExecutionEvent
 from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from digest import leases
 from digest.config import Config, Schedule
 from digest.cron import WallClockCron, count_fire_times, latest_fire_time
 from digest.delivery import ledger, runs
+from digest.delivery.compose import check_before_send
 from digest.delivery.ledger import SendKind
 from digest.delivery.runs import RunStatus
 from digest.delivery.sender import SendReport
@@ -127,6 +129,7 @@ def run_scheduled(
     transport = transport or make_transport(config)
     one_sender = leases.held(config.path(config.store), f"send:{name}", what=f"sending edition '{name}'", stop=stop)
     try:
+        check_before_send(config, name)
         with one_sender:
             record = ledger.send_for_run(conn, name, scheduled_for)
             if record is None:
@@ -201,7 +204,53 @@ def catch_up(
         if in_grace and not (stop is not None and stop.is_set()):
             log.info("%s: the run due %s was missed; catching up (within grace)", name, latest)
             outcomes.append(run_scheduled(config, name, latest, now=now, conn=conn, transport=transport, stop=stop))
+    retry_deferred(config, conn, now=now, transport=transport, stop=stop)
     return outcomes
+
+
+def retry_deferred(
+    config: Config,
+    conn: sqlite3.Connection,
+    *,
+    now: datetime,
+    transport: Transport | None = None,
+    stop: threading.Event | None = None,
+) -> list[SendReport]:
+    """Sends whose readers a server deferred (4xx, e.g. greylisting) past their retries: tried again once due,
+    until ``smtp.give_up_after`` (digest.delivery.sender)."""
+    ledger.ensure_ledger(conn)
+    reports = []
+    for name in config.editions:
+        record = ledger.unfinished_send(conn, name)
+        if record is None or (stop is not None and stop.is_set()):
+            continue
+        due = ledger.next_retry(conn, record.send_id)
+        if due is None or due > now:
+            continue
+        log.info("%s: trying again the reader(s) the server deferred for %s", name, record.edition_id)
+        try:
+            with leases.held(config.path(config.store), f"send:{name}", what=f"sending edition '{name}'", stop=stop):
+                reports.append(
+                    finish_edition_send(conn, config, record, transport or make_transport(config), now=now, stop=stop)
+                )
+        except DigestError as exc:
+            log.error("%s: retrying the deferred reader(s) of %s failed: %s", name, record.edition_id, exc)
+    return reports
+
+
+class RetryDeferredJob:
+    """What APScheduler calls every ``smtp.deferred_retry``: retry_deferred."""
+
+    def __init__(self, config: Config, stop: threading.Event):
+        self.config = config
+        self.stop = stop
+
+    def __call__(self) -> None:
+        with closing(connect(self.config.path(self.config.store))) as conn:
+            retry_deferred(self.config, conn, now=datetime.now(UTC), stop=self.stop)
+
+
+RETRY_JOB = "retry-deferred"
 
 
 class EditionJob:
@@ -229,7 +278,7 @@ def build_scheduler(config: Config, stop: threading.Event) -> BackgroundSchedule
     if not names:
         raise ConfigError("no edition has a schedule: nothing for `digest run` to do")
     scheduler = BackgroundScheduler(
-        timezone=UTC, executors={"default": ThreadPoolExecutor(max_workers=len(names))}
+        timezone=UTC, executors={"default": ThreadPoolExecutor(max_workers=len(names) + 1)}
     )
     for name in names:
         schedule = _schedule(config, name)
@@ -239,6 +288,16 @@ def build_scheduler(config: Config, stop: threading.Event) -> BackgroundSchedule
             id=name,
             name=f"edition {name}",
             misfire_grace_time=max(1, int(schedule.grace.total_seconds())),
+            coalesce=True,
+            max_instances=1,
+        )
+
+    if config.smtp is not None:
+        scheduler.add_job(
+            RetryDeferredJob(config, stop),
+            trigger=IntervalTrigger(seconds=max(1, int(config.smtp.deferred_retry.total_seconds()))),
+            id=RETRY_JOB,
+            name="readers the server deferred",
             coalesce=True,
             max_instances=1,
         )
@@ -308,6 +367,8 @@ def _serve(
     scheduler.start()
     try:
         for job in scheduler.get_jobs():
+            if job.id == RETRY_JOB:
+                continue
             schedule = _schedule(config, job.id)
             upcoming = trigger_for(schedule).next_after(clock())
             when = upcoming.astimezone(ZoneInfo(schedule.timezone)).isoformat() if upcoming else "never"

@@ -2,7 +2,8 @@
 
 Faults are queued replies or actions consumed in order:
 
-- ``fail_mail``: replies to the next MAIL FROM commands (e.g. "421 ...").
+- ``fail_mail``: replies to the next MAIL FROM commands (e.g. "421 ...");
+  ``refuse_sender`` answers a reply for a sender address every time.
 - ``fail_rcpt[address]``: replies to the next RCPT TO for that address;
   ``reject`` answers a permanent reply for an address every time.
 - ``fail_data``: replies given after the next messages' data instead of 250.
@@ -80,6 +81,8 @@ class Faults:
     fail_rcpt: dict[str, deque[str]] = field(default_factory=lambda: defaultdict(deque))
     reject: dict[str, str] = field(default_factory=dict)
     fail_data: deque[str] = field(default_factory=deque)
+    refuse_sender: dict[str, str] = field(default_factory=dict)
+    """MAIL FROM addresses answered with this reply every time."""
     drop_mid_data: int = 0
     hang_up_after_accept: int = 0
     slow_replies: int = 0
@@ -106,6 +109,8 @@ class RecordingHandler:
     async def handle_MAIL(self, server, session, envelope, address, options):
         if self.faults.fail_mail:
             return self.faults.fail_mail.popleft()
+        if address in self.faults.refuse_sender:
+            return self.faults.refuse_sender[address]
         envelope.mail_from = address
         envelope.mail_options.extend(options)
         return "250 OK"

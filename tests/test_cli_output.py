@@ -84,7 +84,9 @@ def test_send_json_and_a_dry_run_says_what_it_wrote(tmp_path):
     result = digest("send", "--config", str(tmp_path / "schedule.yaml"), "--dry-run", "--now", NOW, "--json")
     assert result.exit_code == 0, result.output
     document = json.loads(result.stdout)
-    assert SHARED_KEYS | {"kind", "sent", "transport", "counts", "interrupted"} == set(document)
+    assert SHARED_KEYS | {"kind", "sent", "transport", "counts", "interrupted", "pending", "retry_at",
+                          "give_up_at"} == set(document)
+    assert (document["pending"], document["retry_at"], document["give_up_at"]) == (0, None, None)
     assert document["summary"].startswith("The Weekly Digest of 23 November 2026: dry run, 2 messages written to ")
     assert document["summary"].endswith("; nobody was mailed")
     assert (document["kind"], document["counts"]["sent"], document["interrupted"]) == ("dry-run", 2, False)

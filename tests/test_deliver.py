@@ -21,7 +21,7 @@ from digest.delivery.compose import compose
 from digest.delivery.ledger import SendKind
 from digest.delivery.message import make_message_id
 from digest.delivery.outbox import DirectoryTransport
-from digest.delivery.recipients import load_recipients
+from digest.delivery.recipients import load_recipients, recipient_problems
 from digest.delivery.sender import Sender, _Pace, begin_send, deliver_send
 from digest.delivery.signing import signing_key, unsubscribe_url
 from digest.delivery.smtp import SmtpTransport, _dot_stuffed
@@ -66,11 +66,12 @@ def start(config, conn, edition=None, recipients=READERS, transport=None):
     return record, transport
 
 
-def send(config, conn, record, transport, waits=None, stop=None):
+def send(config, conn, record, transport, waits=None, stop=None, now=None):
     smtp = config.smtp
     sender = Sender(
         conn, record, transport, retries=smtp.retries, retry_delay=smtp.retry_delay.total_seconds(),
         secret=KEY, wait=waits if waits is not None else Waits(), stop=stop,
+        deferred_retry=timedelta(minutes=10), give_up_after=timedelta(days=2), now=now or (lambda: CLOCK),
     )
     try:
         return sender.run()
@@ -173,10 +174,12 @@ def test_a_newline_in_a_title_cannot_add_a_header(setup):
     assert not any(line.startswith((b"Bcc:", b"X-Evil:")) for line in head.split(b"\r\n"))
 
 
-def test_a_newline_in_a_recipient_is_refused(tmp_path):
-    config = delivery_config(tmp_path, recipients=["ann@example.org\r\nBcc: mallory@example.com"])
-    with pytest.raises(ConfigError, match=r"editions\.weekly\.recipients\[0\]"):
-        load_recipients(config, "weekly")
+def test_a_newline_in_a_recipient_is_refused(tmp_path, caplog):
+    config = delivery_config(tmp_path, recipients=["ann@example.org\r\nBcc: mallory@example.com", "bob@example.net"])
+    assert load_recipients(config, "weekly") == ["bob@example.net"]
+    assert "editions.weekly.recipients[0]: 'ann@example.org\\r\\nBcc" in caplog.text and "skipped" in caplog.text
+    [problem] = recipient_problems(config, "weekly")
+    assert problem.key == ("editions", "weekly", "recipients", 0)
 
 
 # --- faults -------------------------------------------------------------------
@@ -226,10 +229,28 @@ def test_retries_run_out_and_the_reader_stays_deferred(setup):
     waits = Waits()
     report = send(config, conn, record, transport, waits)
     assert waits == [0.01, 0.02, 0.04]
-    assert report.counts["deferred"] == 1 and report.counts["sent"] == 2
+    assert report.counts["deferred"] == 1 and report.counts["sent"] == 2 and report.pending == 1
+    assert report.retry_at == CLOCK + timedelta(minutes=10) and report.give_up_at == CLOCK + timedelta(days=2)
+    assert "1 still pending: the server deferred them" in report.summary()
     bob = rows(conn, record.send_id)["bob@example.net"]
     assert (bob.status, bob.attempts, bob.last_reply) == ("deferred", 4, "RCPT TO: 450 4.2.1 Mailbox busy")
+    # the send stays open, so the next send or `digest run` tries bob again
+    assert ledger.find_send(conn, record.send_id).finished_at is None
+    assert ledger.next_retry(conn, record.send_id) == CLOCK + timedelta(minutes=10)
+
+
+def test_a_reader_deferred_past_the_give_up_age_is_failed_and_the_send_finished(setup):
+    config, conn, server = setup
+    server.faults.fail_rcpt["bob@example.net"].extend(["450 4.2.1 Mailbox busy"] * 10)
+    record, transport = start(config, conn)
+    send(config, conn, record, transport)
+    later = CLOCK + timedelta(days=2, minutes=1)
+    report = send(config, conn, ledger.find_send(conn, record.send_id), make_transport(config), now=lambda: later)
+    assert report.counts["failed"] == 1 and report.pending == 0 and report.retry_at is None
+    bob = rows(conn, record.send_id)["bob@example.net"]
+    assert bob.status == "failed" and bob.last_reply.startswith("gave up: still deferred 2 days, 0:00:00 after")
     assert ledger.find_send(conn, record.send_id).finished_at is not None
+    assert server.copies_per_recipient() == {"ann@example.org": 1, "chloe@example.com": 1}
 
 
 def test_a_dropped_connection_mid_data_is_retried_without_a_duplicate(setup):
@@ -488,13 +509,15 @@ def test_recipients_from_a_file_are_validated_normalised_and_deduplicated(tmp_pa
     assert load_recipients(config, "weekly") == ["ann@example.org", "bob@xn--exmple-cua.net"]
 
 
-def test_every_bad_recipient_is_reported_with_its_line(tmp_path):
+def test_every_bad_recipient_is_reported_with_its_line_and_skipped(tmp_path, caplog):
     (tmp_path / "readers.txt").write_text("ann@example.org\nnot-an-address\nbob@\n", encoding="utf-8")
     config = delivery_config(tmp_path, recipients="readers.txt")
-    with pytest.raises(ConfigError) as caught:
-        load_recipients(config, "weekly")
-    lines = str(caught.value).splitlines()
-    assert [line.split(":")[:2] for line in lines] == [["readers.txt", "2"], ["readers.txt", "3"]]
+    assert load_recipients(config, "weekly") == ["ann@example.org"]
+    warned = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert [line.split(":")[:2] for line in warned] == [["readers.txt", "2"], ["readers.txt", "3"]]
+    assert all(line.endswith("; skipped") for line in warned)
+    problems = recipient_problems(config, "weekly")
+    assert [(p.file.name, p.line) for p in problems] == [("readers.txt", 2), ("readers.txt", 3)]
 
 
 def test_a_missing_recipients_file_is_named(tmp_path):

@@ -214,3 +214,81 @@ def test_a_send_with_no_new_story_mails_nobody_unless_forced(tmp_path, server):
     forced = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", "2026-11-30T07:00:00+00:00", "--force")
     assert forced.exit_code == 0 and "sent to 3 of 3 readers" in forced.stdout
     assert server.copies_per_recipient() == {address: 2 for address in READERS}
+
+
+def test_validate_reports_sender_subject_and_recipients_with_file_and_line(tmp_path):
+    from digest.cli.build import validate
+
+    delivery_config(tmp_path, recipients=["ann@example.org", "reader@@example"],
+                    edition={"sender": "digest at example", "subject": "{title} {week}"})
+    path = tmp_path / "schedule.yaml"
+    lines = path.read_text(encoding="utf-8").splitlines()
+
+    def line_with(text):
+        return next(number for number, line in enumerate(lines, start=1) if text in line)
+
+    result = invoke(validate, "--config", path)
+    assert result.exit_code == 2
+    reported = result.stderr.splitlines()[1:]
+    assert len(reported) == 3, reported
+    assert reported[0].startswith(
+        f"schedule.yaml:{line_with('digest at example')}: editions.weekly.sender: "
+        "sender 'digest at example' is not a valid address"
+    )
+    assert reported[1].startswith(
+        f"schedule.yaml:{line_with('{week}')}: editions.weekly.subject: '{{title}} {{week}}': "
+        "only {title} and {date} can be used"
+    )
+    assert reported[2].startswith(
+        f"schedule.yaml:{line_with('reader@@example')}: editions.weekly.recipients#2: "
+        "'reader@@example' is not a valid address"
+    )
+
+
+def test_validate_reports_a_missing_or_bad_recipients_file(tmp_path):
+    from digest.cli.build import validate
+
+    delivery_config(tmp_path, recipients="readers.txt")
+    result = invoke(validate, "--config", tmp_path / "schedule.yaml")
+    assert result.exit_code == 2
+    assert "editions.weekly.recipients: recipients file" in result.stderr and "readers.txt not found" in result.stderr
+    (tmp_path / "readers.txt").write_text("ann@example.org\n# a comment\nreader@@example\n", encoding="utf-8")
+    result = invoke(validate, "--config", tmp_path / "schedule.yaml")
+    assert result.exit_code == 2
+    assert f"digest: {tmp_path / 'readers.txt'}:3: 'reader@@example' is not a valid address" in result.stderr
+
+
+def test_a_bad_recipient_line_is_reported_and_skipped_and_the_rest_are_sent(tmp_path, server):
+    (tmp_path / "readers.txt").write_text("ann@example.org\nreader@@example\nbob@example.net\n", encoding="utf-8")
+    delivery_config(tmp_path, recipients="readers.txt", port=server.port)
+    result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert "readers.txt:2: 'reader@@example' is not a valid address" in result.stderr and "; skipped" in result.stderr
+    assert server.copies_per_recipient() == {"ann@example.org": 1, "bob@example.net": 1}
+
+
+def test_an_invalid_sender_stops_a_send_before_anything_is_built(tmp_path, server):
+    config = delivery_config(tmp_path, recipients=READERS, port=server.port, edition={"sender": "digest@@example"})
+    result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
+    assert result.exit_code == 2
+    assert "editions.weekly.sender: sender 'digest@@example' is not a valid address" in result.stderr
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        assert ledger.find_send(conn, EDITION_ID) is None
+    assert server.messages == []
+
+
+def test_a_send_stopped_by_a_refused_sender_resumes_once_the_config_is_fixed(tmp_path, server):
+    import json
+
+    server.faults.refuse_sender["digest@blocked.example.org"] = "553 5.7.1 Sender not allowed"
+    delivery_config(tmp_path, recipients=READERS, port=server.port, edition={"sender": "digest@blocked.example.org"})
+    stuck = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
+    assert stuck.exit_code == 1 and "refused the sender MAIL FROM: 553" in stuck.stderr
+    path = tmp_path / "schedule.yaml"
+    data = json.loads(path.read_text(encoding="utf-8"))
+    data["editions"]["weekly"]["sender"] = "digest@example.org"
+    path.write_text(json.dumps(data), encoding="utf-8")
+    fixed = invoke(send, "--config", path)
+    assert fixed.exit_code == 0, fixed.output
+    assert server.copies_per_recipient() == {address: 1 for address in READERS}
+    assert {m.mail_from for m in server.messages} == {"digest@example.org"}

@@ -138,3 +138,49 @@ def test_publishing_an_unknown_edition_is_a_clear_error(tmp_path, feed_server, r
     config = project(tmp_path, feed_server.route("/monitor.rss", Route(fixture("themed.rss"))))
     result = digest(config, "publish", reference)
     assert result.exit_code == 2 and f"no edition {reference!r}" in result.stderr
+
+
+GREYLISTED = "450 4.7.1 Greylisted, please try again later"
+
+
+def greylist(server: SmtpServer, times: int) -> None:
+    """Every reader refused with a 4xx ``times`` times (a send tries each smtp.retries + 1 times)."""
+    for reader in READERS:
+        server.faults.fail_rcpt[reader].extend([GREYLISTED] * times)
+
+
+def test_greylisted_readers_stay_pending_and_the_next_send_delivers_them(tmp_path, feed_server):
+    with SmtpServer() as server:
+        config = project(tmp_path, feed_server.route("/monitor.rss", Route(fixture("themed.rss"))), port=server.port)
+        greylist(server, 4)
+        first = digest(config, "send", "--now", "2026-11-23T07:00:00+00:00")
+        assert first.exit_code == 3, first.output
+        assert "2 still pending" in first.stdout and "`digest send` or `digest run` tries again from" in first.stdout
+        readers = json.loads(digest(config, "editions", "--json").stdout)["editions"][0]["readers"]
+        assert readers == {"sent": 0, "pending": 2, "failed": 0}
+        assert server.messages == []
+        again = CliRunner().invoke(main, ["--verbose", "send", "--config", str(config)], catch_exceptions=False)
+        assert again.exit_code == 0, again.output
+        assert "resuming the send of weekly-20261123T0700+0000" in again.stderr
+        assert "pending" not in again.stdout
+        assert server.copies_per_recipient() == {reader: 1 for reader in READERS}
+
+
+def test_greylisted_readers_are_delivered_by_digest_run_once_due(tmp_path, feed_server):
+    from contextlib import closing
+    from datetime import UTC, datetime, timedelta
+
+    from digest.config import load_config
+    from digest.scheduler import retry_deferred
+    from digest.store import connect
+
+    with SmtpServer() as server:
+        path = project(tmp_path, feed_server.route("/monitor.rss", Route(fixture("themed.rss"))), port=server.port)
+        greylist(server, 4)
+        assert digest(path, "send", "--now", "2026-11-23T07:00:00+00:00").exit_code == 3
+        config = load_config(path)
+        with closing(connect(config.store)) as conn:
+            assert retry_deferred(config, conn, now=datetime.now(UTC)) == []  # not due yet
+            reports = retry_deferred(config, conn, now=datetime.now(UTC) + timedelta(minutes=11))
+        assert [(r.sent, r.pending) for r in reports] == [(2, 0)]
+        assert server.copies_per_recipient() == {reader: 1 for reader in READERS}

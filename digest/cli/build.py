@@ -19,8 +19,8 @@ from digest.cli.common import (
     verbosity,
 )
 from digest.cli.report import build_exit_code, build_json, build_summary
-from digest.config import load_config
-from digest.errors import DigestError
+from digest.config import load_config, locate
+from digest.errors import ConfigError
 from digest.models import BuildResult
 from digest.speed import memory
 
@@ -118,11 +118,25 @@ def build(
 @click.command("validate", cls=DigestCommand)
 @CONFIG_OPTION
 def validate(config_path: Path) -> None:
-    """Check the config file; report every mistake with its line and key."""
+    """Check the config file; report every mistake with its line and key.
+
+    Besides the keys themselves: the seeds folder, and each edition's sender,
+    subject and recipients (inline, or every line of their file), so a send
+    never stops on them.
+    """
+    from digest.delivery.compose import delivery_problems
+
     config = load_config(config_path)
+    problems = []
     seeds = config.sources.seeds
     if seeds is not None and not config.path(seeds).is_dir():
-        raise DigestError(f"{config_path.name}: sources.seeds: folder {config.path(seeds)} not found")
+        problems.append(f"{locate(config_path, ('sources', 'seeds'))}: folder {config.path(seeds)} not found")
+    for name in config.editions:
+        for problem in delivery_problems(config, name):
+            where = f"{problem.file}:{problem.line}" if problem.file else locate(config_path, problem.key)
+            problems.append(f"{where}: {problem.message}")
+    if problems:
+        raise ConfigError("\n".join(problems))
     click.echo(
         f"{config_path}: OK — {len(config.themes)} themes, {len(config.editions)} editions, "
         f"{sum(f.enabled for f in config.feeds)} of {len(config.feeds)} feeds enabled"

@@ -90,7 +90,8 @@ def send(
     interrupted send (crash, SIGTERM) is resumed by running the same command
     again: readers who got the edition are skipped. SIGTERM or Ctrl-C finish
     the message in flight, then stop. Exit status 3 when a reader was not
-    reached, 1 when stopped before the end.
+    reached (refused, or still pending after the server deferred them: the
+    next send or `digest run` retries those), 1 when stopped before the end.
     """
     config = load_config(config_path)
     moment = datetime.now(UTC).replace(microsecond=0)

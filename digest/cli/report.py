@@ -141,7 +141,13 @@ def send_summary(report: SendReport | NotSent, *, title: str, kind: str, mailed:
     if failed := counts.get("failed", 0):
         notes.append(f"{failed} refused by their mail server")
     if deferred := counts.get("deferred", 0):
-        notes.append(f"{deferred} to retry later")
+        if report.retry_at is not None and report.give_up_at is not None:
+            notes.append(
+                f"{deferred} still pending (deferred by their server): `digest send` or `digest run` tries again "
+                f"from {report.retry_at:%Y-%m-%d %H:%M} UTC until {report.give_up_at:%Y-%m-%d %H:%M} UTC"
+            )
+        else:
+            notes.append(f"{deferred} to retry later")
     if suppressed := counts.get("suppressed", 0):
         notes.append(f"{suppressed} unsubscribed, skipped")
     if uncertain := counts.get("uncertain", 0):
@@ -161,6 +167,9 @@ def send_json(report: SendReport | NotSent, *, kind: str) -> dict[str, Any]:
         "transport": report.transport,
         "counts": {status: report.counts.get(status, 0) for status in SEND_COUNTS},
         "interrupted": report.interrupted,
+        "pending": report.pending,
+        "retry_at": report.retry_at.isoformat() if report.retry_at else None,
+        "give_up_at": report.give_up_at.isoformat() if report.give_up_at else None,
     }
 
 

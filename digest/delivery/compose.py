@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from email.utils import parseaddr
 from urllib.parse import quote, urlsplit
 
 from digest.config import Config, EditionConfig
 from digest.delivery.message import MessageTemplate, make_message_id, prepare_message
+from digest.delivery.recipients import Problem, normalize_address, recipient_problems
 from digest.errors import ConfigError
 from digest.models import Edition
 from digest.render import archive
@@ -98,3 +100,35 @@ def unsubscribe_page_url(base_url: str, list_name: str) -> str:
 
 def _sender(edition_config: EditionConfig, domain: str) -> str:
     return edition_config.sender or f"digest@{domain}"
+
+
+def delivery_problems(config: Config, name: str) -> list[Problem]:
+    """Every mistake in what edition ``name`` is sent with (sender, subject, recipients), found without
+    building anything: `digest validate` reports them all, `digest send` refuses to start on any but a bad
+    recipient line (that reader is skipped)."""
+    _, edition_config = config.edition(name)
+    problems = []
+    sender = _sender(edition_config, domain_of(config.delivery.base_url))
+    display, address = parseaddr(sender)
+    try:
+        if not address or (display and "<" not in sender):
+            raise ValueError("write it as address@example.org or Name <address@example.org>")
+        normalize_address(address)
+    except ValueError as exc:
+        where = ("editions", name, "sender") if edition_config.sender else ("delivery", "base_url")
+        problems.append(Problem(f"sender {sender!r} is not a valid address: {exc}", key=where))
+    try:
+        edition_config.subject.format(title=edition_config.title, date="1 January 2026")
+    except (KeyError, IndexError, ValueError) as exc:
+        problems.append(Problem(
+            f"{edition_config.subject!r}: only {{title}} and {{date}} can be used ({exc})",
+            key=("editions", name, "subject"),
+        ))
+    return problems + recipient_problems(config, name)
+
+
+def check_before_send(config: Config, name: str) -> None:
+    """Refuse to build or record a send that cannot go out (bad sender or subject, no recipients file)."""
+    fatal = [p for p in delivery_problems(config, name) if p.file is None and not isinstance(p.key[-1], int)]
+    if fatal:
+        raise ConfigError("\n".join(f"{'.'.join(map(str, p.key))}: {p.message}" for p in fatal))

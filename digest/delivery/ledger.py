@@ -15,7 +15,10 @@ Tables (in the SQLite store, migrated under the part name "ledger"):
   (digest.delivery.runs).
 
 A delivery row moves ``pending`` -> ``sending`` -> ``sent`` (or ``failed``
-on a 5xx, ``deferred`` when 4xx retries ran out, ``suppressed``).
+on a 5xx, ``deferred`` when a send's 4xx retries ran out, ``suppressed``).
+A ``deferred`` row keeps its send open: it is tried again from its
+``retry_at`` by the next send or `digest run`, until the send is older than
+``smtp.give_up_after``; then it is ``failed``.
 ``sending`` is written immediately before the one step that hands the
 message over for good (the SMTP end-of-data dot, the outbox rename); see
 digest.delivery.sender for what a restart does with a row left in that state.
@@ -91,8 +94,9 @@ LEDGER_MIGRATIONS = (
     "ALTER TABLE deliveries ADD COLUMN handed_at TEXT",
     # the message a send is made from, as JSON (sends.outgoing) instead of a pickle (sends.snapshot)
     convert_pickled_sends,
+    # When a reader the server keeps deferring (4xx) is tried again by the next `digest send` or `digest run`.
+    "ALTER TABLE deliveries ADD COLUMN retry_at TEXT",
 )
-
 
 
 class SendKind(StrEnum):
@@ -255,6 +259,11 @@ def unfinished_send(conn: sqlite3.Connection, name: str) -> SendRecord | None:
     return _send(row) if row else None
 
 
+def replace_outgoing(conn: sqlite3.Connection, send_id: str, outgoing: str) -> None:
+    """What the rest of a send's readers get, recomposed after its configuration was fixed."""
+    conn.execute("UPDATE sends SET outgoing = ? WHERE send_id = ?", (outgoing, send_id))
+
+
 def finish_send(conn: sqlite3.Connection, send_id: str, now: datetime) -> None:
     conn.execute("UPDATE sends SET finished_at = ? WHERE send_id = ?", (utc_stamp(now), send_id))
 
@@ -335,6 +344,32 @@ def mark_suppressed(conn: sqlite3.Connection, send_id: str, recipient: str, now:
         "WHERE send_id = ? AND recipient = ?",
         (DeliveryStatus.SUPPRESSED, utc_stamp(now), send_id, recipient),
     )
+
+
+def defer(conn: sqlite3.Connection, send_id: str, recipients: Sequence[str], *, retry_at: datetime) -> None:
+    """Readers still deferred when a send's retries ran out: tried again from ``retry_at``."""
+    conn.executemany(
+        "UPDATE deliveries SET retry_at = ? WHERE send_id = ? AND recipient = ? AND status = 'deferred'",
+        [(utc_stamp(retry_at), send_id, recipient) for recipient in recipients],
+    )
+
+
+def next_retry(conn: sqlite3.Connection, send_id: str) -> datetime | None:
+    """When the send's earliest deferred reader is due to be tried again (None: nobody is deferred)."""
+    row = conn.execute(
+        "SELECT MIN(coalesce(retry_at, updated_at)) FROM deliveries WHERE send_id = ? AND status = 'deferred'",
+        (send_id,),
+    ).fetchone()
+    return parse_stamp(row[0]) if row[0] else None
+
+
+def give_up_deferred(conn: sqlite3.Connection, send_id: str, *, reason: str, now: datetime) -> int:
+    """Readers still deferred are failed for good; returns how many."""
+    return conn.execute(
+        "UPDATE deliveries SET status = 'failed', last_reply = ? || coalesce(': ' || last_reply, ''), "
+        "updated_at = ? WHERE send_id = ? AND status = 'deferred'",
+        (reason, utc_stamp(now), send_id),
+    ).rowcount
 
 
 def tally(conn: sqlite3.Connection, send_id: str) -> dict[str, int]:

@@ -3,17 +3,22 @@
 Addresses are checked with email-validator (syntax only: no DNS lookups, so
 loading a list works offline and fast). Local parts must be ASCII: the
 message is built for plain SMTP, without SMTPUTF8; an internationalised
-domain is kept in its ASCII (punycode) form. Every bad address is reported
-with where it was found, and nothing is sent until all are fixed.
+domain is kept in its ASCII (punycode) form. `digest validate` reports every
+bad address with where it was found; at send time a bad line is reported
+(file:line) and skipped, and the rest of the readers get the edition.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 from digest.config import Config
 from digest.errors import ConfigError
+
+log = logging.getLogger(__name__)
 
 
 def normalize_address(address: str) -> str:
@@ -44,8 +49,18 @@ def read_address_file(path: Path) -> list[tuple[int, str]]:
     return entries
 
 
-def validate_addresses(entries: Iterable[tuple[str, str]]) -> list[str]:
-    """Normalised addresses, first occurrence kept; one ConfigError lists every bad entry.
+@dataclass(frozen=True)
+class Problem:
+    """A mistake in what an edition is sent with: at ``key`` in schedule.yaml, or at ``file``:``line``."""
+
+    message: str
+    key: tuple[str | int, ...] = ()
+    file: Path | None = None
+    line: int | None = None
+
+
+def sort_addresses(entries: Iterable[tuple[str, str]]) -> tuple[list[str], list[str]]:
+    """Normalised addresses (first occurrence kept) and one message per bad entry.
 
     ``entries`` pairs a location for messages (``list.txt:3``) with the text.
     """
@@ -61,17 +76,55 @@ def validate_addresses(entries: Iterable[tuple[str, str]]) -> list[str]:
         if address.lower() not in seen:
             seen.add(address.lower())
             addresses.append(address)
+    return addresses, problems
+
+
+def validate_addresses(entries: Iterable[tuple[str, str]]) -> list[str]:
+    """Normalised addresses, first occurrence kept; one ConfigError lists every bad entry."""
+    addresses, problems = sort_addresses(entries)
     if problems:
         raise ConfigError("\n".join(problems))
     return addresses
 
 
-def load_recipients(config: Config, name: str) -> list[str]:
-    """The edition's readers, validated, in list order, without duplicates."""
+def _entries(config: Config, name: str) -> list[tuple[str, str]]:
     _, edition = config.edition(name)
     if isinstance(edition.recipients, str):
         path = config.path(Path(edition.recipients))
-        return validate_addresses((f"{path.name}:{line}", text) for line, text in read_address_file(path))
-    return validate_addresses(
-        (f"editions.{name}.recipients[{i}]", text) for i, text in enumerate(edition.recipients)
-    )
+        return [(f"{path.name}:{line}", text) for line, text in read_address_file(path)]
+    return [(f"editions.{name}.recipients[{i}]", text) for i, text in enumerate(edition.recipients)]
+
+
+def load_recipients(config: Config, name: str) -> list[str]:
+    """The edition's readers, validated, in list order, without duplicates; a bad entry is logged and skipped."""
+    addresses, problems = sort_addresses(_entries(config, name))
+    for problem in problems:
+        log.warning("%s; skipped", problem)
+    return addresses
+
+
+def recipient_problems(config: Config, name: str) -> list[Problem]:
+    """Every bad entry of an edition's recipients, where it is (for `digest validate`)."""
+    _, edition = config.edition(name)
+    if isinstance(edition.recipients, str):
+        path = config.path(Path(edition.recipients))
+        if not path.is_file():
+            return [Problem(f"recipients file {path} not found", key=("editions", name, "recipients"))]
+        return [
+            Problem(f"{text!r} is not a valid address: {problem}", file=path, line=line)
+            for line, text in read_address_file(path)
+            for problem in _address_problem(text)
+        ]
+    return [
+        Problem(f"{text!r} is not a valid address: {problem}", key=("editions", name, "recipients", i))
+        for i, text in enumerate(edition.recipients)
+        for problem in _address_problem(text)
+    ]
+
+
+def _address_problem(text: str) -> list[str]:
+    try:
+        normalize_address(text)
+    except ValueError as exc:
+        return [str(exc)]
+    return []

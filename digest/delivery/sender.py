@@ -44,6 +44,10 @@ Retries: a 4xx answer defers the reader to the next round (rounds are
 ``smtp.retries`` long, waiting ``smtp.retry_delay`` doubling each round); a
 dropped connection or a 421 reconnects after the same backoff, and
 ``smtp.retries`` consecutive failures stop the send (it can be resumed). A
+reader still deferred after the last round (a greylisting server) stays
+pending: the send stays open and the next `digest send` or `digest run`
+tries them again from ``smtp.deferred_retry`` later, until the send is
+``smtp.give_up_after`` old; then they are failed. A
 5xx is recorded for that reader and not retried. The suppression list is
 checked for each reader just before their message is sent.
 """
@@ -56,7 +60,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parseaddr
 
 from digest.config import Config
@@ -116,6 +120,21 @@ def begin_send(
     return record
 
 
+def recompose_send(conn: sqlite3.Connection, record: ledger.SendRecord, outgoing: Outgoing) -> ledger.SendRecord:
+    """Replace a send's saved message when its headers changed (the config was fixed after it stopped on a bad
+    sender, say); readers already sent are untouched, the rest get ``outgoing``, with the same Message-IDs."""
+    before = outgoing_of(record)
+    fields = ("sender", "subject", "list_id", "unsubscribe_mailto", "base_url")
+    if all(getattr(before, field) == getattr(outgoing, field) for field in fields):
+        return record
+    log.info("%s: the configuration changed since the send began; readers not yet sent get the new headers",
+             record.send_id)
+    ledger.replace_outgoing(conn, record.send_id, outgoing_to_json(outgoing))
+    found = ledger.find_send(conn, record.send_id)
+    assert found is not None
+    return found
+
+
 def outgoing_of(record: ledger.SendRecord) -> Outgoing:
     """What a send was begun with, as the ledger saved it."""
     if record.outgoing is None:
@@ -140,9 +159,18 @@ class SendReport:
     counts: Mapping[str, int]
     interrupted: bool
 
+    retry_at: datetime | None = None
+    """When the readers still deferred are tried again (None: nobody is)."""
+    give_up_at: datetime | None = None
+
     @property
     def sent(self) -> int:
         return self.counts.get(DeliveryStatus.SENT, 0)
+
+    @property
+    def pending(self) -> int:
+        """Readers who have not got the edition yet but still may: deferred, or not yet tried."""
+        return sum(self.counts.get(s, 0) for s in ledger.OPEN_STATUSES)
 
     def summary(self) -> str:
         done = (DeliveryStatus.SENT, DeliveryStatus.FAILED, DeliveryStatus.DEFERRED, DeliveryStatus.SUPPRESSED)
@@ -155,6 +183,11 @@ class SendReport:
             text += f"; {self.counts['uncertain']} may have received it twice (same Message-ID)"
         if self.interrupted:
             text += "; stopped early, run again to finish"
+        elif self.retry_at is not None and self.give_up_at is not None:
+            text += (
+                f"; {self.pending} still pending: the server deferred them, `digest send` or `digest run` "
+                f"tries again from {self.retry_at:%Y-%m-%d %H:%M} UTC until {self.give_up_at:%Y-%m-%d %H:%M} UTC"
+            )
         return text
 
 
@@ -193,6 +226,8 @@ class Sender:
         retries: int,
         retry_delay: float,
         secret: bytes,
+        deferred_retry: timedelta,
+        give_up_after: timedelta,
         stop: threading.Event | None = None,
         wait: Callable[[float], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
@@ -204,6 +239,8 @@ class Sender:
         self.transport = transport
         self.retries = retries
         self.retry_delay = retry_delay
+        self.deferred_retry = deferred_retry
+        self.give_up_at = record.created_at + give_up_after
         self.secret = secret
         self.stop = stop or threading.Event()
         self.wait = wait if wait is not None else self.stop.wait
@@ -218,6 +255,7 @@ class Sender:
         send_id = self.record.send_id
         template = self.outgoing.template()
         self._settle_interrupted()
+        self._give_up_if_due()
         queue = ledger.deliveries(self.conn, send_id, (DeliveryStatus.PENDING, DeliveryStatus.DEFERRED))
         interrupted = False
         for round_ in range(self.retries + 1):
@@ -238,13 +276,34 @@ class Sender:
             queue = deferred
             if interrupted or not queue:
                 break
-        if not interrupted:
+        retry_at = None
+        if queue and not interrupted:
+            retry_at = self.now() + self.deferred_retry
+            ledger.defer(self.conn, send_id, [row.recipient for row in queue], retry_at=retry_at)
+            if self._give_up_if_due(before=retry_at):
+                retry_at = None
+        if not interrupted and retry_at is None:
             ledger.finish_send(self.conn, send_id, self.now())
         report = SendReport(
-            send_id, self.record.edition_id, self.transport.description, ledger.tally(self.conn, send_id), interrupted
+            send_id, self.record.edition_id, self.transport.description, ledger.tally(self.conn, send_id), interrupted,
+            retry_at, self.give_up_at if retry_at else None,
         )
         log.info("%s", report.summary())
         return report
+
+    def _give_up_if_due(self, before: datetime | None = None) -> int:
+        """Readers still deferred when the send is older than give_up_after (or will be by ``before``, the next
+        retry) are failed for good."""
+        if (before or self.now()) < self.give_up_at:
+            return 0
+        given_up = ledger.give_up_deferred(
+            self.conn, self.record.send_id,
+            reason=f"gave up: still deferred {self.give_up_at - self.record.created_at} after the send began",
+            now=self.now(),
+        )
+        if given_up:
+            log.warning("%s: gave up on %d reader(s) the server kept deferring", self.record.send_id, given_up)
+        return given_up
 
     def _settle_interrupted(self) -> None:
         """Decide about rows a killed process left in 'sending' (see the module docstring)."""
@@ -358,6 +417,9 @@ def deliver_send(
         transport,
         retries=smtp.retries if smtp else 0,
         retry_delay=smtp.retry_delay.total_seconds() if smtp else 0.0,
+        # without smtp: the outbox folder never defers a reader
+        deferred_retry=smtp.deferred_retry if smtp else timedelta(0),
+        give_up_after=smtp.give_up_after if smtp else timedelta(0),
         secret=signing_key(config, conn),
         stop=stop,
         wait=wait,
