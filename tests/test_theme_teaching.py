@@ -178,3 +178,24 @@ def test_also_noted_lists_near_misses_nearest_first_and_never_unrelated_news():
     everything = EditionConfig(title="T", themes=["arms-exports", "solidarity"], also_noted_floor=0.3)
     assert [s.name for s in pick(everything, stories)[1]] == ["nearer solidarity", "near arms", "other theme",
                                                               "a little near"]
+
+
+def test_training_and_deciding_do_not_depend_on_the_hash_seed():
+    import os
+    import subprocess
+    import sys
+
+    program = (
+        "import hashlib; from digest.config import load_config; from digest.models import SourceRef, Story; "
+        "from digest.stages.theme_classifier import classifier; "
+        f"c = classifier(load_config({str(ROOT / 'schedule.yaml')!r}).themes); "
+        "print(hashlib.sha256(c.model.to_json().encode()).hexdigest()); "
+        "print(c.decide(Story('s', 'Students demand divestment from arms makers supplying Israel', (), "
+        "(SourceRef('t'),), 'd', 0)))"
+    )
+    outputs = [
+        subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2")
+    ]
+    assert outputs[0] == outputs[1] and outputs[0].count("\n") == 2

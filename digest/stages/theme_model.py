@@ -106,7 +106,8 @@ class ThemeModel:
         placements = []
         for theme, weights in self.weights.items():
             found = [(f, weights[f]) for f in weights.keys() & features]
-            logit = self.intercepts[theme] + sum(w for _, w in found)
+            # fsum: exact, so the order a set yields features in (it varies between runs) cannot change a digit
+            logit = self.intercepts[theme] + math.fsum(w for _, w in found)
             if theme in hinted:
                 logit += hint_logit
             placements.append(Placement(theme, _sigmoid(logit), tuple(found), theme in hinted))
