@@ -24,6 +24,7 @@ from typing import Any
 
 from digest.config import Config, EditionConfig, FetchConfig, PagesConfig, Theme
 from digest.editions import previous_window_end
+from digest.errors import ConfigError
 from digest.models import (
     PUBLISHER_NOT_NAMED,
     BuildResult,
@@ -76,8 +77,14 @@ def collect_documents(
 ) -> Sources:
     """Seeds, plus feed entries: first seen in the edition's window, or published in a one-off period."""
     documents: list[Document] = []
+    if config.sources.seeds is None and not any(feed.enabled for feed in config.feeds):
+        raise ConfigError(
+            "nothing to build from: sources.seeds is not set and no feed is enabled "
+            "(add one with `digest feeds add URL`)"
+        )
     if config.sources.seeds is not None:
-        documents.extend(read_seeds(config.path(config.sources.seeds)))
+        seeds_read = read_seeds(config.path(config.sources.seeds))
+        documents.extend(d for d in seeds_read if not one_off or _in_period(d, since, until))
     seeds = len(documents)
     if conn is None or not any(feed.enabled for feed in config.feeds):
         return Sources(tuple(documents), seed_documents=seeds)
@@ -86,6 +93,15 @@ def collect_documents(
         window="published" if one_off else "first-seen", parallel_settings=parallel_settings,
     )
     return Sources(tuple(documents) + harvested.documents, harvested.warnings, harvested.feeds, seeds)
+
+
+def _in_period(document: Document, since: datetime | None, until: datetime | None) -> bool:
+    """A seed that states its date belongs to a one-off period only if that date is in it; one without, always."""
+    published = document.source.published
+    if published is None:
+        return True
+    day = published.date() if isinstance(published, datetime) else published
+    return (since is None or day >= since.date()) and (until is None or day <= until.date())
 
 
 @dataclass

@@ -265,10 +265,15 @@ class EditionJob:
     def __call__(self) -> None:
         now = datetime.now(UTC)
         scheduled_for = due_fire_time(self.schedule, now)
-        if scheduled_for is None:
-            log.error("%s: started at %s with no fire time within the grace window", self.name, now)
-            return
         with closing(connect(self.config.path(self.config.store))) as conn:
+            if scheduled_for is None:
+                missed = latest_fire_time(trigger_for(self.schedule), now - LOOKBACK, now)
+                detail = f"started at {now} with no fire time within the grace window; not sent"
+                log.warning("%s: skipping the run due %s: %s", self.name, missed, detail)
+                if missed is not None:
+                    ledger.ensure_ledger(conn)
+                    runs.set_run(conn, self.name, missed, RunStatus.SKIPPED_LATE, now=now, detail=detail)
+                return
             run_scheduled(self.config, self.name, scheduled_for, now=now, conn=conn, stop=self.stop)
 
 

@@ -184,3 +184,43 @@ def test_greylisted_readers_are_delivered_by_digest_run_once_due(tmp_path, feed_
             reports = retry_deferred(config, conn, now=datetime.now(UTC) + timedelta(minutes=11))
         assert [(r.sent, r.pending) for r in reports] == [(2, 0)]
         assert server.copies_per_recipient() == {reader: 1 for reader in READERS}
+
+
+SEED = "{title}\n\nResidents of the village said settlers attacked homes and burned olive groves on the hillside overnight. " \
+       "The attack was the third this month, according to the village council, which asked for protection.\n"
+
+
+def test_dated_seeds_obey_since_and_until_and_a_reversed_period_is_refused(tmp_path):
+    seeds = tmp_path / "seeds"
+    seeds.mkdir()
+    for name, day in (("early", "2026-11-01"), ("inside", "2026-11-20"), ("undated", None)):
+        (seeds / f"{name}.txt").write_text(SEED.format(title=f"Settlers attack the {name} village"), encoding="utf-8")
+        if day:
+            (seeds / f"{name}.meta.yaml").write_text(f"publisher: Monitor\npublished: {day}\n", encoding="utf-8")
+    delivery_config(tmp_path, recipients=READERS)
+    config = tmp_path / "schedule.yaml"
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["sources"]["seeds"] = str(seeds)
+    config.write_text(json.dumps(data), encoding="utf-8")
+    out = tmp_path / "period"
+    built = digest(config, "build", "--out", str(out), "--since", "2026-11-15", "--until", "2026-11-30",
+                   "--now", "2026-12-01T07:00:00+00:00")
+    assert built.exit_code == 0, built.output
+    edition = json.loads(next(out.glob("*.json")).read_text(encoding="utf-8"))
+    sections = [*edition["sections"], *([edition["also_noted"]] if edition["also_noted"] else [])]
+    documents = {source["document"] for section in sections for story in section["stories"] for source in story["sources"]}
+    assert documents == {"inside.txt", "undated.txt"}
+    reversed_ = digest(config, "build", "--out", str(out), "--since", "2026-11-30", "--until", "2026-11-15")
+    assert reversed_.exit_code == 2 and "the period is reversed" in reversed_.stderr
+
+
+def test_a_build_with_no_source_at_all_is_a_clear_error(tmp_path):
+    delivery_config(tmp_path, recipients=READERS)
+    config = tmp_path / "schedule.yaml"
+    data = json.loads(config.read_text(encoding="utf-8"))
+    data["sources"]["seeds"] = None
+    config.write_text(json.dumps(data), encoding="utf-8")
+    result = digest(config, "build", "--out", str(tmp_path / "out"))
+    assert result.exit_code == 2
+    assert "nothing to build from: sources.seeds is not set and no feed is enabled" in result.stderr
+    assert not (tmp_path / "out").exists()

@@ -128,11 +128,26 @@ def test_without_only_when_new_the_same_stories_go_out_again(tmp_path, server):
     assert server.copies_per_recipient() == {address: 2 for address in READERS}
 
 
+def test_the_first_start_on_a_new_store_owes_no_run_from_before_it(setup):
+    config, conn, server = setup
+    assert catch_up(config, conn, now=DUE + 20 * WEEK + timedelta(hours=3)) == []  # nothing "missed" before the store
+    assert server.messages == [] and runs.latest_run(conn, "weekly") is None
+
+
 def test_catch_up_on_a_first_start_within_grace(setup):
     config, conn, server = setup
     outcomes = catch_up(config, conn, now=DUE + timedelta(minutes=30))
     assert [(o.scheduled_for, o.status) for o in outcomes] == [(DUE, "sent")]
     assert server.copies_per_recipient() == {address: 1 for address in READERS}
+
+
+def test_catch_up_on_a_restart_within_grace(tmp_path, server):
+    config = delivery_config(tmp_path, recipients=READERS, port=server.port, edition={"only_when_new": False})
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        run_scheduled(config, "weekly", DUE - WEEK, now=DUE - WEEK, conn=conn)
+        outcomes = catch_up(config, conn, now=DUE + timedelta(minutes=30))
+    assert [(o.scheduled_for, o.status) for o in outcomes] == [(DUE, "sent")]
+    assert server.copies_per_recipient() == {address: 2 for address in READERS}
 
 
 def test_catch_up_after_weeks_down_skips_the_old_runs_and_sends_the_due_one(tmp_path, server):

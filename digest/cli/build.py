@@ -90,6 +90,8 @@ def build(
     start, end = parse_instant(since, "--since"), parse_instant(until, "--until")
     if end is not None and start is None:
         raise click.BadParameter("--until needs --since", param_hint="--until")
+    if start is not None and end is not None and end < start:
+        raise click.BadParameter(f"{until} is before --since {since}: the period is reversed", param_hint="--until")
     config.edition(edition_name)  # an unknown edition is reported before the store is opened
     conn = connect(config.path(config.store))
     result = build_edition(
