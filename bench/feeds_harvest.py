@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT / "tests"))
 from feedserver import FeedServer, Route  # noqa: E402
 
 from digest.config import Config  # noqa: E402
-from digest.sources.feeds import harvest  # noqa: E402
+from digest.sources.harvest import harvest  # noqa: E402
 from digest.store import connect  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 7, 0, tzinfo=UTC)

@@ -42,7 +42,7 @@ from digest.models import (
     Window,
 )
 from digest.sources.article import Article
-from digest.sources.feeds import harvest
+from digest.sources.harvest import harvest
 from digest.sources.pages import PageRequest, read_pages
 from digest.sources.seeds import read_seeds
 from digest.speed import parallel

@@ -17,7 +17,8 @@ from inert import active_content
 from digest.config import Config
 from digest.errors import FetchError
 from digest.sources import feedstore
-from digest.sources.feeds import harvest, parse_feed
+from digest.sources.feeds import parse_feed
+from digest.sources.harvest import harvest
 from digest.sources.sanitize import sanitize_html
 from digest.store import connect
 

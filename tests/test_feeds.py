@@ -11,15 +11,10 @@ from feedserver import Route, fixture, gzip_bomb
 from digest.config import Config
 from digest.errors import FetchError
 from digest.models import Document, SourceRef
-from digest.sources.feeds import (
-    canonical_url,
-    entry_key,
-    harvest,
-    html_to_paragraphs,
-    html_to_text,
-    parse_feed,
-    strip_tracking,
-)
+from digest.sources.feeds import parse_feed
+from digest.sources.harvest import harvest
+from digest.sources.html import html_to_paragraphs, html_to_text
+from digest.sources.urls import canonical_url, entry_key, strip_tracking
 from digest.store import connect
 
 T1 = datetime(2024, 6, 1, 8, 0, tzinfo=UTC)
@@ -445,16 +440,16 @@ def test_same_store_and_clock_give_the_same_documents(tmp_path, feed_server):
 
 
 def test_a_library_bug_on_one_feed_becomes_that_feed_s_warning(tmp_path, conn, feed_server, monkeypatch):
-    from digest.sources import feeds as feeds_module
+    from digest.sources import harvest as harvest_module
 
-    real_parse = feeds_module.parse_feed
+    real_parse = harvest_module.parse_feed
 
     def parse_or_trip(data: bytes, *, url: str, **kwargs: object):
         if url.endswith("/trips.rss"):
             raise RecursionError("maximum recursion depth exceeded")
         return real_parse(data, url=url, **kwargs)
 
-    monkeypatch.setattr(feeds_module, "parse_feed", parse_or_trip)
+    monkeypatch.setattr(harvest_module, "parse_feed", parse_or_trip)
     trips = feed_server.route("/trips.rss", Route(fixture("news.rss")))
     fine = feed_server.route("/fine.rss", Route(fixture("atom.xml")))
     result = harvest(make_config(tmp_path, [{"url": trips}, {"url": fine}]), conn, now=T1, since=None, until=T1)

@@ -107,7 +107,7 @@ def test_feeds_parsed_in_worker_processes_match_one_process(feed_server):
         from digest.speed import parallel
         from digest.speed.parallel import ParallelSettings
         from digest.config import Config
-        from digest.sources import feeds
+        from digest.sources.harvest import harvest
         from digest.store import connect
 
         config = Config.model_validate({{
@@ -122,11 +122,11 @@ def test_feeds_parsed_in_worker_processes_match_one_process(feed_server):
             settings = ParallelSettings(feeds=minimum)
             with tempfile.TemporaryDirectory() as folder:
                 conn = connect(Path(folder) / "digest.sqlite")
-                harvest = feeds.harvest(
+                harvested = harvest(
                     config, conn, now=now, since=None, until=now, progress=False, parallel_settings=settings
                 )
                 stored = feedstore.entries_in_window(conn, {urls!r}, since=None, until=now)
-                results.append((harvest, stored, feedstore.feed_states(conn, {urls!r})))
+                results.append((harvested, stored, feedstore.feed_states(conn, {urls!r})))
         assert parallel.workers_for(len({urls!r}), 1) >= 2
         assert results[0] == results[1]
         print(len(results[0][0].documents), len(results[0][0].warnings))

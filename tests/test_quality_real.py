@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 
 from digest.config import load_config
 from digest.models import Document, SourceRef, Story, ThemeDecision, ThemedStory
-from digest.sources.feeds import html_to_paragraphs
+from digest.sources.html import html_to_paragraphs
 from digest.stages.clean import clean_document
 from digest.stages.split import split_document
 from digest.stages.theme_classifier import assign_themes

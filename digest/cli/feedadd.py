@@ -35,10 +35,12 @@ from digest.sources.discover import (
     looks_like_html,
     usual_paths,
 )
-from digest.sources.feeds import ParsedFeed, canonical_url, collapse, parse_feed
+from digest.sources.feeds import ParsedFeed, parse_feed
 from digest.sources.fetch import Fetched, Fetcher
+from digest.sources.html import collapse
 from digest.sources.progress import fetch_progress
 from digest.sources.sanitize import strip_control_chars
+from digest.sources.urls import canonical_url
 
 
 @dataclass(frozen=True)

@@ -37,10 +37,11 @@ from digest.cli.feedadd import add, require_known_themes
 from digest.config import Config, FeedConfig, load_config
 from digest.errors import DigestError
 from digest.sources import feedstore
-from digest.sources.feeds import FeedCheck, canonical_url, fetch_feeds
+from digest.sources.harvest import FeedCheck, fetch_feeds
 from digest.sources.opml import read_opml, write_opml
 from digest.sources.progress import host_of
 from digest.sources.sanitize import strip_control_chars
+from digest.sources.urls import canonical_url
 from digest.store import connect
 
 NARROW = 80

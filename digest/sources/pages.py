@@ -29,8 +29,8 @@ from digest.errors import FetchError, FetchFailure
 from digest.models import PageRefusal, PageSource
 from digest.sources import pagestore
 from digest.sources.article import Article, extract, is_html
-from digest.sources.feeds import canonical_url
 from digest.sources.fetch import Fetched, Fetcher, Validators
+from digest.sources.urls import canonical_url
 
 ROBOTS_AGENT = "digest"
 """The product token robots.txt rules are matched against (the User-Agent's first word)."""
