@@ -118,3 +118,15 @@ def test_older_signing_key_times_are_rewritten_in_the_one_form(tmp_path):
         conn.execute("INSERT INTO signing_keys VALUES ('unsubscribe', x'00', '2026-11-23T08:00:00+01:00')")
         migrate(conn, "keys", KEY_MIGRATIONS)
         assert conn.execute("SELECT created_at FROM signing_keys").fetchone()[0] == "2026-11-23T07:00:00.000000+00:00"
+
+
+def test_older_page_times_are_rewritten_in_the_one_form(tmp_path):
+    from digest.sources import pagestore
+
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        migrate(conn, "pages", pagestore.PAGE_MIGRATIONS[:1])
+        conn.execute("INSERT INTO pages (url, fetched_at) VALUES ('https://a.example/1', '2026-11-23T07:00:00.500000Z')")
+        pagestore.ensure_tables(conn)
+        assert conn.execute("SELECT fetched_at FROM pages").fetchone()[0] == "2026-11-23T07:00:00.500000+00:00"
+        page = pagestore.stored_page(conn, "https://a.example/1")
+        assert page is not None and page.fetched_at == datetime(2026, 11, 23, 7, 0, 0, 500000, tzinfo=UTC)

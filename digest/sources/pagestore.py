@@ -12,12 +12,13 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from digest.models import PageRefusal
 from digest.sources.article import Article, from_json, to_json
 from digest.sources.fetch import Validators
-from digest.store import migrate
+from digest.store import migrate, restamp_columns
+from digest.timestamps import parse_stamp, utc_stamp
 
 PAGE_MIGRATIONS = (
     """
@@ -33,6 +34,8 @@ PAGE_MIGRATIONS = (
     );
     CREATE INDEX pages_by_canonical_url ON pages (canonical_url);
     """,
+    # written as '…Z' before every table's times came from digest.timestamps
+    lambda conn: restamp_columns(conn, "pages", ("fetched_at",)),
 )
 
 
@@ -50,10 +53,6 @@ def ensure_tables(conn: sqlite3.Connection) -> None:
     migrate(conn, "pages", PAGE_MIGRATIONS)
 
 
-def _stamp(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
 def stored_page(conn: sqlite3.Connection, url: str) -> StoredPage | None:
     """The row for a link, found by the link or by a page's canonical URL."""
     row = conn.execute(
@@ -64,7 +63,7 @@ def stored_page(conn: sqlite3.Connection, url: str) -> StoredPage | None:
         return None
     return StoredPage(
         url=row["url"],
-        fetched_at=datetime.strptime(row["fetched_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC),
+        fetched_at=parse_stamp(row["fetched_at"]),
         article=from_json(row["article"]) if row["article"] else None,
         refusal=PageRefusal[row["refusal"]] if row["refusal"] else None,
         detail=row["detail"],
@@ -91,7 +90,7 @@ def record_page(
         (
             url,
             article.url if article else None,
-            _stamp(at),
+            utc_stamp(at),
             refusal.name if refusal else None,
             detail,
             validators.etag,
@@ -103,4 +102,4 @@ def record_page(
 
 def touch_page(conn: sqlite3.Connection, url: str, at: datetime) -> None:
     """A 304: the stored page is still the page, as of ``at``."""
-    conn.execute("UPDATE pages SET fetched_at = ? WHERE url = ?", (_stamp(at), url))
+    conn.execute("UPDATE pages SET fetched_at = ? WHERE url = ?", (utc_stamp(at), url))
