@@ -107,12 +107,12 @@ def test_kills_while_the_server_is_slow_to_answer_the_dot_miss_no_reader(tmp_pat
         copies = server.copies_per_recipient()
         message_ids = server.message_ids_per_recipient()
         dropped = server.handler.dropped
-    assert final.returncode == 0, final.stderr
+    assert final.returncode == 3, final.stderr  # done, with a warning: some readers may have it twice
     assert dropped == kills  # the server kept none of the messages whose 250 never went out
     assert [r for r in readers if copies[r] == 0] == []
     assert {r: len(ids) for r, ids in message_ids.items()} == {r: 1 for r in readers}
-    assert f"{len(readers)} sent" in final.stdout
-    assert f"{kills} may have received it twice (same Message-ID)" in final.stdout
+    assert f"sent to {len(readers)} of {len(readers)} readers" in final.stdout
+    assert f"; {kills} may have received it twice" in final.stdout
     with closing(connect(config.store)) as conn:
         (record,) = conn.execute("SELECT send_id FROM sends").fetchall()
         rows = ledger.deliveries(conn, record["send_id"])

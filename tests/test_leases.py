@@ -96,7 +96,7 @@ def test_two_sends_started_together_mail_nobody_twice(tmp_path):
     assert sorted(code for code, _, _ in results) == [0, 75], results
     (winner,) = [out for code, out, _ in results if code == 0]
     (loser,) = [err for code, _, err in results if code == 75]
-    assert f"{len(readers)} sent" in winner
+    assert f"sent to {len(readers)} of {len(readers)} readers" in winner
     assert "digest: another digest (pid " in loser and "is sending edition 'weekly' from this store" in loser
     assert [r for r in readers if copies[r] != 1] == []
 
