@@ -159,6 +159,8 @@ def child(config: str, out: str, now: str, report: str) -> None:
         "stories": len(result.edition.stories),
         "drops": len(result.drops),
         "decisions": len(result.decisions),
+        "pages": {source: sum(note.source == source for note in result.pages)
+                  for source in ("fetched", "reused", "refused")},
         "warnings": list(result.warnings),
         "rss_self": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
         "rss_workers": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024,
@@ -266,6 +268,9 @@ def report(result: dict) -> None:
     print("    stages (median s): " + "  ".join(f"{s} {median(seconds):.2f}" for s, seconds in stages.items()))
     print(f"    sources split up (once): fetching alone {result['fetch']:.2f} s, "
           f"parsing alone {result['parse']:.2f} s in one process ({result['parsed']:,} entries)")
+    pages = last["pages"]
+    print(f"    full text (feeds' full_text: auto): {pages['fetched']} pages fetched, {pages['reused']} reused, "
+          f"{pages['refused']} refused")
     print(f"    edition: {last['stories']} stories of {last['decisions']} after dedupe, "
           f"{last['drops']:,} items dropped, {len(last['warnings'])} warnings")
     print(f"    re-build, nothing new: median {median(r['wall'] for r in again):.2f} s "

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from summary_sample import load_sample
+from summary_sample import load_page_sample, load_sample
 
 from digest.config import SummaryConfig
 from digest.models import SourceRef, Story
@@ -328,3 +328,14 @@ def test_a_huge_single_paragraph_considers_only_its_first_sentences():
     sentences = [f"Report number {i} says the river rose again overnight in the valley." for i in range(5000)]
     summary = summarize(story(" ".join(sentences)), CONFIG)
     assert summary and all(sentences.index(s) < MAX_SENTENCES for s in summary)
+
+
+def test_the_real_page_sample_resolves_and_no_summary_repeats_its_heading():
+    pages = load_page_sample()
+    if not pages:
+        pytest.skip("../shared/corpus/article_pages not found")
+    assert len(pages) == 30
+    assert all(2 <= len(reference) <= 3 for _, reference in pages)
+    for item, _ in pages:
+        summary = summarize(item, CONFIG)
+        assert summary and heading(item) not in summary

