@@ -106,3 +106,29 @@ def test_full_text_never_reads_no_page(tmp_path, feed_server):
     assert "pages:" not in result.stderr
     assert feed_server.requests_to("/venturebeat/wework") == []
     assert any(s["summary"] == "The attorney general is looking into WeWork." for s in edition["also_noted"]["stories"])
+
+
+def test_digest_read_prints_what_digest_reads_from_each_page(tmp_path, feed_server):
+    _serve(feed_server)
+    page, locked = feed_server.url("/venturebeat/wework"), feed_server.url("/locked/story")
+    result = CliRunner().invoke(main, ["read", page, locked, "--json", "--config", str(tmp_path / "none.yaml")])
+    assert result.exit_code == 1, result.output
+    read = json.loads(result.stdout)
+    assert read["command"] == "read" and read["summary"] == "1 of 2 pages read"
+    venturebeat, refused = read["pages"]
+    assert venturebeat["url"] == page
+    assert venturebeat["title"] == "New York State Attorney General investigating WeWork and former CEO"
+    assert (venturebeat["site_name"], venturebeat["author"], venturebeat["published"]) == (
+        "VentureBeat", "Reuters", "2019-11-18")
+    assert venturebeat["paragraphs"][0].startswith("(Reuters) — The New York State Attorney General (NYAG)")
+    assert len(venturebeat["paragraphs"]) > 15
+    assert refused["paragraphs"] == [] and refused["refused"] == "forbidden"
+
+    text = CliRunner().invoke(main, ["read", page, "--config", str(tmp_path / "none.yaml")])
+    assert text.exit_code == 0
+    assert "  publisher: VentureBeat" in text.stdout and "  author:    Reuters" in text.stdout
+
+
+def test_digest_read_refuses_what_is_not_a_web_address():
+    result = CliRunner().invoke(main, ["read", "file:///etc/passwd"])
+    assert result.exit_code == 2 and "not an http(s) address" in result.output

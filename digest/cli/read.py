@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import click
 
 from digest.cli.common import CONFIG_OPTION, JSON_OPTION, DigestCommand, ExitCode, finish, json_document
 from digest.config import FetchConfig, load_config
+from digest.sources.sanitize import WEB_SCHEMES, safe_url
 
 if TYPE_CHECKING:
     from digest.pipeline import PageReading
@@ -27,6 +29,9 @@ def read(urls: tuple[str, ...], config_path: Path, as_json: bool) -> None:
     """
     from digest.pipeline import read_articles
 
+    for url in urls:
+        if not safe_url(url, schemes=WEB_SCHEMES) or not urlsplit(url).hostname:
+            raise click.BadParameter(f"{url!r} is not an http(s) address", param_hint="URL")
     fetch = load_config(config_path).fetch if config_path.exists() else FetchConfig()
     readings = read_articles(list(urls), fetch=fetch, now=datetime.now(UTC))
     refused = [r for r in readings if r.article is None]
