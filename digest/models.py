@@ -230,7 +230,6 @@ class Edition:
 class PageRefusal(StrEnum):
     """Why a page's text was not used: the story keeps its feed text."""
 
-    NO_LINK = "the entry has no web link"
     BUDGET = "over this build's page budget"
     OFFLINE = "not fetched (offline) and not stored"
     DISALLOWED = "robots.txt disallows the path"
