@@ -103,7 +103,7 @@ def test_full_text_never_reads_no_page(tmp_path, feed_server):
                                                             "  - url: " + feed_server.url("/feed.rss") + "\n    full_text: never")
     (tmp_path / "schedule.yaml").write_text(config, encoding="utf-8")
     edition, result = _build(tmp_path)
-    assert "pages:" not in result.stderr
+    assert "linked pages" not in result.stdout + result.stderr
     assert feed_server.requests_to("/venturebeat/wework") == []
     assert any(s["summary"] == "The attorney general is looking into WeWork." for s in edition["also_noted"]["stories"])
 
