@@ -19,6 +19,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import trafilatura
+from lxml import etree
 
 from digest.models import PageRefusal
 from digest.sources.sanitize import WEB_SCHEMES, safe_url, strip_control_chars
@@ -28,6 +29,8 @@ MIN_ARTICLE_WORDS = 40
 PAYWALL_MARKUP = re.compile(rb"[\"']isAccessibleForFree[\"']\s*(?::|content\s*=)\s*[\"']?false", re.IGNORECASE)
 """schema.org's paywall marker, in JSON-LD or microdata: Google's markup for subscription content."""
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+BREAKS = frozenset({"p", "head", "item", "list", "quote", "lb", "row", "cell", "table", "code", "div"})
+"""Elements of trafilatura's output tree that start and end a paragraph."""
 
 
 @dataclass(frozen=True)
@@ -63,8 +66,8 @@ def extract(page: bytes | str, url: str) -> Article | PageRefusal:
         page, url=url, with_metadata=True, include_comments=False, include_tables=False,
         include_images=False, deduplicate=False,
     )
-    text = (getattr(found, "text", None) or "") if found is not None else ""
-    paragraphs = tuple(p for p in (" ".join(strip_control_chars(line).split()) for line in text.split("\n")) if p)
+    body = getattr(found, "body", None) if found is not None else None
+    paragraphs = _paragraphs(body) if body is not None else ()
     words = sum(len(p.split()) for p in paragraphs)
     if words < MIN_ARTICLE_WORDS:
         markup = page if isinstance(page, bytes) else page.encode("utf-8", "replace")
@@ -79,6 +82,36 @@ def extract(page: bytes | str, url: str) -> Article | PageRefusal:
         paragraphs=paragraphs,
         language=getattr(found, "language", None),
     )
+
+
+def _paragraphs(body: Any) -> tuple[str, ...]:
+    """The article's paragraphs from trafilatura's tree: one per block (<p>, <head>, list <item>, …) or
+    line break (<lb/>), whitespace collapsed, as in trafilatura's text output but for one thing. Not its text output, which keeps the page's own line
+    wrapping inside paragraphs: a hard-wrapped paragraph would come out as lines the cleaner drops."""
+    paragraphs: list[str] = []
+    pending: list[str] = []
+
+    def end_paragraph() -> None:
+        paragraph = " ".join(strip_control_chars("".join(pending)).split())
+        if paragraph and paragraph != "-":
+            paragraphs.append(paragraph)
+        pending.clear()
+
+    for event, element in etree.iterwalk(body, events=("start", "end")):
+        if event == "start":
+            if element.tag in BREAKS:
+                end_paragraph()
+            if element.tag == "item":
+                pending.append("- ")  # list items read as trafilatura writes them, "- " first
+            if element.text:
+                pending.append(element.text)
+        else:
+            if element.tag in BREAKS:
+                end_paragraph()
+            if element.tail and element is not body:
+                pending.append(element.tail)
+    end_paragraph()
+    return tuple(paragraphs)
 
 
 def _without_site_name(title: str | None, site_name: str | None) -> str | None:
