@@ -48,9 +48,10 @@ from sumy.summarizers.lex_rank import LexRankSummarizer  # noqa: E402
 from sumy.summarizers.text_rank import TextRankSummarizer  # noqa: E402
 from sumy.utils import get_stop_words  # noqa: E402
 
-from digest import sentences, words  # noqa: E402
 from digest.config import SummaryConfig  # noqa: E402
 from digest.models import SourceRef, Story  # noqa: E402
+from digest.stages import sentences  # noqa: E402
+from digest.stages import text as words  # noqa: E402
 from digest.stages.summarize import count_words, summarize_many  # noqa: E402
 
 RUNS = 5

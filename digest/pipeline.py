@@ -283,13 +283,19 @@ def wants_page(document: Document, teaser_words: int) -> bool:
 
 
 def _page_candidates(
-    edition_config: EditionConfig, themed: list[ThemedStory], teasers: Mapping[str, Document], per_theme: int | None
+    edition_config: EditionConfig,
+    themes: Mapping[str, Theme],
+    themed: list[ThemedStory],
+    teasers: Mapping[str, Document],
+    per_theme: int | None,
 ) -> list[ThemedStory]:
     """The teaser stories whose full text could put them in the edition, most promising first.
 
-    A story counts when any of the edition's themes scores it above zero (its page may say more
-    on that theme) or when it would be listed under "Also noted": the others could not be shown
-    whatever their pages say, so their pages are never fetched.
+    A story counts when one of the edition's themes finds it at least half as likely as that
+    theme's bar for placing a story (its page may say more on that theme), or when it would be
+    listed under "Also noted": the others could not be shown whatever their pages say, so their
+    pages are never fetched. (Every story has some likelihood above zero for every theme, so
+    "above zero" would make every teaser a candidate.)
     """
     _, unthemed = pick(edition_config, themed, per_theme)
     shortlisted = {id(t) for t in unthemed}
@@ -298,8 +304,13 @@ def _page_candidates(
     def promise(item: ThemedStory) -> float:
         return max((score for theme, score in item.decision.scores if theme in wanted), default=0.0)
 
+    def promising(item: ThemedStory) -> bool:
+        return any(
+            theme in wanted and score >= themes[theme].min_probability / 2 for theme, score in item.decision.scores
+        )
+
     candidates = [
-        t for t in themed if t.story.document in teasers and (promise(t) > 0 or id(t) in shortlisted)
+        t for t in themed if t.story.document in teasers and (promising(t) or id(t) in shortlisted)
     ]
     return sorted(candidates, key=lambda t: -promise(t))
 
@@ -319,7 +330,7 @@ def _with_full_text(
     A page's article replaces the entry's text and goes through the same cleaning,
     splitting and theming; a story whose page could not be used keeps its feed text.
     """
-    candidates = _page_candidates(edition_config, themed, teasers, per_theme)
+    candidates = _page_candidates(edition_config, themes.themes, themed, teasers, per_theme)
     documents = list(dict.fromkeys(t.story.document for t in candidates))
     if not documents:
         return themed, ()

@@ -132,3 +132,15 @@ def test_digest_read_prints_what_digest_reads_from_each_page(tmp_path, feed_serv
 def test_digest_read_refuses_what_is_not_a_web_address():
     result = CliRunner().invoke(main, ["read", "file:///etc/passwd"])
     assert result.exit_code == 2 and "not an http(s) address" in result.output
+
+
+def test_pages_of_teasers_no_theme_could_take_are_not_fetched(tmp_path, feed_server):
+    """Every story has some likelihood for every theme: that alone must not make its page worth a request."""
+    floor = "    also_noted_floor: 0   # these stories fit no theme: list them all under Also noted\n"
+    assert floor in CONFIG
+    config = CONFIG.format(feed=_serve(feed_server)).replace(floor, "")
+    (tmp_path / "schedule.yaml").write_text(config, encoding="utf-8")
+    edition, result = _build(tmp_path)
+    assert feed_server.requests_to("/venturebeat/wework") == []
+    assert feed_server.requests_to("/techcrunch/wework") == []
+    assert edition["also_noted"] is None or edition["also_noted"]["stories"] == []
