@@ -5,37 +5,18 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from chromium import NEEDS_CHROMIUM, PHONE_WIDTH, launched_chromium
 from edition_fixture import sample_edition
 
 from digest.render.edition import render_edition
 
-CHROMIUM = Path("/usr/bin/chromium")
-PHONE_WIDTH = 375
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")
 def page():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser.new_page(viewport={"width": PHONE_WIDTH, "height": 800})
-        finally:
-            browser.close()
+    with launched_chromium() as browser:
+        yield browser.new_page(viewport={"width": PHONE_WIDTH, "height": 800})
 
 
 @pytest.fixture(scope="module")

@@ -16,39 +16,20 @@ from pathlib import Path
 
 import pytest
 import uvicorn
+from chromium import NEEDS_CHROMIUM, PHONE_WIDTH, launched_chromium
 from click.testing import CliRunner
 from smtpserver import SmtpServer, delivery_config, free_port
 
 from digest.cli.delivery import send
 from digest.web.app import create_app
 
-CHROMIUM = Path("/usr/bin/chromium")
-PHONE_WIDTH = 375
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--no-first-run",
-    "--disable-sync",
-]
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(not CHROMIUM.exists(), reason="needs /usr/bin/chromium"),
-]
+pytestmark = NEEDS_CHROMIUM
 
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    with launched_chromium() as launched:
+        yield launched
 
 
 @pytest.fixture
