@@ -25,6 +25,7 @@ from digest import store_identity
 from digest.errors import DigestError
 from digest.models import Edition, EditionStory, Window
 from digest.render.export import edition_from_json, edition_to_json
+from digest.store import write_transaction
 from digest.timestamps import parse_stamp, utc_stamp
 
 
@@ -204,8 +205,7 @@ def drop_story(
     edition = record.edition()
     story = _find_story(edition, story_ref)
     remaining = without_story(edition, story.id)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         conn.execute(
             "INSERT INTO edition_drops (edition_id, story_id, title, reason, dropped_at) VALUES (?, ?, ?, ?, ?)",
             (record.id, story.id, story.title, reason, utc_stamp(at)),
@@ -214,10 +214,6 @@ def drop_story(
             "UPDATE editions SET content = ?, stories = ? WHERE id = ?",
             (edition_to_json(remaining), len(remaining.stories), record.id),
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return story
 
 

@@ -32,7 +32,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from digest.errors import DigestError
-from digest.store import connect, migrate
+from digest.store import connect, migrate, write_transaction
 from digest.timestamps import parse_stamp, utc_stamp
 
 log = logging.getLogger(__name__)
@@ -134,8 +134,7 @@ def acquire(
     alive: Callable[[int], bool] = pid_alive,
 ) -> None:
     """Take lease ``name`` for ``me``, or raise LeaseHeld naming who has it and what they are doing."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         holder = current_holder(conn, name)
         if holder is not None and holder.holder != me.holder:
             reason = _stale(holder, now, alive)
@@ -155,10 +154,6 @@ def acquire(
             "host = excluded.host, acquired_at = excluded.acquired_at, expires_at = excluded.expires_at",
             (name, me.holder, me.pid, me.host, utc_stamp(now), utc_stamp(now + ttl)),
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
 
 
 def renew(conn: sqlite3.Connection, name: str, me: Me, *, now: datetime, ttl: timedelta = LEASE_TTL) -> bool:

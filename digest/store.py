@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import sqlite3
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
@@ -109,6 +110,20 @@ def _use_wal(conn: sqlite3.Connection) -> None:
             time.sleep(0.01)
 
 
+@contextmanager
+def write_transaction(conn: sqlite3.Connection) -> Iterator[None]:
+    """One write transaction, taken at once (BEGIN IMMEDIATE, so a concurrent writer waits for the
+    busy timeout rather than failing at its first write), committed when the block ends and rolled
+    back on any exception, KeyboardInterrupt included."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
 def migrate(conn: sqlite3.Connection, part: str, migrations: Sequence[Migration]) -> None:
     """Apply the migrations of ``part`` that this database has not applied yet.
 
@@ -116,8 +131,7 @@ def migrate(conn: sqlite3.Connection, part: str, migrations: Sequence[Migration]
     a new store at once apply each migration exactly once.
     """
     while True:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
+        with write_transaction(conn):
             row = conn.execute("SELECT version FROM schema_versions WHERE part = ?", (part,)).fetchone()
             current = row["version"] if row else 0
             if current > len(migrations):
@@ -126,7 +140,6 @@ def migrate(conn: sqlite3.Connection, part: str, migrations: Sequence[Migration]
                     f"knows ({len(migrations)}); upgrade digest"
                 )
             if current == len(migrations):
-                conn.execute("COMMIT")
                 return
             step = migrations[current]
             if callable(step):
@@ -139,10 +152,6 @@ def migrate(conn: sqlite3.Connection, part: str, migrations: Sequence[Migration]
                 "ON CONFLICT (part) DO UPDATE SET version = excluded.version",
                 (part, current + 1),
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
 
 
 def restamp_columns(conn: sqlite3.Connection, table: str, columns: Sequence[str]) -> None:

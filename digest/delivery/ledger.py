@@ -39,7 +39,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from digest.delivery.snapshot import convert_pickled_sends
-from digest.store import migrate
+from digest.store import migrate, write_transaction
 from digest.timestamps import parse_stamp, utc_stamp
 
 LEDGER_MIGRATIONS = (
@@ -211,8 +211,7 @@ def create_send(
     recipients were fixed when it began.
     """
     created = utc_stamp(now)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         inserted = conn.execute(
             "INSERT INTO sends (send_id, edition_id, name, kind, run_at, transport, stories, outgoing, created_at) "
             "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (send_id) DO NOTHING",
@@ -227,10 +226,6 @@ def create_send(
                     for i, (address, mid) in enumerate(recipients)
                 ],
             )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return bool(inserted)
 
 

@@ -27,7 +27,7 @@ from digest.delivery import ledger
 from digest.delivery.recipients import load_recipients
 from digest.delivery.signing import BadLink
 from digest.delivery.suppressions import is_suppressed, suppression_key
-from digest.store import migrate
+from digest.store import migrate, write_transaction
 from digest.timestamps import parse_stamp, utc_stamp
 
 SUBSCRIBER_MIGRATIONS = (
@@ -87,8 +87,7 @@ def ensure_subscribers(conn: sqlite3.Connection) -> sqlite3.Connection:
 def add(conn: sqlite3.Connection, edition: str, addresses: Iterable[str], *, source: Source, now: datetime) -> int:
     """Subscribe normalised addresses to an edition; returns how many were new."""
     at = utc_stamp(now)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         added = sum(
             conn.execute(
                 "INSERT INTO subscribers (edition, key, address, source, subscribed_at) VALUES (?, ?, ?, ?, ?) "
@@ -97,27 +96,18 @@ def add(conn: sqlite3.Connection, edition: str, addresses: Iterable[str], *, sou
             ).rowcount
             for address in addresses
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return added
 
 
 def remove(conn: sqlite3.Connection, edition: str, addresses: Iterable[str]) -> int:
     """Unsubscribe addresses from an edition (without suppressing them); returns how many were there."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         removed = sum(
             conn.execute(
                 "DELETE FROM subscribers WHERE edition = ? AND key = ?", (edition, suppression_key(address))
             ).rowcount
             for address in addresses
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return removed
 
 
@@ -198,8 +188,7 @@ def confirm_signup(conn: sqlite3.Connection, token: str, *, now: datetime) -> Su
     (bounces, the operator) stays there.
     """
     at = utc_stamp(now)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         edition, address = pending_signup(conn, token, now=now)
         conn.execute("UPDATE signups SET confirmed_at = ? WHERE token_hash = ?", (at, _token_hash(token)))
         key = suppression_key(address)
@@ -211,9 +200,5 @@ def confirm_signup(conn: sqlite3.Connection, token: str, *, now: datetime) -> Su
         conn.execute(
             "DELETE FROM suppressions WHERE address = ? AND reason = ?", (key, SuppressionReason.UNSUBSCRIBED.value)
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     suppressed = is_suppressed(conn, address)
     return Subscriber(edition, address, Source.SIGN_UP, now, suppressed)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
+from digest.store import write_transaction
 from digest.timestamps import parse_stamp, utc_stamp
 
 
@@ -18,8 +19,7 @@ def suppression_key(address: str) -> str:
 def suppress(conn: sqlite3.Connection, addresses: Iterable[str], *, reason: str, now: datetime) -> int:
     """Add addresses to the suppression list; returns how many were new."""
     at = utc_stamp(now)
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         added = sum(
             conn.execute(
                 "INSERT INTO suppressions (address, reason, added_at) VALUES (?, ?, ?) "
@@ -28,10 +28,6 @@ def suppress(conn: sqlite3.Connection, addresses: Iterable[str], *, reason: str,
             ).rowcount
             for address in addresses
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return added
 
 
@@ -57,14 +53,9 @@ def suppressions(conn: sqlite3.Connection) -> list[Suppression]:
 
 def unsuppress(conn: sqlite3.Connection, addresses: Iterable[str]) -> int:
     """Take addresses off the suppression list; returns how many were on it."""
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         removed = sum(
             conn.execute("DELETE FROM suppressions WHERE address = ?", (suppression_key(address),)).rowcount
             for address in addresses
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return removed

@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Literal, Protocol
 
 from digest.sources.fetch import Validators
-from digest.store import migrate
+from digest.store import migrate, write_transaction
 from digest.timestamps import parse_stamp, utc_stamp
 
 FEED_MIGRATIONS = (
@@ -209,8 +209,7 @@ def record_entries(
     An entry seen before keeps its first-seen time; its text and title are
     refreshed, since publishers correct stories.
     """
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with write_transaction(conn):
         known = {
             row["key"]
             for row in conn.execute(
@@ -240,10 +239,6 @@ def record_entries(
             "INSERT OR IGNORE INTO feed_entry_sources (feed_url, key) VALUES (?, ?)",
             [(feed_url, entry.key) for entry in entries],
         )
-        conn.execute("COMMIT")
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
     return len({entry.key for entry in entries} - known)
 
 
