@@ -15,7 +15,11 @@ labels.jsonl or earlier in this draw:
 - every remaining entry of the two Times of Palestine feeds (on-topic sources, few entries);
 - a random sample (random.Random(1313)) of the items it does not flag: 360 real_entries,
   120 real_feeds entries, 60 article pages — broad "none" news;
-- candidates of real_entries and real_feeds come first in corpus order, then the random ones.
+- then every remaining real_entries and real_feeds item that names the wars, their places and
+  actors, or the military (TOPICAL: Israel, Gaza, Hamas, ceasefire, genocide, Ukraine, NATO,
+  defence, …): war news is where off-topic items leak into a theme and where positives without
+  a prefilter word hide. They are not prefilter candidates (`candidate` false).
+- candidates come first in corpus order, then the random ones, then the topical ones.
 
     .venv/bin/python bench/themes_sample_entries.py pool > /tmp/labe/pool.jsonl
     .venv/bin/python bench/themes_sample_entries.py merge LABELS.tsv... \\
@@ -58,6 +62,13 @@ WIDER = re.compile(
     re.IGNORECASE,
 )
 """Words the first draw's prefilter lacked; a hit only makes an item a candidate, reading labels it."""
+TOPICAL = re.compile(
+    r"israel|gaza|palestin|hamas|west bank|jerusalem|netanyahu|hezbollah|zionis|antisemit|islamophob|jewish"
+    r"|muslim|cease-?fire|genocide|occupied|\bidf\b|rafah|houthi|red sea|yemen|ukrain|military|defen[cs]e"
+    r"|pentagon|\bnato\b",
+    re.IGNORECASE,
+)
+"""War and military news without a prefilter word: drawn whole after the random sample."""
 OTHERS = {"real_entries": 360, "real_feeds": 120, "article_pages": 60}
 WHOLE = "real_feeds/timesofpalestine_"
 """Feeds drawn whole: the on-topic aggregator's English and Arabic entries."""
@@ -142,6 +153,10 @@ def pool() -> list[dict[str, object]]:
     for name, items in others.items():
         for item in rng.sample(items, min(len(items), OTHERS[name])):
             take(item, False)
+    for name in ("real_entries", "real_feeds"):
+        for item in others[name]:
+            if TOPICAL.search(item["title"] + " " + item["text"]):
+                take(item, False)
     return drawn
 
 
