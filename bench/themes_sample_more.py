@@ -20,6 +20,12 @@ varied. Per file, in this order:
   prefilter misses, so that "none" is learnt broadly and positives without keywords are found;
 - the drawn items are then shuffled, so that any prefix of the labelling is a fair mix.
 
+A second draw (MORE), appended after the first was labelled so that the first stays as it was:
+every new headline naming the arms trade as the first draw's labels showed it is written (bombs
+shipped to or paused for Israel, military and jet sales, US-made bombs, "arming", the $95 billion
+aid package), then more candidates (Gaza 60, BDS 60, BBC 10, CNN 20) and more non-candidates
+(Gaza 40, BDS 20, WSJ 10, BBC 10, CNN 20), shuffled again.
+
     .venv/bin/python bench/themes_sample_more.py draw > /tmp/headlines_pool.jsonl
     .venv/bin/python bench/themes_sample_more.py merge /tmp/headlines_pool.jsonl LABELS.tsv... \\
         > tests/data/themes/labels-headlines.jsonl
@@ -57,6 +63,14 @@ WIDER = re.compile(
     re.IGNORECASE,
 )
 """Solidarity vocabulary beyond CANDIDATE."""
+ARMS_TRADE = re.compile(
+    r"(?:send|stop sending|paus|deliver|ship|provid|suppl)\w*.{0,25}\bbombs?\b|\bbombs? (?:shipment|delay|deliver)"
+    r"|\bbombs? to israel|u\.?s\.?[- ]made|u\.?s\.? bomb fragments|military sale|\bsales? to israel|gun sale"
+    r"|fighter jets? (?:from|sale)|\bjets? from the us|jet sale|\barming\b|stopsendingarms|tactical gear"
+    r"|\$\d+ billion (?:house )?package|package that includes aid",
+    re.IGNORECASE,
+)
+"""The arms trade in the words of the second draw (US bombs and jets for Israel): every new match is drawn."""
 WORD = re.compile(r"[a-z0-9]{3,}")
 STOPWORDS = frozenset("the and for with from that this after over into says said its are was has have not but".split())
 NEAR_DUPLICATE = 0.5
@@ -68,6 +82,16 @@ HEADLINES = {
     "wsj-news-middleeast.txt": (None, 25),
     "googlenews-bbc-gaza.txt": (45, 25),
     "cnn-news-israel-hamas-war.txt": (80, 50),
+}
+
+
+# the second draw, after the first was labelled: (file, further candidates, further others)
+MORE = {
+    "gaza-news.txt": (60, 40),
+    "bds-movement-mentions.txt": (60, 20),
+    "wsj-news-middleeast.txt": (0, 10),
+    "googlenews-bbc-gaza.txt": (10, 10),
+    "cnn-news-israel-hamas-war.txt": (20, 20),
 }
 
 
@@ -120,13 +144,13 @@ class Drawer:
 def draw() -> list[dict[str, object]]:
     rng = random.Random(1313)
     drawer = Drawer()
-    chosen: list[tuple[dict[str, str], bool]] = []
+    pools: dict[str, tuple[list[dict[str, str]], list[dict[str, str]]]] = {}
+    first: list[tuple[dict[str, str], bool]] = []
     for name, (candidates, others) in HEADLINES.items():
-        items = list(headlines(name))
         rare: list[dict[str, str]] = []
         hits: list[dict[str, str]] = []
         rest: list[dict[str, str]] = []
-        for item in items:
+        for item in headlines(name):
             if RARE.search(item["title"]) or ARMS_OR_SETTLERS.search(item["title"]):
                 rare.append(item)
             elif CANDIDATE.search(item["title"]) or WIDER.search(item["title"]):
@@ -135,11 +159,22 @@ def draw() -> list[dict[str, object]]:
                 rest.append(item)
         rng.shuffle(hits)
         rng.shuffle(rest)
-        chosen += [(item, True) for item in drawer.take(rare, None)]
-        chosen += [(item, True) for item in drawer.take(hits, candidates)]
-        chosen += [(item, False) for item in drawer.take(rest, others)]
-    rng.shuffle(chosen)
-    return [{"id": item_id(item["source"], item["ref"]), **item, "candidate": candidate} for item, candidate in chosen]
+        pools[name] = (hits, rest)
+        first += [(item, True) for item in drawer.take(rare, None)]
+        first += [(item, True) for item in drawer.take(hits, candidates)]
+        first += [(item, False) for item in drawer.take(rest, others)]
+    rng.shuffle(first)
+    second: list[tuple[dict[str, str], bool]] = []
+    for name, (candidates, others) in MORE.items():
+        hits, rest = pools[name]
+        arms_trade = [item for item in [*hits, *rest] if ARMS_TRADE.search(item["title"])]
+        second += [(item, True) for item in drawer.take(arms_trade, None)]
+        second += [(item, True) for item in drawer.take(hits, candidates)]
+        second += [(item, False) for item in drawer.take(rest, others)]
+    rng.shuffle(second)
+    return [
+        {"id": item_id(item["source"], item["ref"]), **item, "candidate": candidate} for item, candidate in first + second
+    ]
 
 
 def read_labels(paths: list[Path]) -> dict[str, tuple[str, str, str | None]]:
