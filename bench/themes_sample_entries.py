@@ -19,7 +19,10 @@ labels.jsonl or earlier in this draw:
   actors, or the military (TOPICAL: Israel, Gaza, Hamas, ceasefire, genocide, Ukraine, NATO,
   defence, …): war news is where off-topic items leak into a theme and where positives without
   a prefilter word hide. They are not prefilter candidates (`candidate` false).
-- candidates come first in corpus order, then the random ones, then the topical ones.
+- finally every item still left, in corpus order (`candidate` false), so that with labels.jsonl
+  every distinct title of real_entries, real_feeds and article_pages is labelled: an exhaustive
+  set, from which the share of each theme on a plain day of real feeds can be read.
+- candidates come first in corpus order, then the random ones, the topical ones and the rest.
 
     .venv/bin/python bench/themes_sample_entries.py pool > /tmp/labe/pool.jsonl
     .venv/bin/python bench/themes_sample_entries.py merge LABELS.tsv... \\
@@ -157,6 +160,9 @@ def pool() -> list[dict[str, object]]:
         for item in others[name]:
             if TOPICAL.search(item["title"] + " " + item["text"]):
                 take(item, False)
+    for items in others.values():
+        for item in items:
+            take(item, False)
     return drawn
 
 
