@@ -99,7 +99,7 @@ def article_pages() -> Iterator[dict[str, str]]:
     rows = (CORPUS / "article_pages" / "URLS.tsv").read_text(encoding="utf-8").splitlines()[1:]
     for row in rows:
         name = row.split("\t")[0]
-        page = lxml_html.fromstring(gzip.decompress((CORPUS / "article_pages" / name).read_bytes()))
+        page = lxml_html.fromstring(decoded(gzip.decompress((CORPUS / "article_pages" / name).read_bytes())))
         title = first(page, "//meta[@property='og:title']/@content", "//title/text()")
         lede = first(page, "//meta[@property='og:description']/@content", "//meta[@name='description']/@content")
         if title:
@@ -109,6 +109,14 @@ def article_pages() -> Iterator[dict[str, str]]:
                 "title": plain(title),
                 "text": plain(lede)[:TEXT_CHARS],
             }
+
+
+def decoded(raw: bytes) -> str | bytes:
+    """UTF-8 when the bytes are UTF-8 (lxml would read undeclared UTF-8 as Latin-1), else lxml's guess."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw
 
 
 def first(page: lxml_html.HtmlElement, *paths: str) -> str:
