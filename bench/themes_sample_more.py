@@ -24,7 +24,10 @@ A second draw (MORE), appended after the first was labelled so that the first st
 every new headline naming the arms trade as the first draw's labels showed it is written (bombs
 shipped to or paused for Israel, military and jet sales, US-made bombs, "arming", the $95 billion
 aid package), then more candidates (Gaza 60, BDS 60, BBC 10, CNN 20) and more non-candidates
-(Gaza 40, BDS 20, WSJ 10, BBC 10, CNN 20), shuffled again.
+(Gaza 40, BDS 20, WSJ 10, BBC 10, CNN 20), shuffled again. A third draw (EVEN_MORE), appended
+the same way: West Bank headlines, the hard cases beside settler violence (Gaza 30, WSJ 5, CNN 10),
+more candidates (Gaza 50, BDS 40, BBC 10, CNN 20) and non-candidates (Gaza 90, BDS 30, WSJ 10,
+BBC 15, CNN 35).
 
     .venv/bin/python bench/themes_sample_more.py draw > /tmp/headlines_pool.jsonl
     .venv/bin/python bench/themes_sample_more.py merge /tmp/headlines_pool.jsonl LABELS.tsv... \\
@@ -71,6 +74,8 @@ ARMS_TRADE = re.compile(
     re.IGNORECASE,
 )
 """The arms trade in the words of the second draw (US bombs and jets for Israel): every new match is drawn."""
+WEST_BANK = re.compile(r"west bank|olive|demoli|village|bedouin|herder|jordan valley|evict|annex", re.IGNORECASE)
+"""The third draw's hard cases for settler violence: West Bank violence not (or not said to be) by settlers."""
 WORD = re.compile(r"[a-z0-9]{3,}")
 STOPWORDS = frozenset("the and for with from that this after over into says said its are was has have not but".split())
 NEAR_DUPLICATE = 0.5
@@ -85,13 +90,23 @@ HEADLINES = {
 }
 
 
-# the second draw, after the first was labelled: (file, further candidates, further others)
-MORE = {
-    "gaza-news.txt": (60, 40),
-    "bds-movement-mentions.txt": (60, 20),
-    "wsj-news-middleeast.txt": (0, 10),
-    "googlenews-bbc-gaza.txt": (10, 10),
-    "cnn-news-israel-hamas-war.txt": (20, 20),
+Pools = dict[str, tuple[list[dict[str, str]], list[dict[str, str]]]]
+"""Per file, the first draw's shuffled candidates and others, which the later draws continue."""
+Counts = tuple[int | None, int, int]
+"""A later draw's counts for one file: pattern matches (None: all), further candidates, further others."""
+MORE: dict[str, Counts] = {
+    "gaza-news.txt": (None, 60, 40),
+    "bds-movement-mentions.txt": (None, 60, 20),
+    "wsj-news-middleeast.txt": (None, 0, 10),
+    "googlenews-bbc-gaza.txt": (None, 10, 10),
+    "cnn-news-israel-hamas-war.txt": (None, 20, 20),
+}
+EVEN_MORE: dict[str, Counts] = {
+    "gaza-news.txt": (30, 50, 90),
+    "bds-movement-mentions.txt": (0, 40, 30),
+    "wsj-news-middleeast.txt": (5, 0, 10),
+    "googlenews-bbc-gaza.txt": (0, 10, 15),
+    "cnn-news-israel-hamas-war.txt": (10, 20, 35),
 }
 
 
@@ -144,7 +159,7 @@ class Drawer:
 def draw() -> list[dict[str, object]]:
     rng = random.Random(1313)
     drawer = Drawer()
-    pools: dict[str, tuple[list[dict[str, str]], list[dict[str, str]]]] = {}
+    pools: Pools = {}
     first: list[tuple[dict[str, str], bool]] = []
     for name, (candidates, others) in HEADLINES.items():
         rare: list[dict[str, str]] = []
@@ -164,17 +179,26 @@ def draw() -> list[dict[str, object]]:
         first += [(item, True) for item in drawer.take(hits, candidates)]
         first += [(item, False) for item in drawer.take(rest, others)]
     rng.shuffle(first)
-    second: list[tuple[dict[str, str], bool]] = []
-    for name, (candidates, others) in MORE.items():
-        hits, rest = pools[name]
-        arms_trade = [item for item in [*hits, *rest] if ARMS_TRADE.search(item["title"])]
-        second += [(item, True) for item in drawer.take(arms_trade, None)]
-        second += [(item, True) for item in drawer.take(hits, candidates)]
-        second += [(item, False) for item in drawer.take(rest, others)]
-    rng.shuffle(second)
+    second = draw_more(pools, drawer, rng, ARMS_TRADE, MORE)
+    third = draw_more(pools, drawer, rng, WEST_BANK, EVEN_MORE)
     return [
-        {"id": item_id(item["source"], item["ref"]), **item, "candidate": candidate} for item, candidate in first + second
+        {"id": item_id(item["source"], item["ref"]), **item, "candidate": candidate} for item, candidate in first + second + third
     ]
+
+
+def draw_more(
+    pools: Pools, drawer: Drawer, rng: random.Random, pattern: re.Pattern[str], counts: dict[str, Counts]
+) -> list[tuple[dict[str, str], bool]]:
+    """A later draw from the first draw's shuffled pools: matches of pattern, candidates, others."""
+    drawn: list[tuple[dict[str, str], bool]] = []
+    for name, (matches, candidates, others) in counts.items():
+        hits, rest = pools[name]
+        matching = [item for item in [*hits, *rest] if pattern.search(item["title"])]
+        drawn += [(item, True) for item in drawer.take(matching, matches)]
+        drawn += [(item, True) for item in drawer.take(hits, candidates)]
+        drawn += [(item, False) for item in drawer.take(rest, others)]
+    rng.shuffle(drawn)
+    return drawn
 
 
 def read_labels(paths: list[Path]) -> dict[str, tuple[str, str, str | None]]:
