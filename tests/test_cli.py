@@ -170,7 +170,7 @@ def test_config_mistake_exits_2_with_file_line_and_key_and_writes_nothing(tmp_pa
 
 def test_validate(tmp_path):
     code, stdout, _ = run("validate", "--config", str(ROOT / "schedule.yaml"))
-    assert code == 0 and "OK" in stdout
+    assert code == 0 and stdout.endswith("OK — 3 themes, 1 edition, 0 of 18 feeds enabled\n")
     code, _, stderr = run("validate", "--config", str(tmp_path / "missing.yaml"))
     assert code == 2 and "no such config file" in stderr
 

@@ -141,6 +141,10 @@ def validate(config_path: Path) -> None:
     if problems:
         raise ConfigError("\n".join(problems))
     click.echo(
-        f"{config_path}: OK — {len(config.themes)} themes, {len(config.editions)} editions, "
-        f"{sum(f.enabled for f in config.feeds)} of {len(config.feeds)} feeds enabled"
+        f"{config_path}: OK — {_count(len(config.themes), 'theme')}, {_count(len(config.editions), 'edition')}, "
+        f"{sum(f.enabled for f in config.feeds)} of {_count(len(config.feeds), 'feed')} enabled"
     )
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
