@@ -96,3 +96,37 @@ def test_personal_words_are_found_in_any_capitalisation_and_only_so():
     assert [c for c in map(chr, range(128, 0x110000)) if c.lower() in letters] == []
     assert {w for w in _PERSONAL_SPELLINGS if w.lower() not in PERSONAL_WORDS} == set()
     assert {"I", "We", "YOUR", "oUr"} <= _PERSONAL_SPELLINGS
+
+
+def test_a_feed_entry_is_one_story_whatever_its_subjects():
+    # The Guardian's live blog of 24 September 2022 (real_feeds/guardian_world_2022-09.xml): its
+    # last paragraph, a quotation on another subject, was cut off as a story of its own, with
+    # "But if you get into the Russian army, sabotage…" for a headline.
+    stories = feed_entry(
+        "Arrests made in 32 cities at rallies against mobilisation; border crossings from Russia to "
+        "Finland have doubled and 10km queue reported at frontier with Georgia. This blog is now closed\n\n"
+        "Russian forces launched new strikes on Saturday, targeting infrastructure facilities, "
+        "Zaporizhzhia city’s administrative head, Oleksandr Starukh, said via his Telegram channel.\n\n"
+        "One missile hit an apartment building causing a fire, killing one person and injuring seven others.\n\n"
+        "But if you get into the Russian army, sabotage any activity of the enemy, hinder any Russian "
+        "operations, provide us with any important information about the occupiers – their bases, "
+        "headquarters, warehouses with ammunition. And at the first opportunity, switch to our positions.",
+        "Russia-Ukraine war: at least 730 protesters detained in Russia – as it happened",
+    )
+    assert [s.title for s in stories] == ["Russia-Ukraine war: at least 730 protesters detained in Russia – as it happened"]
+    assert len(stories[0].paragraphs) == 4
+
+
+def test_a_long_subheading_in_a_feed_entry_opens_no_story():
+    # The Guardian, 25 November 2023: a standfirst line of six words or more, read as a headline, made a second
+    # story headed "Defensive backs coach Brent Vieselmeyer also let go on Friday".
+    stories = feed_entry(
+        "Washington fire defensive coordinator after 45-10 loss in Dallas\n\n"
+        "Commanders’ defense ranks 29th among 32 teams in NFL\n\n"
+        "Defensive backs coach Brent Vieselmeyer also let go on Friday\n\n"
+        "The Washington Commanders fired defensive coordinator Jack Del Rio and defensive backs coach "
+        "Brent Vieselmeyer on Friday.",
+        "Washington Commanders sack Jack Del Rio after blowout loss to Cowboys",
+    )
+    assert [s.title for s in stories] == ["Washington Commanders sack Jack Del Rio after blowout loss to Cowboys"]
+    assert stories[0].paragraphs[-1].startswith("The Washington Commanders fired")

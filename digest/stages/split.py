@@ -298,9 +298,15 @@ def _story(cleaned: CleanedDocument, blocks: list[Block]) -> Story:
 
 
 def split_document(cleaned: CleanedDocument) -> list[Story]:
+    if cleaned.document.title:
+        # A document with its own title (a feed entry, an article page, a titled seed) is one
+        # story under one link, however its text is laid out: cutting a long entry at a
+        # subheading or a change of subject made stories of its fragments, with headlines
+        # taken from their first sentences. An entry whose text was all furniture is still
+        # its headline.
+        return [_story(cleaned, list(cleaned.blocks))]
     if not cleaned.blocks:
-        # a feed entry whose text was all furniture (or empty) is still its headline
-        return [_story(cleaned, [])] if cleaned.document.title else []
+        return []
     doc = _Document(cleaned)
     bounds = list(range(len(doc.blocks) + 1))
     """Where each segment starts, then the end of the last."""
