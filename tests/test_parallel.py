@@ -60,7 +60,7 @@ def test_stages_in_worker_processes_match_one_process():
         # and entries that quote a paragraph of an earlier document after three of their own
         paragraphs = [p for d in documents[:8] for p in d.text.split("\\n\\n") if len(p.split()) > 40]
         documents += [
-            Document(f"mix{n}", "\\n\\n".join(paragraphs[n + 1 : n + 4] + [paragraphs[n]]), SourceRef("Mix"), f"Mix {n}")
+            Document(f"mix{n}", "\\n\\n".join(paragraphs[n + 1 : n + 4] + [paragraphs[n]]), SourceRef("Mix"), None)
             for n in range(0, 12, 4)
         ]
         pipeline.collect_documents = lambda config, **window: pipeline.Sources(tuple(documents))
