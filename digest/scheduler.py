@@ -6,12 +6,15 @@ summer; digest.cron says what happens in the repeated and the skipped hour), ``m
 late by less than the grace still happens, once; a later one is skipped and
 logged. APScheduler keeps its jobs in memory; what must survive a restart is
 in the SQLite ledger: one ``runs`` row per fire time (started, sent,
-skipped-late, skipped-no-new, failed). On start, ``catch_up`` looks at the
+skipped-late, skipped-no-new, failed, and for a reviewed edition in-review and
+held: digest.review). On start, ``catch_up`` looks at the
 fire times since the last recorded run: the latest is sent if it is still
 within the grace window, older ones are recorded as skipped and reported,
 and a run a crash interrupted (or that failed, say with the SMTP server
 down) is tried again within grace, resuming from its ledger, so nobody gets
-it twice. SIGTERM/SIGINT set a stop flag: the message in flight
+it twice. An edition's first `digest run` is recorded (runs.scheduler_start) and
+nothing before it is owed: a new store starts from now, with no catch-up and no
+"missed" runs from before it existed. SIGTERM/SIGINT set a stop flag: the message in flight
 is finished and recorded, then the process exits; the next start resumes.
 One `digest run` per store: it holds the store's "scheduler" lease
 (digest.leases) and a second one stops at once; each run holds its
@@ -184,7 +187,10 @@ def catch_up(
             log.info("%s: the run due %s did not finish (%s); trying it again", name, run.scheduled_for, run.status)
             outcomes.append(run_scheduled(config, name, run.scheduled_for, now=now, conn=conn, transport=transport, stop=stop))
         last = runs.latest_run(conn, name)
-        after = max(last.scheduled_for, now - LOOKBACK) if last else now - schedule.grace
+        if last is None:  # nothing before the edition's first `digest run` is owed (a new store starts from now)
+            after = runs.scheduler_start(conn, name, now=now) - timedelta(microseconds=1)
+        else:
+            after = max(last.scheduled_for, now - LOOKBACK)
         trigger = trigger_for(schedule)
         latest = latest_fire_time(trigger, after, now)
         if latest is None:

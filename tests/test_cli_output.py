@@ -117,6 +117,8 @@ def test_a_config_mistake_exits_2(project):
 def test_run_once_sends_what_is_due_then_exits_and_never_twice(tmp_path):
     delivery_config(tmp_path, recipients=["ann@example.org", "bob@example.net"])
     config = str(tmp_path / "schedule.yaml")
+    first = digest("run", "--config", config, "--once", "--now", "2026-11-23T06:50:00+00:00")
+    assert (first.exit_code, first.stdout) == (0, "nothing due now\n")  # a new store starts from its first run
     due = digest("run", "--config", config, "--once", "--now", "2026-11-23T07:10:00+00:00")
     assert due.exit_code == 0, due.output
     assert due.stdout == "weekly due 2026-11-23 07:00 GMT: sent\n"

@@ -134,11 +134,34 @@ def test_the_first_start_on_a_new_store_owes_no_run_from_before_it(setup):
     assert server.messages == [] and runs.latest_run(conn, "weekly") is None
 
 
-def test_catch_up_on_a_first_start_within_grace(setup):
+def test_a_first_start_within_grace_of_a_fire_time_does_not_send_it(setup):
+    """The first `digest run` starts from now: even a run due 30 minutes before it is not owed."""
     config, conn, server = setup
+    assert catch_up(config, conn, now=DUE + timedelta(minutes=30)) == []
+    assert server.messages == [] and runs.latest_run(conn, "weekly") is None
+    outcomes = catch_up(config, conn, now=DUE + WEEK + timedelta(minutes=30))  # the next one is owed
+    assert [(o.scheduled_for, o.status) for o in outcomes] == [(DUE + WEEK, "sent")]
+    assert server.copies_per_recipient() == {address: 1 for address in READERS}
+
+
+def test_catch_up_after_a_first_start_sends_a_run_due_since_within_grace(setup):
+    config, conn, server = setup
+    assert catch_up(config, conn, now=DUE - timedelta(minutes=10)) == []
     outcomes = catch_up(config, conn, now=DUE + timedelta(minutes=30))
     assert [(o.scheduled_for, o.status) for o in outcomes] == [(DUE, "sent")]
     assert server.copies_per_recipient() == {address: 1 for address in READERS}
+
+
+def test_runs_missed_after_the_first_start_are_reported_and_recorded_but_none_before_it(setup, caplog):
+    config, conn, server = setup
+    assert catch_up(config, conn, now=DUE - timedelta(days=1)) == []  # the first start, a day before DUE
+    with caplog.at_level(logging.WARNING, logger="digest"):
+        outcomes = catch_up(config, conn, now=DUE + 2 * WEEK + timedelta(hours=3))
+    assert [(o.scheduled_for, o.status) for o in outcomes] == [(DUE + 2 * WEEK, "skipped-late")]
+    assert outcomes[0].detail.startswith("3 run(s) missed while digest was not running")
+    assert "3 run(s) missed" in caplog.text
+    assert run_status(conn, DUE + 2 * WEEK) == "skipped-late"
+    assert server.messages == []
 
 
 def test_catch_up_on_a_restart_within_grace(tmp_path, server):
@@ -331,3 +354,23 @@ def test_catch_up_after_a_year_down_on_an_every_minute_cron_counts_no_further_th
         (datetime(2026, 10, 25, 0, 59, tzinfo=UTC), "skipped-late")
     ]
     assert outcomes[0].detail.startswith("1000 or more run(s) missed while digest was not running")
+
+
+def test_the_runs_of_an_older_ledger_survive_the_table_rebuilt_for_review_states(tmp_path):
+    import sqlite3
+
+    from digest.store import migrate
+
+    path = tmp_path / "old.sqlite"
+    with closing(sqlite3.connect(path, isolation_level=None)) as old:
+        old.row_factory = sqlite3.Row
+        old.execute("CREATE TABLE schema_versions (part TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+        migrate(old, "ledger", ledger.LEDGER_MIGRATIONS[:4])
+        runs.set_run(old, "weekly", DUE, RunStatus.SENT, now=DUE, detail="3 sent", send_id="weekly-x")
+        with pytest.raises(sqlite3.IntegrityError):
+            runs.set_run(old, "weekly", DUE + WEEK, RunStatus.IN_REVIEW, now=DUE)
+    with closing(ledger.ensure_ledger(connect(path))) as conn:
+        kept = runs.find_run(conn, "weekly", DUE)
+        assert (kept.status, kept.detail, kept.send_id) == ("sent", "3 sent", "weekly-x")
+        runs.set_run(conn, "weekly", DUE + WEEK, RunStatus.IN_REVIEW, now=DUE + WEEK)
+        assert run_status(conn, DUE + WEEK) == "in-review" and RunStatus.IN_REVIEW.final

@@ -96,6 +96,28 @@ LEDGER_MIGRATIONS = (
     convert_pickled_sends,
     # When a reader the server keeps deferring (4xx) is tried again by the next `digest send` or `digest run`.
     "ALTER TABLE deliveries ADD COLUMN retry_at TEXT",
+    # A run of a reviewed edition ends 'in-review' (editors were sent its preview) or 'held' (its review
+    # deadline passed); SQLite changes a CHECK only by rebuilding the table. scheduler_starts: the first
+    # `digest run` of each edition, before which no fire time is owed (digest.delivery.runs).
+    """
+    CREATE TABLE runs_reviewed (
+        name TEXT NOT NULL,
+        scheduled_for TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN
+            ('started', 'sent', 'skipped-late', 'skipped-no-new', 'failed', 'in-review', 'held')),
+        send_id TEXT,
+        detail TEXT NOT NULL DEFAULT '',
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (name, scheduled_for)
+    );
+    INSERT INTO runs_reviewed SELECT name, scheduled_for, status, send_id, detail, updated_at FROM runs;
+    DROP TABLE runs;
+    ALTER TABLE runs_reviewed RENAME TO runs;
+    CREATE TABLE scheduler_starts (
+        name TEXT PRIMARY KEY,
+        started_at TEXT NOT NULL
+    );
+    """,
 )
 
 

@@ -22,11 +22,15 @@ class RunStatus(StrEnum):
     SKIPPED_LATE = "skipped-late"
     SKIPPED_NO_NEW = "skipped-no-new"
     FAILED = "failed"
+    IN_REVIEW = "in-review"
+    """A reviewed edition's preview went to its editors; `digest approve` (or its deadline) decides the rest."""
+    HELD = "held"
+    """A reviewed edition's deadline passed without approval (``on_deadline: hold``)."""
 
     @property
     def final(self) -> bool:
         """Such a fire time is never run again (a started or failed one is retried within grace)."""
-        return self in (RunStatus.SENT, RunStatus.SKIPPED_LATE, RunStatus.SKIPPED_NO_NEW)
+        return self not in (RunStatus.STARTED, RunStatus.FAILED)
 
 
 @dataclass(frozen=True)
@@ -88,3 +92,17 @@ def unfinished_runs(conn: sqlite3.Connection, name: str) -> list[RunRecord]:
         (name, RunStatus.STARTED, RunStatus.FAILED),
     )
     return [_run(row) for row in rows]
+
+
+def scheduler_start(conn: sqlite3.Connection, name: str, *, now: datetime) -> datetime:
+    """When `digest run` first ran for edition ``name`` (recorded as ``now`` the first time it asks).
+
+    No fire time before it is owed: a new store, or an edition just added to
+    the config, starts from its first run, never with a catch-up or a "missed" report.
+    """
+    conn.execute(
+        "INSERT INTO scheduler_starts (name, started_at) VALUES (?, ?) ON CONFLICT (name) DO NOTHING",
+        (name, utc_stamp(now)),
+    )
+    row = conn.execute("SELECT started_at FROM scheduler_starts WHERE name = ?", (name,)).fetchone()
+    return parse_stamp(row["started_at"])
