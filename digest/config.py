@@ -153,6 +153,26 @@ class Schedule(Strict):
         return value
 
 
+class Review(Strict):
+    """Editors approve each scheduled edition before its readers get it (digest.review)."""
+
+    editors: list[str] = Field(min_length=1)
+    """Addresses mailed the marked preview at the scheduled time (never counted as readers)."""
+    deadline: timedelta = timedelta(hours=6)
+    """How long after the preview the editors have to approve it."""
+    on_deadline: Literal["hold", "send"] = "hold"
+    """Past the deadline without approval: keep it back and report it (hold), or send it as it is (send)."""
+
+    _duration = field_validator("deadline", mode="before")(lambda v: parse_duration(v))
+
+    @field_validator("deadline")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("the deadline must be longer than 0 (e.g. 6h)")
+        return value
+
+
 class EditionConfig(Strict):
     title: str = Field(min_length=1)
     description: str = ""
@@ -173,6 +193,9 @@ class EditionConfig(Strict):
     only_when_new: bool = True
     """Send (`digest send` or on schedule) only an edition with a story its readers have not had;
     `digest send --force` overrides. An edition with no stories is never sent."""
+    review: Review | None = None
+    """Editors see a marked preview at the scheduled time and approve it (`digest approve`) before
+    readers get it; needs a ``schedule:``."""
 
 
 class FeedConfig(Strict):
@@ -350,6 +373,10 @@ class Config(Strict):
     @model_validator(mode="after")
     def _references(self) -> Config:
         for name, edition in self.editions.items():
+            if edition.review is not None and edition.schedule is None:
+                raise _Located(
+                    ("editions", name, "review"), "a reviewed edition needs a schedule: (`digest run` mails its editors)"
+                )
             for theme in edition.themes:
                 if theme not in self.themes:
                     raise _Located(("editions", name, "themes"), f"unknown theme {theme!r}")

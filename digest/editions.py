@@ -69,6 +69,7 @@ class DroppedStory:
     title: str
     reason: str
     dropped_at: datetime
+    dropped_by: str
 
 
 def _moment(text: str | None) -> datetime | None:
@@ -171,6 +172,15 @@ def in_state(conn: sqlite3.Connection, state: EditionState) -> list[EditionRecor
     return [_record(row) for row in rows]
 
 
+def awaiting_review(conn: sqlite3.Connection, name: str) -> EditionRecord | None:
+    """The edition of ``name`` waiting for its editors (in review, or held), if there is one."""
+    row = conn.execute(
+        "SELECT * FROM editions WHERE name = ? AND state IN (?, ?) ORDER BY window_end DESC LIMIT 1",
+        (name, EditionState.IN_REVIEW.value, EditionState.HELD.value),
+    ).fetchone()
+    return _record(row) if row else None
+
+
 def _published_ends(conn: sqlite3.Connection, name: str) -> list[datetime]:
     """Window ends of the published editions of ``name``."""
     rows = conn.execute("SELECT window_end FROM editions WHERE name = ? AND state = 'published'", (name,))
@@ -197,18 +207,20 @@ def superseded(conn: sqlite3.Connection, record: EditionRecord) -> bool:
 
 
 def drop_story(
-    conn: sqlite3.Connection, record: EditionRecord, story_ref: str, *, reason: str, at: datetime
+    conn: sqlite3.Connection, record: EditionRecord, story_ref: str, *, reason: str, at: datetime, by: str = ""
 ) -> EditionStory:
-    """Take one story out of an unpublished edition, keeping what it was and why it went."""
-    if record.state is EditionState.PUBLISHED:
-        raise DigestError(f"edition {record.id} is already published: its stories cannot be dropped")
-    edition = record.edition()
-    story = _find_story(edition, story_ref)
-    remaining = without_story(edition, story.id)
-    with write_transaction(conn):
+    """Take one story out of an unpublished edition, keeping what it was, why it went and who took it out."""
+    with write_transaction(conn):  # read again inside it: another drop may have changed the draft since
+        current = find(conn, record.id)
+        if current is None or current.state is EditionState.PUBLISHED:
+            raise DigestError(f"edition {record.id} is already published: its stories cannot be dropped")
+        edition = current.edition()
+        story = _find_story(edition, story_ref)
+        remaining = without_story(edition, story.id)
         conn.execute(
-            "INSERT INTO edition_drops (edition_id, story_id, title, reason, dropped_at) VALUES (?, ?, ?, ?, ?)",
-            (record.id, story.id, story.title, reason, utc_stamp(at)),
+            "INSERT INTO edition_drops (edition_id, story_id, title, reason, dropped_at, dropped_by) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (record.id, story.id, story.title, reason, utc_stamp(at), by),
         )
         conn.execute(
             "UPDATE editions SET content = ?, stories = ? WHERE id = ?",
@@ -247,6 +259,6 @@ def dropped(conn: sqlite3.Connection, edition_id: str) -> list[DroppedStory]:
         "SELECT * FROM edition_drops WHERE edition_id = ? ORDER BY dropped_at, story_id", (edition_id,)
     )
     return [
-        DroppedStory(row["story_id"], row["title"], row["reason"], parse_stamp(row["dropped_at"]))
+        DroppedStory(row["story_id"], row["title"], row["reason"], parse_stamp(row["dropped_at"]), row["dropped_by"])
         for row in rows
     ]

@@ -80,6 +80,12 @@ def send_now(
         if record is not None:
             log.info("%s: resuming the send of %s begun %s", name, record.edition_id, record.created_at)
             return finish_edition_send(conn, config, record, transport, now=now, stop=stop)
+    waiting = editions.awaiting_review(conn, name) if real else None
+    if waiting is not None:
+        raise DigestError(
+            f"edition {waiting.id} is {waiting.state}, waiting for its editors: `digest approve {waiting.id}` "
+            "sends it; a send now would repeat its stories"
+        )
     result = build_edition(config, name, now=run_at or now, conn=conn)
     for warning in result.warnings:
         log.warning("%s: %s", name, warning)

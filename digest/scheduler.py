@@ -42,7 +42,7 @@ from apscheduler.executors.pool import ThreadPoolExecutor
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from digest import leases
+from digest import editions, leases, review
 from digest.config import Config, Schedule
 from digest.cron import WallClockCron, count_fire_times, latest_fire_time
 from digest.delivery import ledger, runs
@@ -53,6 +53,7 @@ from digest.delivery.sender import SendReport
 from digest.delivery.subscribers import edition_readers
 from digest.delivery.transport import Transport, make_transport
 from digest.errors import ConfigError, DigestError
+from digest.models import Window
 from digest.pipeline import build_edition
 from digest.publish import begin_edition_send, finish_edition_send, reason_not_to_send
 from digest.store import connect
@@ -135,6 +136,12 @@ def run_scheduled(
         check_before_send(config, name)
         with one_sender:
             record = ledger.send_for_run(conn, name, scheduled_for)
+            waiting = editions.awaiting_review(conn, name) if edition_config.review is not None else None
+            if record is None and waiting is not None:
+                step = review.rerun_with_review_open(
+                    conn, config, waiting, scheduled_for=scheduled_for, transport=transport, now=now
+                )
+                return outcome(step.status, step.detail)
             if record is None:
                 result = build_edition(config, name, now=scheduled_for, conn=conn)
                 for warning in result.warnings:
@@ -144,6 +151,12 @@ def run_scheduled(
                 if reason is not None:
                     log.info("%s: nothing sent for %s: %s", name, scheduled_for, reason)
                     return outcome(RunStatus.SKIPPED_NO_NEW, reason)
+                if edition_config.review is not None:
+                    step = review.begin_review(
+                        conn, config, edition, result.window or Window(None, scheduled_for), scheduled_for=scheduled_for,
+                        transport=transport, now=now,
+                    )
+                    return outcome(step.status, step.detail)
                 record = begin_edition_send(
                     conn, config, name, edition, result.window,
                     kind=SendKind.SCHEDULED, run_at=scheduled_for, recipients=edition_readers(config, conn, name),
@@ -210,8 +223,14 @@ def catch_up(
         if in_grace and not (stop is not None and stop.is_set()):
             log.info("%s: the run due %s was missed; catching up (within grace)", name, latest)
             outcomes.append(run_scheduled(config, name, latest, now=now, conn=conn, transport=transport, stop=stop))
+    steps = review.settle_deadlines(
+        conn, config, now=now, transport_for=lambda: transport or make_transport(config), stop=stop
+    )
+    outcomes += [RunOutcome(step.name, step.scheduled_for, step.status, step.detail, step.report) for step in steps]
     retry_deferred(config, conn, now=now, transport=transport, stop=stop)
     return outcomes
+
+
 
 
 def retry_deferred(
@@ -289,7 +308,7 @@ def build_scheduler(config: Config, stop: threading.Event) -> BackgroundSchedule
     if not names:
         raise ConfigError("no edition has a schedule: nothing for `digest run` to do")
     scheduler = BackgroundScheduler(
-        timezone=UTC, executors={"default": ThreadPoolExecutor(max_workers=len(names) + 1)}
+        timezone=UTC, executors={"default": ThreadPoolExecutor(max_workers=len(names) + 2)}
     )
     for name in names:
         schedule = _schedule(config, name)
@@ -309,6 +328,16 @@ def build_scheduler(config: Config, stop: threading.Event) -> BackgroundSchedule
             trigger=IntervalTrigger(seconds=max(1, int(config.smtp.deferred_retry.total_seconds()))),
             id=RETRY_JOB,
             name="readers the server deferred",
+            coalesce=True,
+            max_instances=1,
+        )
+
+    if any(edition.review is not None for edition in config.editions.values()):
+        scheduler.add_job(
+            review.DeadlineJob(config, stop),
+            trigger=IntervalTrigger(seconds=int(review.REVIEW_CHECK.total_seconds())),
+            id=review.DEADLINE_JOB,
+            name="review deadlines",
             coalesce=True,
             max_instances=1,
         )
@@ -378,7 +407,7 @@ def _serve(
     scheduler.start()
     try:
         for job in scheduler.get_jobs():
-            if job.id == RETRY_JOB:
+            if job.id in (RETRY_JOB, review.DEADLINE_JOB):
                 continue
             schedule = _schedule(config, job.id)
             upcoming = trigger_for(schedule).next_after(clock())

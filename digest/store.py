@@ -56,6 +56,8 @@ EDITION_MIGRATIONS = (
     """,
     # older digests wrote these with the caller's UTC offset, which SQL then compared as text
     lambda conn: restamp_columns(conn, "editions", ("built_at", "window_start", "window_end")),
+    # who dropped a story from a reviewed edition (`digest drop --by`, by default the login name)
+    "ALTER TABLE edition_drops ADD COLUMN dropped_by TEXT NOT NULL DEFAULT ''",
 )
 
 

@@ -51,7 +51,10 @@ def _entry(
         "readers": _readers(conn, record.id),
         "bounces": {"hard": counts.hard, "soft": counts.soft},
         "dropped": [
-            {"story": drop.story_id, "title": drop.title, "reason": drop.reason, "at": _iso(drop.dropped_at)}
+            {
+                "story": drop.story_id, "title": drop.title, "reason": drop.reason, "at": _iso(drop.dropped_at),
+                "by": drop.dropped_by,
+            }
             for drop in editions.dropped(conn, record.id)
         ],
     }
@@ -65,7 +68,8 @@ def _moment_label(text: str | None) -> str:
 @CONFIG_OPTION
 @click.option("--edition", "edition_name", help="Only editions of this name.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON document (schema version in 'schema').")
-def editions_command(config_path: Path, edition_name: str | None, as_json: bool) -> None:
+@click.option("--explain", "show_explain", is_flag=True, help="Also each review deadline and dropped story, with why.")
+def editions_command(config_path: Path, edition_name: str | None, as_json: bool, show_explain: bool) -> None:
     """List editions: state (draft, in-review, held, published), window, stories, readers.
 
     The window is the time the edition's feed entries were first seen in
@@ -78,7 +82,13 @@ def editions_command(config_path: Path, edition_name: str | None, as_json: bool)
     with closing(connect(config.path(config.store))) as conn:
         ledger.ensure_ledger(conn)
         bounced = bounces.bounce_counts(conn)
-        entries = [_entry(conn, record, bounced) for record in editions.all_editions(conn, edition_name)]
+        records = editions.all_editions(conn, edition_name)
+        entries = [_entry(conn, record, bounced) for record in records]
+        reviewed = ""
+        if show_explain and not as_json:
+            from digest.cli.review import explain
+
+            reviewed = explain(conn, records)
     if as_json:
         click.echo(json.dumps({"schema": EDITIONS_SCHEMA, "editions": entries}, ensure_ascii=False, indent=2))
         return
@@ -97,6 +107,8 @@ def editions_command(config_path: Path, edition_name: str | None, as_json: bool)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
         click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+    if show_explain:
+        click.echo(f"\n{reviewed}")
 
 
 @click.command("publish", cls=DigestCommand)

@@ -23,6 +23,8 @@ from digest.cli.common import DigestGroup, Verbosity
         "serve": "digest.cli.serve:serve",
         "editions": "digest.cli.editions:editions_command",
         "publish": "digest.cli.editions:publish",
+        "approve": "digest.cli.review:approve",
+        "drop": "digest.cli.review:drop",
         "subscribers": "digest.cli.subscribers:subscribers_group",
         "suppressions": "digest.cli.subscribers:suppressions_group",
         "bounces": "digest.cli.bounces:bounces",

@@ -179,7 +179,13 @@ RUN_WORDS = {
     RunStatus.SKIPPED_LATE: "skipped, too late",
     RunStatus.SKIPPED_NO_NEW: "nothing new, not sent",
     RunStatus.FAILED: "FAILED",
+    RunStatus.IN_REVIEW: "in review",
+    RunStatus.HELD: "held",
 }
+
+
+DETAILED = (RunStatus.FAILED, RunStatus.SKIPPED_LATE, RunStatus.IN_REVIEW, RunStatus.HELD)
+"""Statuses whose summary says why (or what the editors must do)."""
 
 
 def run_summary(outcomes: Sequence[RunOutcome]) -> tuple[str, ExitCode]:
@@ -188,7 +194,7 @@ def run_summary(outcomes: Sequence[RunOutcome]) -> tuple[str, ExitCode]:
         return "nothing due now", ExitCode.DONE
     parts = [
         f"{o.name} due {o.scheduled_for:%Y-%m-%d %H:%M %Z}: {RUN_WORDS[o.status]}"
-        + (f" ({o.detail})" if o.status in (RunStatus.FAILED, RunStatus.SKIPPED_LATE) and o.detail else "")
+        + (f" ({o.detail})" if o.status in DETAILED and o.detail else "")
         for o in outcomes
     ]
     bad = any(o.status in (RunStatus.FAILED, RunStatus.STARTED) for o in outcomes)

@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 
 from digest.config import Config, EditionConfig
 from digest.delivery.message import MessageTemplate, make_message_id, prepare_message
-from digest.delivery.recipients import Problem, normalize_address, recipient_problems
+from digest.delivery.recipients import Problem, editor_problems, normalize_address, recipient_problems
 from digest.errors import ConfigError
 from digest.models import Edition
 from digest.render import archive
@@ -103,7 +103,7 @@ def _sender(edition_config: EditionConfig, domain: str) -> str:
 
 
 def delivery_problems(config: Config, name: str) -> list[Problem]:
-    """Every mistake in what edition ``name`` is sent with (sender, subject, recipients), found without
+    """Every mistake in what edition ``name`` is sent with (sender, subject, recipients, editors), found without
     building anything: `digest validate` reports them all, `digest send` refuses to start on any but a bad
     recipient line (that reader is skipped)."""
     _, edition_config = config.edition(name)
@@ -124,7 +124,7 @@ def delivery_problems(config: Config, name: str) -> list[Problem]:
             f"{edition_config.subject!r}: only {{title}} and {{date}} can be used ({exc})",
             key=("editions", name, "subject"),
         ))
-    return problems + recipient_problems(config, name)
+    return problems + recipient_problems(config, name) + editor_problems(config, name)
 
 
 def check_before_send(config: Config, name: str) -> None:

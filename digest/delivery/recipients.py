@@ -128,3 +128,15 @@ def _address_problem(text: str) -> list[str]:
     except ValueError as exc:
         return [str(exc)]
     return []
+
+
+def editor_problems(config: Config, name: str) -> list[Problem]:
+    """Every bad address among the editors of a reviewed edition (``review.editors``)."""
+    _, edition = config.edition(name)
+    if edition.review is None:
+        return []
+    return [
+        Problem(f"editor {text!r} is not a valid address: {problem}", key=("editions", name, "review", "editors", i))
+        for i, text in enumerate(edition.review.editors)
+        for problem in _address_problem(text)
+    ]
