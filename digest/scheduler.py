@@ -125,7 +125,8 @@ def run_scheduled(
         log.info("%s: the run due %s already ended (%s); not repeating it", name, scheduled_for, previous.status)
         return outcome(previous.status, previous.detail, record=False)
     lateness = now - scheduled_for
-    if lateness > schedule.grace:
+    approved = edition_config.review is not None and ledger.send_for_run(conn, name, scheduled_for) is not None
+    if lateness > schedule.grace and not approved:  # an approved send is finished however late (digest.review)
         detail = f"{_duration(lateness)} late, beyond the {_duration(schedule.grace)} grace window"
         log.warning("%s: skipping the run due %s: %s", name, scheduled_for, detail)
         return outcome(RunStatus.SKIPPED_LATE, detail)

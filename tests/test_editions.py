@@ -99,3 +99,35 @@ def test_naive_times_are_refused_rather_than_guessed(tmp_path):
     naive = datetime(2026, 11, 23, 7)
     with closing(connect(tmp_path / "s.sqlite")) as conn, pytest.raises(ValueError, match="has no time zone"):
         editions.record_draft(conn, edition_at(T1), Window(None, naive), built_at=T1)
+
+
+def test_the_edition_awaiting_review_is_the_one_in_review_or_held(tmp_path):
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        editions.record_draft(conn, edition_at(T1), Window(None, T1), built_at=T1)
+        assert editions.awaiting_review(conn, "weekly") is None  # a plain draft awaits nobody
+        editions.record_draft(
+            conn, edition_at(T2), Window(None, T2), built_at=T2, state=EditionState.IN_REVIEW,
+            review_deadline=T2 + timedelta(hours=6),
+        )
+        waiting = editions.awaiting_review(conn, "weekly")
+        assert waiting is not None and waiting.id == edition_at(T2).id and waiting.review_deadline == T2 + timedelta(hours=6)
+        editions.set_state(conn, waiting.id, EditionState.HELD, at=T2)
+        assert editions.awaiting_review(conn, "weekly").state is EditionState.HELD
+        assert editions.awaiting_review(conn, "daily") is None
+        editions.set_state(conn, waiting.id, EditionState.PUBLISHED, at=T2)
+        assert editions.awaiting_review(conn, "weekly") is None
+
+
+def test_a_drop_reads_the_draft_afresh_and_keeps_who_dropped_it(tmp_path):
+    """Two editors each holding the same (stale) record: the second drop keeps the first."""
+    edition = edition_at(T1)
+    with closing(connect(tmp_path / "s.sqlite")) as conn:
+        editions.record_draft(conn, edition, Window(None, T1), built_at=T1, state=EditionState.IN_REVIEW)
+        stale = editions.resolve(conn, "weekly")
+        editions.drop_story(conn, stale, edition.stories[0].id, reason="misquote", at=T1, by="ann")
+        editions.drop_story(conn, stale, edition.stories[1].id, reason="duplicate", at=T1, by="bob")
+        kept = editions.resolve(conn, "weekly").edition().stories
+        assert [s.id for s in kept] == [s.id for s in edition.stories[2:]]
+        assert [(d.story_id, d.dropped_by) for d in editions.dropped(conn, edition.id)] == [
+            (edition.stories[0].id, "ann"), (edition.stories[1].id, "bob"),
+        ]

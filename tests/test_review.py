@@ -98,7 +98,6 @@ def test_editors_get_a_marked_preview_drop_a_story_and_readers_get_the_approved_
     assert titles_in(preview_bytes) == FEED_TITLES
     stories = dict(re.findall(r"^  \d+\. (\S+)  (.+)$", text, re.MULTILINE))
     assert set(stories.values()) == FEED_TITLES
-    assert preview["Message-ID"] not in {m["Message-ID"] for m in map(parsed, to(smtp, READERS[0]))}
 
     entry = listed(config)
     assert (entry["state"], entry["review_deadline"]) == ("in-review", "2026-11-23T13:05:00+00:00")
@@ -124,6 +123,9 @@ def test_editors_get_a_marked_preview_drop_a_story_and_readers_get_the_approved_
         (message,) = to(smtp, reader)
         assert titles_in(message) == FEED_TITLES - {dropped_title}
         assert "PREVIEW" not in parsed(message)["Subject"]
+    assert preview["Message-ID"].strip() not in {
+        parsed(m)["Message-ID"].strip() for reader in READERS for m in to(smtp, reader)
+    }
     entry = listed(config)
     assert (entry["state"], entry["stories"], entry["readers"]) == ("published", 1, {"sent": 2, "pending": 0, "failed": 0})
     assert [(d["story"], d["reason"], d["by"]) for d in entry["dropped"]] == [(dropped_id, "misquotes the mayor", "ed")]
@@ -251,3 +253,26 @@ def test_review_config_is_checked_with_its_line(tmp_path, feed_server, smtp):
     config.write_text(json.dumps(data, indent=1), encoding="utf-8")
     with pytest.raises(ConfigError, match=r"editions\.weekly\.review: a reviewed edition needs a schedule"):
         load_config(config)
+
+
+def test_an_editor_who_is_also_a_reader_gets_a_preview_with_a_message_id_of_its_own(tmp_path):
+    from datetime import UTC, datetime
+
+    from edition_fixture import sample_edition
+    from smtpserver import delivery_config
+
+    from digest.delivery.compose import compose
+    from digest.delivery.preview import preview_message, preview_message_id
+    from digest.render.edition import UNSUBSCRIBE_TOKEN
+
+    config = delivery_config(tmp_path, recipients=[EDITOR])
+    outgoing = compose(config, "weekly", sample_edition(), date=datetime(2026, 11, 23, 7, tzinfo=UTC))
+    assert preview_message_id(outgoing, EDITOR) != outgoing.message_id(EDITOR)
+    deadline = datetime(2026, 11, 23, 13, tzinfo=UTC)
+    message = parsed(preview_message(outgoing, EDITOR, deadline=deadline, on_deadline="send"))
+    assert message["Message-ID"].strip() == preview_message_id(outgoing, EDITOR)
+    text = message.get_body(preferencelist=("plain",)).get_content()
+    assert "without approval by then it is sent to readers as it is then" in text
+    assert UNSUBSCRIBE_TOKEN not in text and "each reader's own unsubscribe link" in text
+    numbered = re.findall(r"^  (\d+)\. ", text.replace("\r\n", "\n"), re.MULTILINE)
+    assert numbered == [str(i) for i in range(1, len(sample_edition().stories) + 1)]

@@ -374,3 +374,57 @@ def test_the_runs_of_an_older_ledger_survive_the_table_rebuilt_for_review_states
         assert (kept.status, kept.detail, kept.send_id) == ("sent", "3 sent", "weekly-x")
         runs.set_run(conn, "weekly", DUE + WEEK, RunStatus.IN_REVIEW, now=DUE + WEEK)
         assert run_status(conn, DUE + WEEK) == "in-review" and RunStatus.IN_REVIEW.final
+
+
+EDITOR = "editor@example.com"
+
+
+def test_a_reviewed_run_mails_only_its_editors_and_a_retried_run_keeps_their_drops(tmp_path, server):
+    from digest import editions
+    from digest.review import DEADLINE_JOB
+
+    config = delivery_config(tmp_path, recipients=READERS, port=server.port, edition={"review": {"editors": [EDITOR]}})
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        outcome = run_scheduled(config, "weekly", DUE, now=DUE + timedelta(minutes=1), conn=conn)
+        assert outcome.status == "in-review" and outcome.report is None
+        assert run_status(conn, DUE) == "in-review"
+        assert server.copies_per_recipient() == {EDITOR: 1}
+        record = editions.awaiting_review(conn, "weekly")
+        assert record.review_deadline == DUE + timedelta(minutes=1, hours=6)  # the default deadline
+        assert run_scheduled(config, "weekly", DUE, now=DUE + timedelta(minutes=5), conn=conn).status == "in-review"
+        assert len(server.messages) == 1  # a finished run is not repeated
+
+        editions.drop_story(conn, record, "1", reason="misquote", at=DUE)
+        runs.set_run(conn, "weekly", DUE, RunStatus.STARTED, now=DUE)  # as if it had stopped before the editors
+        retried = run_scheduled(config, "weekly", DUE, now=DUE + timedelta(minutes=10), conn=conn)
+        assert retried.status == "in-review"
+        assert server.copies_per_recipient() == {EDITOR: 2}
+        again = editions.awaiting_review(conn, "weekly")
+        assert again.stories == record.stories - 1 and again.review_deadline == record.review_deadline
+
+        blocked = run_scheduled(config, "weekly", DUE + WEEK, now=DUE + WEEK, conn=conn)
+        assert blocked.status == "held" and f"edition {record.id} is still in-review" in blocked.detail
+        assert len(server.messages) == 2 and ledger.find_send(conn, record.id) is None
+
+    jobs = {job.id for job in build_scheduler(config, threading.Event()).get_jobs()}
+    assert jobs == {"weekly", DEADLINE_JOB, "retry-deferred"}
+
+
+def test_an_approval_stopped_part_way_is_finished_by_the_next_run_never_twice(tmp_path, server):
+    from digest import editions, review
+    from digest.delivery.transport import make_transport
+
+    config = delivery_config(tmp_path, recipients=READERS, port=server.port, edition={"review": {"editors": [EDITOR]}})
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        run_scheduled(config, "weekly", DUE, now=DUE, conn=conn)
+        record = editions.awaiting_review(conn, "weekly")
+        stopped = threading.Event()
+        stopped.set()  # as SIGTERM would, before the first reader
+        first = review.approve(conn, config, record, now=DUE, transport_for=lambda: make_transport(config), stop=stopped)
+        assert first.interrupted and first.sent == 0 and run_status(conn, DUE) == "started"
+        later = DUE + timedelta(hours=5)  # beyond grace: an approved send is finished however late
+        (resumed,) = catch_up(config, conn, now=later)
+        assert (resumed.status, resumed.report.sent) == ("sent", 3) and run_status(conn, DUE) == "sent"
+        second = review.approve(conn, config, record, now=later, transport_for=lambda: make_transport(config))
+        assert isinstance(second, review.AlreadySent)
+    assert server.copies_per_recipient() == {EDITOR: 1, **{address: 1 for address in READERS}}
