@@ -61,9 +61,24 @@ FLOOD = story(
 
 
 def assert_valid(summary: tuple[str, ...], item: Story, config: SummaryConfig) -> None:
-    """Verbatim sentences of the story, in its order, within the limits."""
-    sentences = iter(split_sentences(item.text))
-    assert all(any(s == t for t in sentences) for s in summary), "not the story's sentences in order"
+    """Verbatim sentences of the story (a quotation of several as one), in its order, within the limits."""
+    sentences = split_sentences(item.text)
+    position = 0
+
+    def consecutive_sentences(unit: str) -> bool:
+        """``unit`` is one or more consecutive sentences after the previous unit's (a quotation of several)."""
+        nonlocal position
+        for first in range(position, len(sentences)):
+            rest, following = unit, first
+            while following < len(sentences) and rest.startswith(sentences[following]):
+                rest = rest[len(sentences[following]):].lstrip()
+                following += 1
+                if not rest:
+                    position = following
+                    return True
+        return False
+
+    assert all(consecutive_sentences(s) for s in summary), "not the story's sentences in order"
     assert all(s in item.text for s in summary)
     assert len(set(summary)) == len(summary)
     assert len(summary) <= config.max_sentences
@@ -339,3 +354,41 @@ def test_the_real_page_sample_resolves_and_no_summary_repeats_its_heading():
     for item, _ in pages:
         summary = summarize(item, CONFIG)
         assert summary and heading(item) not in summary
+
+
+def test_a_quotation_of_several_sentences_is_taken_whole_with_its_attribution():
+    # The Guardian, 9 October 2023: the splitter ends a sentence after “Absolutely.”, and the
+    # summary quoted 'Gaetz responded: “Absolutely.' with its quotation left open.
+    item = story(
+        "Republican US congressman Matt Gaetz claims it would not matter to him if he lost his seat in "
+        "Congress for leading the ouster of his fellow party member Kevin McCarthy as US House speaker last week.",
+        "Asked Sunday on NBC’s Meet the Press whether McCarthy’s removal as House speaker would be worth losing "
+        "his job over, Gaetz responded: “Absolutely. Look, I am here to fight for my constituents.”",
+        title="Matt Gaetz says ousting of Kevin McCarthy was worth risk of losing seat",
+    )
+    summary = summarize(item, CONFIG)
+    assert summary[-1].endswith("Gaetz responded: “Absolutely. Look, I am here to fight for my constituents.”")
+    assert_valid(summary, item, CONFIG)
+
+
+def test_a_quotation_left_open_is_not_taken_to_make_up_the_minimum():
+    # The Guardian, 9 October 2023: the entry's text stops inside Mullin's words; quoted, the
+    # summary ended 'Mullin said: “I would agree.' with the publisher seeming to say the rest.
+    item = story(
+        "The Republican senator Markwayne Mullin claimed that by offering to fight a union leader at a "
+        "congressional hearing, he was merely representing “Oklahoma values”.",
+        "Told by the Fox News host Sean Hannity “any other response” to Sean O’Brien of the Teamsters “would "
+        "have been a little gutless”, Mullin said: “I would agree. I mean, wouldn’t people want me to do that?",
+        title="Offering to fight union leader was just ‘Oklahoma values’, senator claims",
+    )
+    assert summarize(item, SummaryConfig(min_sentences=2)) == (item.paragraphs[0],)
+
+
+def test_words_that_close_a_quotation_they_did_not_open_are_not_quoted_alone():
+    # A paragraph that carries on the previous one's quotation starts inside someone's words.
+    item = story(
+        "Ukraine’s military has used US-provided long-range ATACMS missiles for the first time, according "
+        "to President Volodymyr Zelenskiy.",
+        "Our agreements with President Biden are being implemented,” Zelenskiy said.",
+    )
+    assert summarize(item, SummaryConfig(min_sentences=2)) == (item.paragraphs[0],)

@@ -16,9 +16,11 @@ Selection is greedy by score within the word budget: a sentence that would
 overflow it is skipped, not cut; one too similar to a sentence already chosen
 (cosine > REDUNDANT) is skipped as a restatement. Fragments are chosen only
 when nothing better exists: headings (no sentence-final punctuation), sentences
-under MIN_WORDS words, bare questions to the reader, and sentences that start
-inside a quotation or leave one open (someone's words without their quote
-marks or attribution). A sentence whose speaker or subject is only a personal
+under MIN_WORDS words and bare questions to the reader. A quotation of several
+sentences is one unit, taken whole or not at all (scored as the mean of its
+sentences); a unit that starts inside a quotation or leaves one open
+(someone's words without their quote marks or attribution) is never taken
+just to reach min_sentences. A sentence whose speaker or subject is only a personal
 pronoun ("…,” he said.", "She told reporters …") is taken only together with
 the sentence before it, which names who that is: out of context, "he said"
 invites the reader to attribute a quote to the wrong person. If the best
@@ -41,7 +43,7 @@ import numpy as np
 from digest.config import SummaryConfig
 from digest.models import Story
 from digest.stages.headline import lead
-from digest.stages.sentences import split_sentences
+from digest.stages.sentences import sentence_spans
 from digest.stages.text import content_stems, words
 
 DAMPING = 0.3
@@ -83,6 +85,8 @@ class _Sentence:
     needs_antecedent: bool = False
     repeats_heading: bool = False
     """The story's heading says this sentence already (its title, or its lead sentence standing as heading)."""
+    broken_quote: bool = False
+    """Someone's words cut from their quote marks: never chosen only to make up the minimum."""
 
 
 def count_words(text: str) -> int:
@@ -97,18 +101,6 @@ def _is_heading(sentence: str) -> bool:
 def _is_fragment(sentence: str) -> bool:
     """Too short to say anything, or a bare question to the reader."""
     return len(words(sentence)) < MIN_WORDS or bool(QUESTION_END.search(sentence))
-
-
-def _quote_open_after(sentence: str, quote_open: bool) -> bool:
-    """Whether a quotation is still open after this sentence (paragraph-local state).
-
-    A sentence that starts inside a quotation, or leaves one open, is a piece of
-    someone's words without its quote marks or its attribution: quoting it alone
-    would put those words in the publisher's mouth.
-    """
-    for mark in QUOTE_MARK.findall(sentence):
-        quote_open = mark == "“" or (mark == '"' and not quote_open)
-    return quote_open
 
 
 def _tfidf(token_lists: list[list[str]]) -> np.ndarray:
@@ -132,32 +124,52 @@ def _tfidf(token_lists: list[list[str]]) -> np.ndarray:
 
 @dataclass(frozen=True)
 class _Graph:
-    """One story's sentences as LexRank sees them."""
+    """One story's sentences as LexRank sees them, and the units selection chooses from.
+
+    The walk runs over single sentences; a unit (a sentence, or a quotation of several)
+    scores the mean of its sentences, so a long quotation gains nothing by its length.
+    """
 
     sentences: list[_Sentence]
+    """The units, numbered by position."""
+    members: list[range]
+    """Each unit's sentences (rows of transition and restart)."""
     shortened_lead: bool
     """The story is headed by the start of its lead sentence, shortened."""
     cosine: np.ndarray
+    """Between units: the largest cosine between their sentences."""
     transition: np.ndarray
     restart: np.ndarray
+
+    def unit_scores(self, scores: np.ndarray) -> np.ndarray:
+        starts = [m.start for m in self.members]
+        sizes = np.array([len(m) for m in self.members])
+        means: np.ndarray = np.add.reduceat(scores, starts) / sizes
+        return means
 
 
 def _graph(story: Story) -> _Graph:
     heading = lead(story)
     headline = story.title or (heading.sentence if heading else "")
-    sentences = _sentences(story, headline)
-    tokens = [content_stems(s.text) for s in sentences]
+    sentences, pieces = _sentences(story, headline)
+    members, first = [], 0
+    for size in map(len, pieces):
+        members.append(range(first, first + size))
+        first += size
+    tokens = [content_stems(piece) for unit in pieces for piece in unit]
     vectors = _tfidf([*tokens, content_stems(headline)])
     sentence_vectors, title_vector = vectors[:-1], vectors[-1]
     cosine = sentence_vectors @ sentence_vectors.T
     np.fill_diagonal(cosine, 0.0)
-    positions = np.arange(len(sentences))
+    positions = np.arange(len(tokens))
     restart = (1.0 + TITLE_WEIGHT * (sentence_vectors @ title_vector)) / (positions + 1) ** POSITION_EXPONENT
     restart /= restart.sum()
     out_weight = cosine.sum(axis=1, keepdims=True)
     # A sentence that shares no word with the others restarts the walk.
     transition = np.where(out_weight > 0, cosine / np.where(out_weight > 0, out_weight, 1.0), restart)
-    return _Graph(sentences, bool(heading and heading.shortened), cosine, transition, restart)
+    starts = [m.start for m in members]
+    unit_cosine = np.maximum.reduceat(np.maximum.reduceat(cosine, starts, axis=0), starts, axis=1)
+    return _Graph(sentences, members, bool(heading and heading.shortened), unit_cosine, transition, restart)
 
 
 def _centralities(graphs: list[_Graph]) -> list[np.ndarray]:
@@ -169,7 +181,7 @@ def _centralities(graphs: list[_Graph]) -> list[np.ndarray]:
     scores: list[np.ndarray] = [np.empty(0)] * len(graphs)
     by_size: dict[int, list[int]] = {}
     for index, graph in enumerate(graphs):
-        by_size.setdefault(len(graph.sentences), []).append(index)
+        by_size.setdefault(len(graph.restart), []).append(index)
     for size, members in by_size.items():
         transition = np.stack([graphs[i].transition for i in members])
         restart = np.stack([graphs[i].restart for i in members])
@@ -211,29 +223,61 @@ def _select(graph: _Graph, scores: np.ndarray, config: SummaryConfig) -> list[_S
     take([s for s in whole if s not in chosen], config.max_sentences)  # antecedents may now be chosen
     if whole and not chosen:
         return [whole[0]]
-    take([s for s in ranked if s.fragment and not s.heading], config.min_sentences)
+    take([s for s in ranked if s.fragment and not s.heading and not s.broken_quote], config.min_sentences)
     if not chosen:
         chosen.append(next((s for s in ranked if not s.heading), ranked[0]))
     return sorted(chosen, key=lambda s: s.position)
 
 
-def _sentences(story: Story, headline: str) -> list[_Sentence]:
-    """The story's first MAX_SENTENCES sentences, with what selection needs to know about each."""
+def _quoted_units(paragraph: str) -> list[tuple[str, list[str], bool]]:
+    """The paragraph's sentences, a quotation of several kept whole: each unit, its sentences, whether its quote is broken.
+
+    The splitter ends sentences inside quotations ('Gaetz responded: “Absolutely. It
+    was worth it,” he said.'); a unit runs on, verbatim, until the quotation one of its
+    sentences opened is closed. Broken: the unit closes a quotation it did not open
+    (it starts inside someone's words) or leaves one open at the paragraph's end (the
+    words without their end, or their attribution). Quoted alone, either would put
+    those words in the publisher's mouth.
+    """
+    units: list[tuple[str, list[str], bool]] = []
+    quote_open = broken = False
+    start: int | None = None
+    first = 0
+    spans = sentence_spans(paragraph)
+    for index, (begin, end) in enumerate(spans):
+        if start is None:
+            start, first, broken = begin, index, False
+        for mark in QUOTE_MARK.findall(paragraph[begin:end]):
+            if mark == "“":
+                quote_open = True
+            elif mark == "”":
+                broken = broken or not quote_open
+                quote_open = False
+            else:
+                quote_open = not quote_open
+        if not quote_open or index == len(spans) - 1:
+            units.append((paragraph[start:end], [paragraph[b:e] for b, e in spans[first : index + 1]], broken or quote_open))
+            start = None
+    return units
+
+
+def _sentences(story: Story, headline: str) -> tuple[list[_Sentence], list[list[str]]]:
+    """The story's first MAX_SENTENCES units, with what selection needs to know about each, and their sentences."""
     sentences: list[_Sentence] = []
+    pieces: list[list[str]] = []
     heading_words = _comparable(headline)
+    considered = 0
     for paragraph in story.paragraphs:
-        quote_open = False
-        if len(sentences) >= MAX_SENTENCES:
-            break
-        for text in split_sentences(paragraph)[: MAX_SENTENCES - len(sentences)]:
-            starts_inside = quote_open
-            quote_open = _quote_open_after(text, quote_open)
-            fragment = starts_inside or quote_open or _is_fragment(text)
+        for text, unit_pieces, broken_quote in _quoted_units(paragraph):
+            considered += len(unit_pieces)
+            if considered > MAX_SENTENCES and sentences:
+                return sentences, pieces
             sentences.append(_Sentence(
-                text, len(sentences), count_words(text), fragment, _is_heading(text),
-                bool(PRONOUN_REFERENCE.search(text)), _comparable(text) == heading_words,
+                text, len(sentences), count_words(text), broken_quote or _is_fragment(text), _is_heading(text),
+                bool(PRONOUN_REFERENCE.search(text)), _comparable(text) == heading_words, broken_quote,
             ))
-    return sentences
+            pieces.append(unit_pieces)
+    return sentences, pieces
 
 
 def _comparable(text: str) -> tuple[str, ...]:
@@ -262,6 +306,6 @@ def summarize_many(stories: Sequence[Story], config: SummaryConfig) -> list[tupl
     present = [g for g in graphs if g.sentences]
     scores = iter(_centralities(present))
     return [
-        tuple(s.text for s in _select(g, next(scores), config)) if g.sentences else ()
+        tuple(s.text for s in _select(g, g.unit_scores(next(scores)), config)) if g.sentences else ()
         for g in graphs
     ]
