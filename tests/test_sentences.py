@@ -83,3 +83,16 @@ def test_sentences_are_verbatim_stripped_ordered_and_lose_nothing(text):
     assert all(end <= start for end, start in zip(ends, starts, strict=True))
     uncovered = "".join(text[e:s] for e, s in zip(ends, starts, strict=True))
     assert not uncovered.strip()
+
+
+def test_a_full_stop_with_no_space_after_it_between_words_ends_a_sentence():
+    # livemint, May 2019: the feed joins standfirst and lede with no space; the summary showed "April.Previously"
+    text = ("PM Modi hosting Xi in Varanasi is in return for Xi receiving Modi in Wuhan last year in April."
+            "Previously, Modi hosted Xi in Ahmedabad, during Xi’s first ever visit to India in 2014")
+    cut = text.index("Previously")
+    assert split_sentences(text) == [text[:cut], text[cut:]]
+
+
+@pytest.mark.parametrize("text", ["The U.S.Army said so.", "J.K.Rowling wrote it.", "Mr.Smith left.", "See Booking.com now."])
+def test_abbreviations_initials_and_domains_without_spaces_stay_whole(text):
+    assert split_sentences(text) == [text]
