@@ -69,7 +69,7 @@ def _tokenizer() -> PunktSentenceTokenizer:
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence: ``text[start:end]`` is the sentence, stripped."""
     tokenizer = _tokenizer()
-    spans = []
+    spans: list[tuple[int, int]] = []
     offset = 0
     for line in text.split("\n"):
         if line.strip():
