@@ -163,3 +163,21 @@ def test_every_drop_reason_reads_as_before_in_explain():
     assert DropReason.OTHER_LANGUAGE.words.format(detail="es") == "line in another language (es) than the document"
     assert len({reason.words for reason in DropReason}) == len(DropReason)
     assert {reason.stage for reason in DropReason} == {"clean", "dedupe", "summarize"}
+
+
+def test_character_references_left_by_a_feed_that_escaped_twice_are_read_as_characters():
+    # The Wall Street Journal's descriptions, 7 October 2023 (real_entries): shown as written, a reader saw "&#x27;"
+    text = ("Israeli civilians, soldiers taken hostage &#x2022; Hamas says attacks are only the beginning\n\n"
+            "It&#x27;s the hottest gift this holiday season, and AT&T&apos;s &quot;deal&quot; R&D is &notareference; here.")
+    cleaned = clean_document(doc(text))
+    assert [b.text for b in cleaned.blocks] == [
+        "Israeli civilians, soldiers taken hostage • Hamas says attacks are only the beginning",
+        "It's the hottest gift this holiday season, and AT&T's \"deal\" R&D is &notareference; here.",
+    ]
+
+
+def test_a_link_line_escaped_twice_is_still_known_as_a_link():
+    text = f"Don&#x27;t miss our newsletter, sign up today for free\n\n{PROSE}"
+    cleaned = clean_document(Document("e", text, SourceRef("Feed"), "Title", link_lines=frozenset(
+        {"Don&#x27;t miss our newsletter, sign up today for free"})))
+    assert [b.text for b in cleaned.blocks] == [PROSE]

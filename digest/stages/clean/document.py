@@ -10,7 +10,7 @@ from collections import Counter
 from itertools import chain
 
 from digest.models import Block, BlockKind, CleanedDocument, Document, Drop, DropReason, Furniture
-from digest.stages.clean.lines import Line, judge_alone, parse_date_line, read_lines
+from digest.stages.clean.lines import Line, judge_alone, parse_date_line, read_lines, unescape_references
 from digest.stages.text import (
     FUNCTION_WORDS,
     STOPWORDS,
@@ -120,6 +120,7 @@ def _mark_links(lines: list[Line], link_lines: frozenset[str]) -> None:
     that reason."""
     if not link_lines:
         return
+    link_lines = frozenset(map(unescape_references, link_lines))  # as read_lines reads the text
     for line in lines:
         if line.reason is None and line.text in link_lines:
             line.reason = DropReason.LINK

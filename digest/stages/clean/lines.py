@@ -7,10 +7,12 @@ digest.stages.clean.document.
 
 from __future__ import annotations
 
+import html
 import math
 import re
 from collections.abc import Callable
 from datetime import date
+from html.entities import html5
 
 from dateutil import parser as dateparser
 
@@ -20,6 +22,9 @@ from digest.stages.text import STOPWORDS, WordTable, words
 SENTENCE_ENDS = (".", "!", "?", "…")
 CLOSING_QUOTES_AND_BRACKETS = "\"'”’)]"
 DETACHED_ELLIPSIS = re.compile(r"\s+(?:…|\.\.\.)$")
+CHARACTER_REFERENCE = re.compile(r"&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
+"""An HTML character reference left in text: a feed that escaped its HTML twice (The Wall Street
+Journal's descriptions: "It&#x27;s the hottest gift", "taken hostage &#x2022; Hamas says")."""
 TEASER_END = re.compile(r"[\w,;:–-](?:…|\.\.\.)$")
 MONTHS = re.compile(
     r"\b(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*\.?\b|\b\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b",
@@ -157,6 +162,19 @@ def _is_title_case(line_words: tuple[str, ...]) -> bool:
     return content >= 2 and capitalised >= 0.7 * content
 
 
+def unescape_references(text: str) -> str:
+    """The text with any HTML character reference left in it read as the character it stands for."""
+    if "&" not in text:
+        return text
+    return CHARACTER_REFERENCE.sub(_character, text)
+
+
+def _character(reference: re.Match[str]) -> str:
+    """A numeric reference's character, or a named one's if HTML names it (with its semicolon)."""
+    text = reference.group()
+    return html.unescape(text) if text[1] == "#" else html5.get(text[1:], text)
+
+
 def read_lines(text: str) -> list[Line]:
     """The document's non-blank lines, stripped, with their shapes worked out."""
     lines = []
@@ -164,6 +182,7 @@ def read_lines(text: str) -> list[Line]:
         stripped = raw.strip()
         if stripped.endswith(("…", "...")):
             stripped = DETACHED_ELLIPSIS.sub("", stripped)
+        stripped = unescape_references(stripped)
         if stripped:
             lines.append(Line(number, stripped, words(stripped)))
     return lines
