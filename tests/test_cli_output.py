@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from ruamel.yaml import YAML
 from smtpserver import delivery_config
 
 from digest.cli.main import main
@@ -145,3 +146,101 @@ def test_shell_completion_is_click_s_and_knows_the_commands(tmp_path):
     env.update(COMP_WORDS="digest feeds pa", COMP_CWORD="2")
     words = subprocess.run([DIGEST], env=env, capture_output=True, text=True, timeout=60).stdout.split()
     assert words == ["plain,pause"]
+
+
+def _json_commands() -> set[str]:
+    """Every command of the `digest` tree that takes --json."""
+    import click
+
+    ctx = click.Context(main)
+    found: set[str] = set()
+
+    def walk(command: click.Command, path: tuple[str, ...]) -> None:
+        if isinstance(command, click.Group):
+            for name in command.list_commands(ctx):
+                walk(command.get_command(ctx, name), (*path, name))
+        elif any(isinstance(p, click.Option) and "--json" in p.opts for p in command.params):
+            found.add(" ".join(path))
+
+    walk(main, ())
+    return found
+
+
+JSON_COMMANDS = {
+    "bounces": ["--maildir", "{tmp}/bounces"],
+    "build": ["--out", "{tmp}/edition", "--now", NOW],
+    "editions": [],
+    "feeds add": ["{feed}/other.rss"],
+    "feeds check": [],
+    "feeds list": [],
+    "read": ["{feed}/page.html"],
+    "run": ["--once", "--now", "2026-11-23T07:10:00+00:00"],
+    "send": ["--dry-run", "--now", NOW],
+    "subscribers add": ["dana@example.com"],
+    "subscribers import": ["{tmp}/readers.csv"],
+    "subscribers list": [],
+    "subscribers remove": ["ann@example.org"],
+    "suppressions list": [],
+    "suppressions remove": ["nobody@example.org"],
+}
+
+
+def test_every_json_command_is_in_the_shared_keys_test():
+    assert set(JSON_COMMANDS) == _json_commands()
+
+
+@pytest.mark.parametrize("command", sorted(JSON_COMMANDS))
+def test_every_json_command_prints_the_shared_keys(command, tmp_path, feed_server):
+    from feedserver import Route, fixture
+
+    feed = feed_server.url("")
+    feed_server.route("/news.rss", Route(fixture("news.rss")))
+    feed_server.route("/other.rss", Route(fixture("atom.xml"), content_type="application/atom+xml"))
+    feed_server.route("/page.html", Route(fixture("page.html"), content_type="text/html"))
+    delivery_config(tmp_path, recipients=["ann@example.org"], feeds=[f"{feed}/news.rss"])
+    config = tmp_path / "schedule.yaml"
+    YAML().dump(json.loads(config.read_text(encoding="utf-8")), config)  # block YAML, as people write it
+    for folder in ("cur", "new", "tmp"):
+        (tmp_path / "bounces" / folder).mkdir(parents=True)
+    (tmp_path / "readers.csv").write_text("email\neve@example.com\n", encoding="utf-8")
+    args = [arg.format(tmp=tmp_path, feed=feed) for arg in JSON_COMMANDS[command]]
+    result = digest(*command.split(), "--config", str(tmp_path / "schedule.yaml"), *args, "--json")
+    assert result.stdout.startswith("{"), result.output
+    document = json.loads(result.stdout)
+    assert set(document) >= SHARED_KEYS, result.output
+    assert (document["schema"], document["command"], document["exit_code"]) == (1, command, result.exit_code)
+    assert isinstance(document["summary"], str) and document["summary"]
+    assert isinstance(document["warnings"], list)
+    assert len(set(document) - SHARED_KEYS) >= 1  # the command's own payload beside the shared keys
+
+
+def test_editions_fit_80_columns_and_json_keeps_every_value_whole(project):
+    config = project / "schedule.yaml"
+    long_name = "the-extraordinarily-long-weekly-edition-of-news"
+    config.write_text(config.read_text(encoding="utf-8").replace("\n  weekly:\n", f"\n  {long_name}:\n"), encoding="utf-8")
+    for now in ("2026-11-16T07:00:00+00:00", NOW):
+        built = digest("build", "--config", str(config), "--out", str(project / now[:10]), "--now", now)
+        assert built.exit_code == 0, built.output
+    listed = digest("editions", "--config", str(config))
+    assert listed.exit_code == 0, listed.output
+    lines = listed.stdout.splitlines()
+    assert max(len(line) for line in lines) <= 80, listed.stdout
+    assert lines[0].startswith(f"{long_name}-2026") and "…" in lines[0]
+    assert lines[1] == "  window the start → 2026-11-16 07:00 UTC"
+    assert lines[3] == "  window the start → 2026-11-23 07:00 UTC"  # drafts: each starts where the last published ended
+    assert lines[-1] == "2 editions: 2 drafts"
+    document = json.loads(digest("editions", "--config", str(config), "--json").stdout)
+    assert [e["id"] for e in document["editions"]] == [
+        f"{long_name}-20261116T0700+0000", f"{long_name}-20261123T0700+0000",
+    ]  # fmt: skip
+
+
+def test_an_edition_window_names_its_year_once():
+    from digest.cli.editions import _window_label
+
+    assert _window_label({"start": "2026-11-16T07:00:00+00:00", "end": "2026-11-23T07:00:00+00:00"}) == (
+        "2026-11-16 07:00 → 11-23 07:00 UTC"
+    )
+    assert _window_label({"start": "2026-12-28T07:00:00+00:00", "end": "2027-01-04T07:00:00+00:00"}) == (
+        "2026-12-28 07:00 → 2027-01-04 07:00 UTC"
+    )

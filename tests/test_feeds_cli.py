@@ -301,15 +301,31 @@ def test_check_table_and_conditional_second_check(small, feed_server):
     first = run(small, "check")
     assert first.exit_code == 0
     assert first.output.splitlines()[0].split() == [
-        "#", "feed", "status", "entries", "new", "last", "success", "failures", "message",
+        "#", "feed", "status", "entries", "new", "last", "ok", "(UTC)", "fails",
     ]  # fmt: skip
     row = first.output.splitlines()[1]
     assert row.split()[:5] == ["1", "First", "ok", "4", "4"]
-    assert re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d UTC +0 *$", row)
+    assert re.search(r" \d{4}-\d\d-\d\d \d\d:\d\d +0$", row)
     assert first.output.splitlines()[2] == "1 of 1 feeds answered, 4 new entries"
     second = run(small, "check")
     assert second.output.splitlines()[1].split()[:5] == ["1", "First", "not-modified", "4", "0"]
     assert feed_server.requests_to("/first.rss")[1].headers["if-none-match"] == '"1"'
+
+
+def test_check_fits_80_columns_with_a_long_name_and_message_below_its_feed(small, feed_server):
+    long_name = "The Extraordinarily Long-Winded Gazette of Everything Happening Everywhere"
+    broken = feed_server.route("/" + "very-long-path/" * 12 + "feed.xml", Route(b"", 500, "text/plain"))
+    assert run(small, "add", broken, "--no-check", "--name", long_name).exit_code == 0
+    result = run(small, "check")
+    assert result.exit_code == 3
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80, "\n".join(lines)
+    failing = next(line for line in lines if line.startswith("3  "))
+    assert "The Extraordinarily" in failing and "…" in failing and failing.split()[-1] == "1"
+    message = lines[lines.index(failing) + 1]
+    assert message.strip() == "HTTP 500 Internal Server Error"
+    document = json.loads(run(small, "check", "--json").stdout)
+    assert document["feeds"][1]["name"] == long_name and document["feeds"][1]["url"] == broken
 
 
 def test_check_where_every_feed_fails_exits_1_and_names_them(small, feed_server):

@@ -156,7 +156,7 @@ def test_past_the_deadline_an_edition_that_says_hold_is_held_and_reported(review
     assert f"WARNING {EDITION}: {held}" in late.stderr
     assert listed(config)["state"] == "held"
     table = digest(config, "editions").stdout.splitlines()
-    assert table[1].split()[:2] == [EDITION, "held"]
+    assert table[0].split()[:2] == [EDITION, "held"]
     assert smtp.copies_per_recipient() == {EDITOR: 1}
     assert run_once(config, "2026-11-23T13:10:00+00:00").stdout == "nothing due now\n"  # reported once
 

@@ -11,13 +11,16 @@ from __future__ import annotations
 import enum
 import importlib
 import json
+import shutil
 import sqlite3
+import sys
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import click
+from rich.cells import cell_len, set_cell_size
 
 from digest.errors import DigestError, system_error
 
@@ -72,6 +75,22 @@ def json_document(
         **fields,
     }
     return json.dumps(document, indent=2, ensure_ascii=False)
+
+
+NARROW = 80
+"""Lines for people fit this many columns when output is not a terminal that says its width."""
+
+
+def terminal_width() -> int:
+    """The terminal's width on a terminal; NARROW in a pipe or a file."""
+    return shutil.get_terminal_size((NARROW, 24)).columns if sys.stdout.isatty() else NARROW
+
+
+def fit_line(text: str, width: int) -> str:
+    """``text`` within ``width`` terminal cells, its end cut with "…" when it is longer."""
+    if cell_len(text) <= width:
+        return text
+    return set_cell_size(text, max(width - 1, 0)) + "…"
 
 
 def finish(exit_code: int) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
@@ -12,13 +11,10 @@ from typing import Any
 import click
 
 from digest import editions
-from digest.cli.common import CONFIG_OPTION, DigestCommand
+from digest.cli.common import CONFIG_OPTION, JSON_OPTION, DigestCommand, fit_line, json_document, say, terminal_width
 from digest.config import load_config
 from digest.delivery import bounces, ledger
 from digest.store import connect
-
-EDITIONS_SCHEMA = 1
-"""Version of `digest editions --json`'s document; raised when a key changes meaning or goes away."""
 
 
 def _readers(conn: sqlite3.Connection, edition_id: str) -> dict[str, int]:
@@ -60,17 +56,59 @@ def _entry(
     }
 
 
-def _moment_label(text: str | None) -> str:
-    return text[:16].replace("T", " ") if text else "the start"
+def _moment_label(text: str | None, *, year: bool = True) -> str:
+    if not text:
+        return "the start"
+    return text[:16].replace("T", " ") if year else text[5:16].replace("T", " ")
+
+
+def _window_label(window: dict[str, str | None]) -> str:
+    """The window in UTC, its end without the year when the start says it already."""
+    start, end = window["start"], window["end"]
+    same_year = bool(start and end and start[:4] == end[:4])
+    return f"{_moment_label(start)} → {_moment_label(end, year=not same_year)} UTC"
+
+
+def _readers_label(entry: dict[str, Any]) -> str:
+    readers = entry["readers"]
+    if not any(readers.values()):
+        return "not sent yet" if entry["state"] != "published" else "0 sent"
+    return ", ".join(f"{count} {outcome}" for outcome, count in readers.items() if count or outcome == "sent")
+
+
+def _entry_lines(entry: dict[str, Any], width: int) -> list[str]:
+    """Two lines an edition: its id, state, stories and readers; then its window and bounces.
+
+    Fits ``width`` columns; a line too long for it (a very long edition name)
+    is cut with "…" (`--json` has every value whole).
+    """
+    bounced = entry["bounces"]
+    second = f"  window {_window_label(entry['window'])}"
+    if bounced["hard"] or bounced["soft"]:
+        second += f"; bounced {bounced['hard']} hard, {bounced['soft']} soft"
+    first = f"{entry['id']}  {entry['state']:<9}  {entry['stories']} stories  {_readers_label(entry)}"
+    return [fit_line(first, width), fit_line(second, width)]
+
+
+def _summary(entries: list[dict[str, Any]]) -> str:
+    if not entries:
+        return "no editions yet: `digest build` makes a draft, `digest send` publishes one"
+    states: dict[str, int] = {}
+    for entry in entries:
+        states[entry["state"]] = states.get(entry["state"], 0) + 1
+    counted = ", ".join(
+        f"{count} {state}{'s' if state == 'draft' and count != 1 else ''}" for state, count in sorted(states.items())
+    )
+    return f"{len(entries)} edition{'s' if len(entries) != 1 else ''}: {counted}"
 
 
 @click.command("editions", cls=DigestCommand)
 @CONFIG_OPTION
 @click.option("--edition", "edition_name", help="Only editions of this name.")
-@click.option("--json", "as_json", is_flag=True, help="One JSON document (schema version in 'schema').")
+@JSON_OPTION
 @click.option("--explain", "show_explain", is_flag=True, help="Also each review deadline and dropped story, with why.")
 def editions_command(config_path: Path, edition_name: str | None, as_json: bool, show_explain: bool) -> None:
-    """List editions: state (draft, in-review, held, published), window, stories, readers.
+    """List editions: state (draft, in-review, held, published), stories, readers, window.
 
     The window is the time the edition's feed entries were first seen in
     (UTC); readers are those of its send: sent, pending (to be retried),
@@ -89,26 +127,20 @@ def editions_command(config_path: Path, edition_name: str | None, as_json: bool,
             from digest.cli.review import explain
 
             reviewed = explain(conn, records)
+    summary = _summary(entries)
     if as_json:
-        click.echo(json.dumps({"schema": EDITIONS_SCHEMA, "editions": entries}, ensure_ascii=False, indent=2))
+        click.echo(json_document("editions", summary=summary, editions=entries))
         return
-    if not entries:
-        click.echo("no editions yet: `digest build` makes a draft, `digest send` publishes one")
-        return
-    rows = [("EDITION", "STATE", "WINDOW (UTC)", "STORIES", "SENT", "PENDING", "FAILED", "BOUNCED")]
+    width = terminal_width()
     for entry in entries:
-        window = f"{_moment_label(entry['window']['start'])} → {_moment_label(entry['window']['end'])}"
-        readers = entry["readers"]
-        rows.append((
-            entry["id"], entry["state"], window, str(entry["stories"]),
-            str(readers["sent"]), str(readers["pending"]), str(readers["failed"]),
-            f"{entry['bounces']['hard']} hard, {entry['bounces']['soft']} soft",
-        ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
-    if show_explain:
+        for line in _entry_lines(entry, width):
+            click.echo(line)
+    if show_explain and entries:
         click.echo(f"\n{reviewed}")
+    if entries:
+        say(summary)
+    else:
+        click.echo(summary)
 
 
 @click.command("publish", cls=DigestCommand)

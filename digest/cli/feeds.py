@@ -9,7 +9,6 @@ as rich markup, with control characters (terminal escapes) removed.
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
 import sys
 from contextlib import closing
@@ -30,8 +29,10 @@ from digest.cli.common import (
     DigestGroup,
     ExitCode,
     finish,
+    fit_line,
     json_document,
     say,
+    terminal_width,
 )
 from digest.cli.feedadd import add, require_known_themes
 from digest.config import Config, FeedConfig, load_config
@@ -43,9 +44,6 @@ from digest.sources.progress import host_of
 from digest.sources.sanitize import strip_control_chars
 from digest.sources.urls import canonical_url
 from digest.store import connect
-
-NARROW = 80
-"""`feeds list` fits this many columns when it is not on a terminal that says its width."""
 
 
 def _text(value: str | None) -> Text:
@@ -61,7 +59,7 @@ def _print_table(table: Table, width: int | None = None) -> None:
 
 
 def _when(moment: datetime | None) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC") if moment else "never"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M") if moment else "never"
 
 
 def stored_titles(config: Config) -> dict[str, str]:
@@ -174,8 +172,7 @@ def list_feeds(config_path: Path, long_form: bool, as_json: bool) -> None:
             )
         _print_table(table)
     else:
-        width = shutil.get_terminal_size((NARROW, 24)).columns if sys.stdout.isatty() else NARROW
-        for line in _narrow_lines(rows, width):
+        for line in _narrow_lines(rows, terminal_width()):
             click.echo(line)
     say(summary)
 
@@ -244,7 +241,7 @@ def check_outcome(rows: list[dict[str, Any]]) -> tuple[str, ExitCode]:
     new = sum(row["new_entries"] for row in rows)
     summary = f"{len(rows) - len(failed)} of {len(rows)} feeds answered, {new} new entries"
     if failed:
-        names = ", ".join(f"#{row['number']} {row['name']}" for row in failed[:3])
+        names = ", ".join(f"#{row['number']} {fit_line(row['name'], 24)}" for row in failed[:3])
         summary += f"; failed: {names}" + (f" and {len(failed) - 3} more" if len(failed) > 3 else "")
     if rows and len(failed) == len(rows):
         return summary, ExitCode.FAILED
@@ -276,25 +273,46 @@ def check(config_path: Path, as_json: bool) -> None:
     if not rows:
         click.echo("No enabled feeds.")
         return
-    table = Table(
-        "#", "feed", "status", "entries", "new", "last success", "failures", "message",
-        box=None, pad_edge=False,
-    )  # fmt: skip
-    for row in rows:
-        status = "FAILING" if row["failing"] else row["status"]
-        table.add_row(
-            str(row["number"]),
-            _text(row["name"]),
-            status,
-            "" if row["entries"] is None else str(row["entries"]),
-            str(row["new_entries"]),
-            _when(checks[row["url"]].state.last_success),
-            str(row["consecutive_failures"]),
-            _text(row["message"]),
-        )
-    _print_table(table)
+    last_success = {row["url"]: _when(checks[row["url"]].state.last_success) for row in rows}
+    for line in _check_lines(rows, last_success, terminal_width()):
+        click.echo(line)
     click.echo(summary)
     finish(exit_code)
+
+
+def _check_lines(rows: list[dict[str, Any]], last_success: dict[str, str], width: int) -> list[str]:
+    """`feeds check` for people: a line a feed within ``width`` columns, its message indented below.
+
+    The feed's name is cut with "…" to make room, the message to the line's
+    width; `--json` has both whole.
+    """
+    number_width = max(len("#"), len(str(max(row["number"] for row in rows))))
+    columns = [("status", 12), ("entries", 7), ("new", 4), ("last ok (UTC)", 16), ("fails", 5)]
+    fixed = number_width + 2 + sum(w + 2 for _, w in columns)
+    longest = max(cell_len(strip_control_chars(name)) for name in ["feed", *(row["name"] for row in rows)])
+    name_width = min(longest, max(width - fixed, 8))
+
+    def line(number: str, name: str, cells: list[str]) -> str:
+        widths = [w for _, w in columns]
+        right = f"  {cells[0]:<{widths[0]}}" + "".join(f"  {c:>{w}}" for c, w in zip(cells[1:], widths[1:], strict=True))
+        return f"{number:>{number_width}}  {_fit(name, name_width)}{right}".rstrip()
+
+    lines = [line("#", "feed", [title for title, _ in columns])]
+    for row in rows:
+        lines.append(line(
+            str(row["number"]),
+            row["name"],
+            [
+                "FAILING" if row["failing"] else row["status"],
+                "" if row["entries"] is None else str(row["entries"]),
+                str(row["new_entries"]),
+                last_success[row["url"]],
+                str(row["consecutive_failures"]),
+            ],
+        ))
+        if row["message"]:
+            lines.append(fit_line(f"{' ' * (number_width + 2)}{strip_control_chars(row['message'])}", width))
+    return lines
 
 
 @feeds.command("import")
