@@ -244,3 +244,26 @@ def test_an_edition_window_names_its_year_once():
     assert _window_label({"start": "2026-12-28T07:00:00+00:00", "end": "2027-01-04T07:00:00+00:00"}) == (
         "2026-12-28 07:00 → 2027-01-04 07:00 UTC"
     )
+
+
+def test_the_repository_guard_sees_a_store_left_in_the_top_folder(tmp_path):
+    from repo_guard import entries, written
+
+    (tmp_path / "seeds").mkdir()
+    before = entries(tmp_path)
+    (tmp_path / "digest.sqlite").write_bytes(b"")
+    (tmp_path / "digest.sqlite.identity.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "seeds" / "__pycache__").mkdir()
+    assert written(before, tmp_path) == ["digest.sqlite", "digest.sqlite.identity.json"]
+
+
+def test_digest_run_in_the_repository_with_its_own_config_would_be_caught(monkeypatch, tmp_path):
+    """The bundled schedule.yaml keeps its store beside it: run there, a build leaves digest.sqlite."""
+    from repo_guard import REPO, entries, written
+
+    shutil.copy(REPO / "schedule.yaml", tmp_path / "schedule.yaml")
+    shutil.copytree(REPO / "seeds", tmp_path / "seeds")
+    before = entries(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    assert digest("build", "--now", NOW).exit_code == 0
+    assert {"digest.sqlite", "digest.sqlite.identity.json", "edition"} <= set(written(before, tmp_path))
