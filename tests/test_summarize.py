@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from summary_sample import load_page_sample, load_sample
 
@@ -37,7 +37,9 @@ def story(*paragraphs: str, title: str | None = NEUTRAL_TITLE) -> Story:
 def heading_says_it_all(item: Story) -> bool:
     """Every sentence of the story is its heading's (so the summary has nothing to add)."""
     first = lead(item) or Lead("", "")
-    said = {tuple(w.casefold() for w in words(item.title or ("" if first.shortened else first.sentence)))}
+    if not item.title and first.shortened:
+        return False  # the heading shows only part of the lead (or names the source): the summary gives it
+    said = {tuple(w.casefold() for w in words(item.title or first.sentence))}
     return all(tuple(w.casefold() for w in words(s)) in said for p in item.paragraphs for s in split_sentences(p))
 
 
@@ -392,3 +394,28 @@ def test_words_that_close_a_quotation_they_did_not_open_are_not_quoted_alone():
         "Our agreements with President Biden are being implemented,” Zelenskiy said.",
     )
     assert summarize(item, SummaryConfig(min_sentences=2)) == (item.paragraphs[0],)
+
+
+def test_an_untitled_story_of_one_sentence_shows_it_whole_as_its_summary_under_its_opening():
+    sentence = "Israeli forces raided the Jenin refugee camp before dawn on Tuesday, residents said."
+    item = story(sentence, title=None)
+    assert heading(item) == "Israeli forces raided the Jenin refugee camp before dawn…"
+    assert summarize(item, CONFIG) == (sentence,)
+    clause = story("Aid trucks crossed at Rafah, the first in a week, officials said.", title=None)
+    assert heading(clause) == "Aid trucks crossed at Rafah…"
+
+
+def test_a_sole_sentence_too_short_to_cut_is_headed_by_its_source():
+    item = story("Ceasefire talks resume.", title=None)
+    assert heading(item) == item.sources[0].name
+    assert summarize(item, CONFIG) == ("Ceasefire talks resume.",)
+
+
+@given(st.lists(st.from_regex(r"[A-Za-z]{1,12}", fullmatch=True), min_size=1, max_size=40))
+@settings(max_examples=200, deadline=None)
+def test_an_untitled_one_sentence_story_is_never_shown_empty_nor_twice(tokens):
+    sentence = " ".join(tokens) + "."
+    item = story(sentence, title=None)
+    assume(len(split_sentences(sentence)) == 1)
+    assert heading(item) != sentence
+    assert summarize(item, CONFIG) == (sentence,)
