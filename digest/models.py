@@ -27,6 +27,8 @@ class SourceRef:
     url: str | None = None
     published: date | datetime | None = None
     document: str = ""
+    author: str | None = None
+    """Who wrote it, when the page or the seed says (digest.sources.sanitize.byline: a name, never a link)."""
 
 
 @dataclass(frozen=True)

@@ -44,6 +44,7 @@ from digest.models import (
 from digest.sources.article import Article
 from digest.sources.harvest import harvest
 from digest.sources.pages import PageRequest, read_pages
+from digest.sources.sanitize import byline
 from digest.sources.seeds import read_seeds
 from digest.speed import parallel
 from digest.stages.assemble import assemble, pick
@@ -362,7 +363,10 @@ def page_document(entry: Document, article: Article) -> Document:
         entry,
         text="\n\n".join(article.paragraphs),
         title=entry.title or article.title,
-        source=replace(source, name=name, published=source.published or article.published),
+        source=replace(
+            source, name=name, published=source.published or article.published,
+            author=source.author or byline(article.author, name),
+        ),
         link_lines=frozenset(),
     )
 

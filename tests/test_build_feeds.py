@@ -64,6 +64,7 @@ def test_added_feed_is_themed_sourced_sanitised_and_never_repeated(project, feed
     assert settlers["sources"][0] == {
         "name": "Monitor", "url": "https://monitor.example.org/2026/11/turmus-ayya",
         "published": "2026-11-20T09:00:00+00:00", "document": f"{url}#guid=monitor-2026-11-20-turmus-ayya",
+        "author": None,
     }
     for path in first["_files"].values():
         content = path.read_text(encoding="utf-8", errors="replace").lower()

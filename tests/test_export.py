@@ -51,8 +51,10 @@ def test_story_carries_summary_sentences_reason_and_sources():
                 "url": "https://monitor.example.org/2026/11/licences-renewed",
                 "published": "2026-11-20",
                 "document": "feed-arms-monitor-0141",
+                "author": None,
             },
-            {"name": "Campaign Bulletin", "url": None, "published": None, "document": "seed-003-bulletin"},
+            {"name": "Campaign Bulletin", "url": None, "published": None, "document": "seed-003-bulletin",
+             "author": None},
         ],
     }
 

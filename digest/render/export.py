@@ -50,6 +50,7 @@ def _source(source: SourceRef) -> dict[str, Any]:
         "url": source.url,
         "published": _iso(source.published),
         "document": source.document,
+        "author": source.author,
     }
 
 
@@ -85,7 +86,10 @@ def _story_of(data: dict[str, Any]) -> EditionStory:
         title=data["title"],
         summary=tuple(data["sentences"]),
         sources=tuple(
-            SourceRef(name=s["name"], url=s["url"], published=_moment(s["published"]), document=s["document"])
+            SourceRef(
+                name=s["name"], url=s["url"], published=_moment(s["published"]), document=s["document"],
+                author=s.get("author"),
+            )
             for s in data["sources"]
         ),
         theme=data["theme"],

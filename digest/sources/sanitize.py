@@ -84,6 +84,33 @@ def clean_title(title: str | None) -> str | None:
     return line or None
 
 
+AUTHOR_LIMIT = 60
+"""Characters an author line keeps: a few names, not a page's worth of credits."""
+_LINK_OR_ADDRESS = re.compile(r"://|^www\.|@|^\S+\.(?:com|org|net|info|io)(?:/\S*)?$", re.IGNORECASE)
+_BY = re.compile(r"^by\s+", re.IGNORECASE)
+_NAME_SEPARATORS = re.compile(r"\s*[;,|]\s*|\s+and\s+", re.IGNORECASE)
+
+
+def byline(author: str | None, publisher: str | None = None) -> str | None:
+    """An author's name fit to show beside a source: one visible line; a URL, an e-mail address or a
+    handle (any part with '@') left out; a leading "By" removed; not the publisher's own name again;
+    at most AUTHOR_LIMIT characters, whole names only, "…" after the last one that fits. None if
+    nothing is left."""
+    if author is None:
+        return None
+    line = _BY.sub("", " ".join(visible_text(author).split()))
+    names = [name for name in _NAME_SEPARATORS.split(line) if name and not _LINK_OR_ADDRESS.search(name)]
+    names = [name for name in dict.fromkeys(names) if any(c.isalpha() for c in name)]
+    if publisher is not None:
+        names = [name for name in names if name.casefold() != publisher.casefold()]
+    kept: list[str] = []
+    for name in names:
+        if len(", ".join([*kept, name])) > AUTHOR_LIMIT:
+            return ", ".join(kept) + "…" if kept else name[: AUTHOR_LIMIT - 1].rsplit(" ", 1)[0] + "…"
+        kept.append(name)
+    return ", ".join(kept) or None
+
+
 def safe_url(
     url: str | None, base: str | None = None, schemes: frozenset[str] = WEB_SCHEMES
 ) -> str | None:

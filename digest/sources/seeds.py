@@ -17,7 +17,7 @@ from ruamel.yaml.error import YAMLError
 
 from digest.errors import SourceError
 from digest.models import PUBLISHER_NOT_NAMED, Document, SourceRef
-from digest.sources.sanitize import clean_title, visible_text
+from digest.sources.sanitize import byline, clean_title, visible_text
 
 
 class SeedMeta(BaseModel):
@@ -48,11 +48,13 @@ def read_seed(path: Path) -> Document:
     except UnicodeDecodeError:
         raise SourceError(f"{path}: not UTF-8 text") from None
     meta = read_meta(path.with_suffix(".meta.yaml"))
+    name = clean_title(meta.publisher or meta.name) or PUBLISHER_NOT_NAMED
     source = SourceRef(
-        name=clean_title(meta.publisher or meta.name) or PUBLISHER_NOT_NAMED,
+        name=name,
         url=meta.url,
         published=meta.published,
         document=path.name,
+        author=byline(meta.author, name),
     )
     return Document(id=path.name, text=visible_text(text), source=source, title=clean_title(meta.title))
 

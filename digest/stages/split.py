@@ -29,7 +29,7 @@ from itertools import accumulate, chain, pairwise, product
 
 import numpy as np
 
-from digest.models import Block, BlockKind, CleanedDocument, SourceRef, Story
+from digest.models import Block, BlockKind, CleanedDocument, Story
 from digest.stages.text import content_stems_of_words, words
 
 MERGE_SIMILARITY = 0.03
@@ -278,11 +278,12 @@ def _story(cleaned: CleanedDocument, blocks: list[Block]) -> Story:
         heading_date = next((b.published for b in cleaned.blocks if b.text == title and b.published), None)
     credit = next((b.credit for b in blocks if b.credit), None)
     base = document.source
-    source = SourceRef(
+    source = replace(
+        base,
         name=credit or base.name,
-        url=base.url,
         published=heading_date or base.published,
         document=base.document or document.id,
+        author=None if credit and base.author and credit.casefold() == base.author.casefold() else base.author,
     )
     first_line = blocks[0].line if blocks else 0
     digest_id = hashlib.sha1(f"{document.id}:{first_line}".encode()).hexdigest()[:12]
