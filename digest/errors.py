@@ -74,4 +74,6 @@ def system_error(exc: BaseException) -> DigestError | None:
     if isinstance(exc, OSError) and exc.errno == errno.ENOSPC:
         where = f" writing {exc.filename}" if exc.filename else ""
         return DigestError(f"the disk is full{where}; free some space and run the same command again")
+    if isinstance(exc, OSError) and exc.filename and exc.strerror:
+        return DigestError(f"{exc.filename}: {exc.strerror}")
     return None

@@ -71,7 +71,13 @@ def connect(path: Path | str) -> sqlite3.Connection:
     in_memory = str(path) == ":memory:"
     mirror = None
     if not in_memory:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise DigestError(
+                f"{path}: cannot create the store's folder {path.parent} ({exc.strerror or exc}); "
+                "check `store:` in the config"
+            ) from None
         mirror = store_identity.check_before_open(path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)

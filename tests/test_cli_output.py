@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -267,3 +269,47 @@ def test_digest_run_in_the_repository_with_its_own_config_would_be_caught(monkey
     monkeypatch.chdir(tmp_path)
     assert digest("build", "--now", NOW).exit_code == 0
     assert {"digest.sqlite", "digest.sqlite.identity.json", "edition"} <= set(written(before, tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "line"),
+    [
+        # a store whose folder cannot be made: one line naming it and the key, not a traceback
+        (["build", "--config", "{tmp}/store-in-a-file.yaml"], 1,
+         "digest: {tmp}/afile/digest.sqlite: cannot create the store's folder {tmp}/afile (File exists); "
+         "check `store:` in the config"),
+        # any file digest cannot write: the file and why
+        (["feeds", "export", "--config", "{tmp}/schedule.yaml", "{tmp}/afile/feeds.opml"], 1,
+         "digest: {tmp}/afile/feeds.opml: Not a directory"),
+        # a mistyped --to is a usage error, found before anything is built
+        (["send", "--config", "{tmp}/schedule.yaml", "--to", "reader.example.org"], 2,
+         "Error: Invalid value for '--to': 'reader.example.org' is not a valid address: "
+         "An email address must have an @-sign."),
+        # not an OPML file: the file and lxml's reason, without lxml's '(<string>, line 1)'
+        (["feeds", "import", "--config", "{tmp}/schedule.yaml", "{tmp}/schedule.yaml"], 1,
+         "digest: schedule.yaml: not valid XML: Start tag expected, '<' not found, line 1, column 1"),
+    ],
+)
+def test_wrong_input_is_one_clear_line(project, args, code, line):
+    (project / "afile").write_text("a file, not a folder\n", encoding="utf-8")
+    config = (project / "schedule.yaml").read_text(encoding="utf-8")
+    (project / "store-in-a-file.yaml").write_text(
+        re.sub(r"(?m)^store: .*$", f"store: {project}/afile/digest.sqlite", config), encoding="utf-8"
+    )
+    result = digest(*[arg.format(tmp=project) for arg in args])
+    assert result.exit_code == code, result.output
+    assert result.stderr.splitlines()[-1] == line.format(tmp=project)
+    assert "Traceback" not in result.output and not isinstance(result.exception, OSError)
+    assert result.stdout == ""
+
+
+def test_a_page_on_a_site_whose_robots_txt_cannot_be_read_says_so(tmp_path):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/story"
+    result = digest("read", closed, "--config", str(tmp_path / "none.yaml"))
+    assert result.exit_code == 1
+    assert result.stdout.splitlines()[1] == (
+        "  not read: robots.txt disallows the path (its robots.txt could not be read, which counts as "
+        "disallowing all: unreachable (connection refused))"
+    )

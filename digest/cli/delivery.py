@@ -25,7 +25,7 @@ from digest.cli.report import run_json, run_summary, send_exit_code, send_json, 
 from digest.config import load_config
 from digest.delivery import ledger
 from digest.delivery.ledger import SendKind
-from digest.delivery.recipients import read_address_file, validate_addresses
+from digest.delivery.recipients import normalize_address, read_address_file, validate_addresses
 from digest.delivery.suppressions import suppress
 from digest.delivery.transport import make_transport
 from digest.publish import send_now
@@ -33,6 +33,16 @@ from digest.scheduler import describe_transport, run_due, serve, stop_on_signals
 from digest.store import connect
 
 log = logging.getLogger("digest")
+
+
+def _an_address(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--to is checked before anything is built: a mistyped address is a usage error (exit 2)."""
+    if value is not None:
+        try:
+            normalize_address(value)
+        except ValueError as exc:
+            raise click.BadParameter(f"{value!r} is not a valid address: {exc}") from None
+    return value
 
 class _StderrHandler(logging.Handler):
     """Writes through click.echo, so the lines land wherever click's stderr is at that moment."""
@@ -72,7 +82,7 @@ def logging_to_stderr(level: int = logging.INFO) -> Iterator[None]:
     "--outbox", type=click.Path(file_okay=False, path_type=Path),
     help="Folder for messages that are written rather than sent (default: delivery.outbox).",
 )
-@click.option("--to", "to_address", help="Send one test copy to this address only; readers are not mailed.")
+@click.option("--to", "to_address", callback=_an_address, help="Send one test copy to this address only; readers are not mailed.")
 @click.option(
     "--now",
     help="The edition's date-time (ISO 8601). Sending again with the same value resumes that send, never repeats it.",

@@ -54,7 +54,7 @@ def read_opml(data: bytes, source: str = "OPML") -> OpmlList:
     try:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
-        raise SourceError(f"{source}: not valid XML: {exc}") from None
+        raise SourceError(f"{source}: not valid XML: {exc.msg}") from None
     if root is None or etree.QName(root).localname.lower() != "opml":
         raise SourceError(f"{source}: not an OPML file (its root element is not <opml>)")
     body = next((el for el in root if etree.QName(el).localname.lower() == "body"), None)

@@ -66,6 +66,8 @@ class _Network:
     lock: threading.Lock = field(default_factory=threading.Lock)
     robots: dict[str, RobotFileParser] = field(default_factory=dict)
     robots_locks: dict[str, threading.Lock] = field(default_factory=dict)
+    robots_unread: dict[str, str] = field(default_factory=dict)
+    """Per site whose robots.txt could not be read: why (then it disallows all, and a refusal says so)."""
 
     def take_budget(self) -> bool:
         with self.lock:
@@ -75,6 +77,11 @@ class _Network:
                 return False
             self.fetched += 1
             return True
+
+    def robots_problem(self, url: str) -> str | None:
+        """Why the site's robots.txt disallows everything, when it could not be read at all."""
+        parts = urlsplit(url)
+        return self.robots_unread.get(urlunsplit((parts.scheme, parts.netloc, "", "", "")))
 
     def allows(self, url: str) -> bool:
         """Whether the site's robots.txt lets digest fetch ``url`` (read once per site and build)."""
@@ -97,6 +104,7 @@ class _Network:
                 rules.parse([])
             else:
                 rules.parse(["User-agent: *", "Disallow: /"])
+                self.robots_unread[site] = f"its robots.txt could not be read, which counts as disallowing all: {exc}"
             return rules
         rules.parse(fetched.body.decode("utf-8", "replace").splitlines())
         return rules
@@ -186,7 +194,7 @@ def _fetch(state: _Network, request: PageRequest, page: pagestore.StoredPage | N
     if not state.take_budget():
         return _refused(request, PageRefusal.BUDGET, remember=False)
     if not state.allows(request.url):
-        return _refused(request, PageRefusal.DISALLOWED)
+        return _refused(request, PageRefusal.DISALLOWED, state.robots_problem(request.url))
     try:
         fetched = state.fetcher.fetch(request.url, page.validators if page is not None else Validators())
     except FetchError as exc:
