@@ -501,10 +501,11 @@ def load_config(path: Path | str) -> Config:
     try:
         return Config.model_validate({**_plain(tree), "base_dir": path.parent})
     except ValidationError as exc:
-        raise ConfigError(_describe(path, tree, exc)) from None
+        raise ConfigError(describe_errors(path, tree, exc)) from None
 
 
-def _describe(path: Path, tree: Any, exc: ValidationError) -> str:
+def describe_errors(path: Path, tree: Any, exc: ValidationError) -> str:
+    """A pydantic error about a YAML file as lines of ``file:LINE: key: message`` (no pydantic links)."""
     lines = []
     for error in exc.errors():
         loc = tuple(p for p in error["loc"] if not _is_union_tag(p))

@@ -313,3 +313,23 @@ def test_a_page_on_a_site_whose_robots_txt_cannot_be_read_says_so(tmp_path):
         "  not read: robots.txt disallows the path (its robots.txt could not be read, which counts as "
         "disallowing all: unreachable (connection refused))"
     )
+
+
+@pytest.mark.parametrize(
+    ("meta", "lines"),
+    [
+        ("published: notadate\nbogus: 1\n", [
+            "{seed}:1: published: Input should be a valid date or datetime, input is too short",
+            "{seed}:2: bogus: unknown key (check its spelling and indentation)",
+        ]),
+        ("title: [\n", ["digest: {seed}:2: not valid YAML: expected the node content, but found '<stream end>'"]),
+        ("- a list\n", ["digest: {seed}:1: seed metadata must be a mapping of keys (publisher:, title:, …)"]),
+    ],
+)
+def test_a_mistake_in_a_seed_s_metadata_names_its_file_line_and_key(project, meta, lines):
+    seed = project / "seeds" / "000_efe03dbf887b4d4a.meta.yaml"
+    seed.write_text(meta, encoding="utf-8")
+    result = digest("build", "--config", str(project / "schedule.yaml"), "--out", str(project / "e"), "--now", NOW)
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[-len(lines):] == [line.format(seed=seed) for line in lines]
+    assert "pydantic" not in result.stderr and "Traceback" not in result.stderr

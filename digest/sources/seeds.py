@@ -15,7 +15,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from digest.errors import SourceError
+from digest.config import describe_errors, read_yaml
+from digest.errors import ConfigError, SourceError
 from digest.models import PUBLISHER_NOT_NAMED, Document, SourceRef
 from digest.sources.sanitize import byline, clean_title, visible_text
 
@@ -33,13 +34,30 @@ class SeedMeta(BaseModel):
 
 
 def read_meta(path: Path) -> SeedMeta:
+    """A seed's metadata; a mistake in it is reported as `NAME.meta.yaml:LINE: key: what is wrong`."""
     if not path.exists():
         return SeedMeta()
     try:
         data = YAML(typ="safe").load(path.read_text(encoding="utf-8")) or {}
+        if not isinstance(data, dict):
+            raise SourceError(f"{path}:1: seed metadata must be a mapping of keys (publisher:, title:, …)")
         return SeedMeta.model_validate(data)
-    except (YAMLError, ValidationError, OSError, UnicodeDecodeError) as exc:
-        raise SourceError(f"{path}: bad seed metadata: {exc}") from None
+    except (YAMLError, OSError, UnicodeDecodeError):
+        try:
+            read_yaml(path)
+        except ConfigError as located:  # the same mistake, with its line
+            raise SourceError(_in_folder(path, str(located))) from None
+        raise SourceError(f"{path}: cannot read the seed metadata") from None
+    except ValidationError as exc:
+        raise SourceError(_in_folder(path, describe_errors(path, read_yaml(path), exc))) from None
+
+
+def _in_folder(path: Path, message: str) -> str:
+    """Messages that name a file by its name alone, naming it by its path (seeds live in a folder)."""
+    return "\n".join(
+        f"{path}{line.removeprefix(path.name)}" if line.startswith(f"{path.name}:") else line
+        for line in message.splitlines()
+    )
 
 
 def read_seed(path: Path) -> Document:
