@@ -333,3 +333,12 @@ def test_a_mistake_in_a_seed_s_metadata_names_its_file_line_and_key(project, met
     assert result.exit_code == 1
     assert result.stderr.splitlines()[-len(lines):] == [line.format(seed=seed) for line in lines]
     assert "pydantic" not in result.stderr and "Traceback" not in result.stderr
+
+
+def test_serve_on_a_port_in_use_is_one_line_and_exit_1(tmp_path):
+    delivery_config(tmp_path, recipients=[])
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = digest("serve", "--config", str(tmp_path / "schedule.yaml"), "--port", str(port))
+    assert result.exit_code == 1
+    assert result.stderr == f"digest: cannot listen on 127.0.0.1:{port}: Address already in use\n"
