@@ -15,6 +15,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import (
@@ -217,6 +218,12 @@ class FeedConfig(Strict):
     def _http(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
+        if any(character.isspace() for character in value):
+            raise ValueError(f"{value!r} has a space in it (write a space in a URL as %20)")
+        try:
+            urlsplit(value).port  # noqa: B018 - reading it is the check: a bad host or port raises
+        except ValueError as exc:
+            raise ValueError(f"{value!r} is not a valid URL: {exc}") from None
         return value
 
     @field_validator("include", "exclude")

@@ -342,3 +342,23 @@ def test_serve_on_a_port_in_use_is_one_line_and_exit_1(tmp_path):
         result = digest("serve", "--config", str(tmp_path / "schedule.yaml"), "--port", str(port))
     assert result.exit_code == 1
     assert result.stderr == f"digest: cannot listen on 127.0.0.1:{port}: Address already in use\n"
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://[::1/feed", "is not a valid URL: Invalid IPv6 URL"),
+        ("http://example.org:99999/feed", "is not a valid URL: Port out of range 0-65535"),
+        ("http://exa mple.org/feed", "has a space in it (write a space in a URL as %20)"),
+    ],
+)
+def test_a_malformed_feed_url_is_refused_in_one_line_by_feeds_add_and_by_validate(project, url, reason):
+    config = project / "schedule.yaml"
+    before = config.read_text(encoding="utf-8")
+    added = digest("feeds", "add", "--config", str(config), url, "--no-check")
+    assert added.exit_code == 2 and added.stderr == f"digest: cannot add {url!r}: {url!r} {reason}\n"
+    assert config.read_text(encoding="utf-8") == before
+    config.write_text(before.replace("feeds:\n", f"feeds:\n  - url: '{url}'\n", 1), encoding="utf-8")
+    line = config.read_text(encoding="utf-8").splitlines().index(f"  - url: '{url}'") + 1
+    checked = digest("validate", "--config", str(config))
+    assert checked.exit_code == 2 and f"schedule.yaml:{line}: feed #1 url: {url!r} {reason}" in checked.stderr
