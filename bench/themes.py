@@ -1,4 +1,4 @@
-"""Theme classifiers side by side on the dev part of tests/data/themes/labels.jsonl.
+"""Theme classifiers side by side on the dev part of tests/data/themes/labels*.jsonl.
 
 Prints, for each classifier, per theme precision / recall / F1 on dev, the
 share of off-topic (none) items placed in some theme ("leakage"), and stories
@@ -17,7 +17,6 @@ WordLlama sentence embeddings as extra features; and combinations.
 from __future__ import annotations
 
 import argparse
-import json
 import statistics
 import subprocess
 import tempfile
@@ -27,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from themes_export import labelled
 
 from digest.config import Config, Theme, ThemeSignals, load_config
 from digest.models import SourceRef, Story
@@ -35,7 +35,6 @@ from digest.stages.theme_classifier import classifier
 from digest.stages.themes import TermIndex, decide_by_rules
 
 ROOT = Path(__file__).resolve().parents[1]
-LABELS = ROOT / "tests" / "data" / "themes" / "labels.jsonl"
 THEMES = ("arms-exports", "settler-violence", "solidarity")
 TODAY = "a9ed53a"
 """The commit whose schedule.yaml holds the rules digest had before its model."""
@@ -54,13 +53,11 @@ Classifier = Callable[[Sequence[Item]], list[str | None]]
 
 
 def load(split: str) -> list[Item]:
-    items = []
-    for line in LABELS.read_text(encoding="utf-8").splitlines():
-        record = json.loads(line)
-        if record["split"] == split:
-            label = None if record["label"] == "none" else record["label"]
-            items.append(Item(record["title"], record["text"], label))
-    return items
+    """The items of ``split`` in labels.jsonl and every labels-*.jsonl (bench/themes_export.py reads them)."""
+    return [
+        Item(record["title"], record["text"], None if record["label"] == "none" else record["label"])
+        for record in labelled(split)
+    ]
 
 
 def story(item: Item, number: int) -> Story:

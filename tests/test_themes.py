@@ -1,3 +1,4 @@
+import json
 from pathlib import Path
 
 import pytest
@@ -101,3 +102,20 @@ NEWS_MARKS = "aZq9_'’ .,-“”‘—–…\xa0«»•€\u200b\x00ÉéİΣς�
 @given(st.text(alphabet=st.sampled_from(NEWS_MARKS), max_size=60) | st.text(max_size=60))
 def test_theme_words_are_the_token_pattern_s_matches_in_lower_case(text):
     assert theme_words(text) == TOKEN.findall(text.lower())
+
+
+def test_shipped_examples_are_train_items_of_the_label_files_never_dev():
+    """digest/stages/theme_examples.jsonl (bench/themes_export.py) holds train items only: dev stays unseen."""
+    labels = ROOT / "tests" / "data" / "themes"
+    splits = {}
+    for path in [labels / "labels.jsonl", *sorted(labels.glob("labels-*.jsonl"))]:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                record = json.loads(line)
+                splits.setdefault(record["id"], (record["split"], record["label"]))
+    shipped = [
+        json.loads(line)
+        for line in (ROOT / "digest" / "stages" / "theme_examples.jsonl").read_text(encoding="utf-8").splitlines()
+    ]
+    assert len(shipped) > 1000
+    assert all(splits[item["id"]] == ("train", item["label"]) for item in shipped)

@@ -136,7 +136,7 @@ def _sigmoid(logit: float) -> float:
 
 
 def shipped_examples() -> list[Example]:
-    """The labelled items shipped with digest (the train part of tests/data/themes/labels.jsonl)."""
+    """The labelled items shipped with digest (the train parts of tests/data/themes/labels*.jsonl: bench/themes_export.py)."""
     text = resources.files("digest.stages").joinpath("theme_examples.jsonl").read_text(encoding="utf-8")
     found = []
     for line in text.splitlines():
