@@ -5,7 +5,8 @@ The labels live in tests/data/themes/: labels.jsonl and every labels-*.jsonl
 shipped examples are the train items of all of them, in file order (labels.jsonl
 first, then labels-*.jsonl by name), an item whose id or lower-cased title came
 earlier left out, with only what the model reads: id, title, the first
-TEXT_CHARS characters of the text, label. Dev items never leave the repository's
+TEXT_CHARS characters of the text, label, and for a headline drawn from a news
+search its context (SEARCH_CONTEXT). Dev items never leave the repository's
 tests, so dev stays unseen. Run it after new labels land, then bench/themes.py:
 
     .venv/bin/python bench/themes_export.py
@@ -22,6 +23,25 @@ LABELS = ROOT / "tests" / "data" / "themes"
 SHIPPED = ROOT / "digest" / "stages" / "theme_examples.jsonl"
 TEXT_CHARS = 400
 """Characters of an item's text shipped: more than the lede the model reads of a brief."""
+SEARCH_CONTEXT = {
+    "gaza-news.txt": "Gaza",
+    "googlenews-bbc-gaza.txt": "Gaza",
+    "bds-movement-mentions.txt": "BDS movement",
+    "cnn-news-israel-hamas-war.txt": "Israel Hamas war",
+    "wsj-news-middleeast.txt": "Middle East",
+}
+"""What each real_headlines file was drawn from (a news search for 'Gaza', a war's live page, a
+section). Its headlines are about that without saying so ("Students barricade University of
+Manchester exam building" is a Gaza protest because a Gaza search found it); the model learns
+from them with the context as their text, so that it does not learn that any protest headline
+is solidarity: in a general feed, one without such a context mostly is not."""
+
+
+def context_of(record: dict[str, str]) -> str:
+    """The search or section a headline-only item was found by, or ''."""
+    if record["text"] or not record["source"].startswith("real_headlines/"):
+        return ""
+    return SEARCH_CONTEXT.get(record["source"].rsplit("/", 1)[-1], "")
 
 
 def label_files() -> list[Path]:
@@ -51,7 +71,8 @@ def labelled(split: str | None = None) -> Iterator[dict[str, str]]:
 def main() -> None:
     lines = [
         json.dumps(
-            {"id": r["id"], "title": r["title"], "text": r["text"][:TEXT_CHARS], "label": r["label"]},
+            {"id": r["id"], "title": r["title"], "text": r["text"][:TEXT_CHARS], "label": r["label"]}
+            | ({"context": context} if (context := context_of(r)) else {}),
             ensure_ascii=False,
         )
         for r in labelled("train")

@@ -11,7 +11,7 @@ listed under "Also noted".
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass
 from functools import partial
 
@@ -19,6 +19,7 @@ from digest.config import Theme
 from digest.models import Story, ThemeDecision, ThemedStory
 from digest.speed import parallel
 from digest.stages.theme_model import (
+    IN_TITLE,
     Example,
     Placement,
     ThemeModel,
@@ -51,21 +52,36 @@ class RuleSignals:
         }
 
     def __call__(self, story: Story, title: Terms, body: Terms) -> dict[str, str]:
+        """The signals of the title and text together, and those of the title alone (marked IN_TITLE;
+        a story with no title or no text: the same signals, as read_story() reads it)."""
+        found = self._signals(story, title, body, title.found.keys() | body.found.keys(), "", "")
+        if body.tokens and title.tokens:
+            found.update(self._signals(story, title, NO_TEXT, title.found.keys(), IN_TITLE, " in the title"))
+        else:
+            found.update({IN_TITLE + feature: f"{shown} in the title" for feature, shown in found.items()})
+        return found
+
+    def _signals(
+        self, story: Story, title: Terms, body: Terms, present: Set[str], mark: str, where: str
+    ) -> dict[str, str]:
         found: dict[str, str] = {}
-        present = title.found.keys() | body.found.keys()
         for key, theme in self.themes.items():
             every = True
             for number, members, group in self.groups[key]:
                 if hits := members & present:
                     matched = next(term for term in group if term in hits)
-                    found[f"<{key} group {number}>"] = f"{matched.rstrip('*')} ({theme.title} terms)"
+                    found[f"{mark}<{key} group {number}>"] = f"{matched.rstrip('*')} ({theme.title} terms){where}"
                 else:
                     every = False
             if every:
-                found[f"<{key} every group>"] = f"every {theme.title} term group"
+                found[f"{mark}<{key} every group>"] = f"every {theme.title} term group{where}"
                 if score_theme(key, theme, story, title, body).qualifies:
-                    found[f"<{key} rules>"] = f"{theme.title} keyword rules"
+                    found[f"{mark}<{key} rules>"] = f"{theme.title} keyword rules{where}"
         return found
+
+
+NO_TEXT = Terms("")
+"""The text of a story read by its title alone."""
 
 
 @dataclass
@@ -140,9 +156,11 @@ HINT_LOGIT = 0.5
 
 
 def _readable(feature: str, shown: Mapping[str, str]) -> str:
-    """A feature in the story's own words: stems 'arm sale' -> 'arms sales'."""
-    if feature.startswith("<"):
-        return shown.get(feature, feature)
+    """A feature in the story's own words: stems 'arm sale' -> 'arms sales', '^arm' -> 'arms in the title'."""
+    if feature in shown:
+        return shown[feature]
+    if feature.startswith(IN_TITLE):
+        return f"{_readable(feature[len(IN_TITLE):], shown)} in the title"
     return " ".join(shown.get(stem, stem).lower() for stem in feature.split(" "))
 
 
@@ -171,14 +189,18 @@ def train_model(themes: Mapping[str, Theme], examples: Sequence[Example]) -> The
 
 
 def teaching(themes: Mapping[str, Theme], corrections: Sequence[Example] = ()) -> list[Example]:
-    """What a model for these themes learns from: shipped labelled items, the themes' examples, corrections.
+    """What a model for these themes learns from: shipped labelled items, the themes' examples (the first:
+    its title and description), corrections.
 
     A shipped item labelled with a theme these themes do not have is left out
     (it is neither in nor out of a renamed or new theme).
     """
     shipped = [e for e in shipped_examples() if e.theme is None or e.theme in themes]
     taught = examples_of(
-        {key: (theme.examples.belongs, theme.examples.not_) for key, theme in themes.items()}
+        {
+            key: ((f"{theme.title}\n{theme.description}", *theme.examples.belongs), theme.examples.not_)
+            for key, theme in themes.items()
+        }
     )
     return shipped + taught + [c for c in corrections if c.theme in themes]
 

@@ -19,6 +19,7 @@ import json
 import math
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from importlib import resources
 
 from digest.stages.text import WordTable, content_stems_of_words, words
@@ -35,12 +36,18 @@ REGULARISATION = 1.0
 """scikit-learn's C: smaller keeps weights small, so no one word decides alone."""
 SMALLEST_WEIGHT = 0.01
 """Weights closer to zero than this are left out of a trained model (they decide nothing)."""
-MODEL_VERSION = 1
+MODEL_VERSION = 2
 """Bumped whenever features or training change, so a kept model is trained again."""
 
 
+IN_TITLE = "^"
+"""Marks a feature of the title alone ('^arm sale'): a headline weighs on its own, so a long lede cannot drown it.
+A story without a title is read as a brief whose headline is its lede."""
+
+
 def story_features(title: str, text: str) -> frozenset[str]:
-    """The content stems of the title and lede, and each pair of neighbouring stems ('arm sale')."""
+    """The content stems of the title and lede and each pair of neighbouring stems ('arm sale'),
+    and the same of the title alone, marked IN_TITLE ('^arm sale')."""
     return read_story(title, text)[0]
 
 
@@ -49,11 +56,14 @@ def read_story(title: str, text: str) -> tuple[frozenset[str], tuple[tuple[str, 
     lede = words(text[:LEDE_CHARS])[:LEDE_WORDS] if text else ()
     found: set[str] = set()
     seen: list[tuple[str, str]] = []
-    for part in (words(title), lede):
+    for part, in_title in ((words(title) or lede, True), (lede, False)):
         pairs = [(stem, word) for word, stem in zip(part, map(_STEM_OF.__getitem__, part), strict=True) if stem]
         stems = [stem for stem, _ in pairs]
+        joined = [f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False)]
         found.update(stems)
-        found.update(f"{a} {b}" for a, b in zip(stems, stems[1:], strict=False))
+        found.update(joined)
+        if in_title:
+            found.update(IN_TITLE + feature for feature in (*stems, *joined))
         seen.extend(pairs)
     return frozenset(found), tuple(seen)
 
@@ -84,13 +94,24 @@ class Placement:
 
     theme: str
     probability: float
-    contributions: tuple[tuple[str, float], ...]
-    """Features present in the story with their weights (in no order: see strongest())."""
+    present: tuple[str, ...]
+    """The story's features that some theme weighs (this one's weights tell which it does)."""
+    weights: Mapping[str, float] = field(repr=False, compare=False)
     hinted: bool = False
+
+    @property
+    def contributions(self) -> tuple[tuple[str, float], ...]:
+        """Features present in the story with their weights for this theme (in no order: see strongest())."""
+        return tuple((f, self.weights[f]) for f in self.present if f in self.weights)
 
     def strongest(self, n: int) -> list[tuple[str, float]]:
         """The n weights that moved the probability most, for or against."""
         return heapq.nsmallest(n, self.contributions, key=lambda item: (-abs(item[1]), item[0]))
+
+
+WEIGHT_UNITS = 10_000
+"""Weights are kept to four decimals (train()); placing sums them as whole numbers of 1/WEIGHT_UNITS,
+exactly, so the order a set yields features in (it varies between runs) cannot change a digit."""
 
 
 @dataclass
@@ -102,16 +123,27 @@ class ThemeModel:
 
     def place(self, features: frozenset[str], hints: Iterable[str] = (), hint_logit: float = 0.0) -> list[Placement]:
         """Each theme's probability for a story with these features; ``hints`` add ``hint_logit`` to theirs."""
+        columns = self._columns
+        # a story has a few hundred features, a model thousands: look up the story's, once for all themes
+        present = tuple(f for f in features if f in columns)
+        totals = [sum(column) for column in zip(*map(columns.__getitem__, present), strict=True)] if present else None
         hinted = frozenset(hints)
         placements = []
-        for theme, weights in self.weights.items():
-            found = [(f, weights[f]) for f in weights.keys() & features]
-            # fsum: exact, so the order a set yields features in (it varies between runs) cannot change a digit
-            logit = self.intercepts[theme] + math.fsum(w for _, w in found)
+        for number, (theme, weights) in enumerate(self.weights.items()):
+            logit = self.intercepts[theme] + (totals[number] / WEIGHT_UNITS if totals else 0.0)
             if theme in hinted:
                 logit += hint_logit
-            placements.append(Placement(theme, _sigmoid(logit), tuple(found), theme in hinted))
+            placements.append(Placement(theme, _sigmoid(logit), present, weights, theme in hinted))
         return placements
+
+    @cached_property
+    def _columns(self) -> dict[str, tuple[int, ...]]:
+        """Each feature's weight in each theme (in the order of ``weights``), in 1/WEIGHT_UNITS."""
+        table: dict[str, list[int]] = {}
+        for number, weights in enumerate(self.weights.values()):
+            for feature, weight in weights.items():
+                table.setdefault(feature, [0] * len(self.weights))[number] = round(weight * WEIGHT_UNITS)
+        return {feature: tuple(row) for feature, row in table.items()}
 
     def to_json(self) -> str:
         return json.dumps(
@@ -142,7 +174,8 @@ def shipped_examples() -> list[Example]:
     for line in text.splitlines():
         item = json.loads(line)
         label = None if item["label"] == "none" else item["label"]
-        found.append(Example(item["text"], label, title=item["title"]))
+        # a headline found by a news search ('Gaza') is about what was searched: that is its text
+        found.append(Example(item["text"] or item.get("context", ""), label, title=item["title"]))
     return found
 
 
@@ -160,10 +193,12 @@ def train(
     themes: Sequence[str],
     examples: Sequence[Example],
     signals: Callable[[str, str], Iterable[str]] = lambda title, text: (),
+    features: Callable[[str, str], frozenset[str]] = story_features,
 ) -> ThemeModel:
     """One logistic regression per theme: its examples against all others.
 
-    ``signals`` adds features of a text beyond its words (the themes' term groups).
+    ``signals`` adds features of a text beyond its words (the themes' term groups);
+    ``features`` are its words' (bench/themes.py compares other choices).
     liblinear's dual solver with a fixed seed: the same examples give the same
     weights, and it trains a theme on a thousand examples in tens of
     milliseconds where lbfgs takes most of a second (measured).
@@ -175,11 +210,11 @@ def train(
     from sklearn.feature_extraction import DictVectorizer  # type: ignore[import-untyped]
     from sklearn.linear_model import LogisticRegression  # type: ignore[import-untyped]
 
-    features = [
-        dict.fromkeys(sorted(story_features(e.title, e.text) | set(signals(e.title, e.text))), 1) for e in examples
+    rows_of_features = [
+        dict.fromkeys(sorted(features(e.title, e.text) | set(signals(e.title, e.text))), 1) for e in examples
     ]
     vectorizer = DictVectorizer()
-    matrix = vectorizer.fit_transform(features).tocsr()
+    matrix = vectorizer.fit_transform(rows_of_features).tocsr()
     matrix.indices, matrix.indptr = matrix.indices.astype("int32"), matrix.indptr.astype("int32")  # liblinear's
     names = vectorizer.get_feature_names_out()
     weights: dict[str, dict[str, float]] = {}
