@@ -1,9 +1,10 @@
-"""De-duplication: exact copies, one wire report from two outlets, repeated paragraphs."""
+"""De-duplication: exact copies, one wire report or event from two outlets, repeated paragraphs."""
 
 from __future__ import annotations
 
 import json
 import random
+from datetime import date
 from pathlib import Path
 
 from hypothesis import given, settings
@@ -128,7 +129,7 @@ def test_an_outlet_that_ran_only_the_first_paragraphs_ran_the_same_story():
     assert [d.explanation for d in drops] == ["same story as short"]
 
 
-def test_separate_reports_of_the_same_event_are_both_kept():
+def test_separate_reports_of_the_same_event_without_dated_headlines_are_both_kept():
     stories = [story("ap", WIRE, "Associated Press"), story("own", SAME_EVENT_OTHER_REPORT, "Our correspondent")]
     kept, drops = dedupe_stories(stories)
     assert kept == stories and drops == []
@@ -237,3 +238,48 @@ def test_a_copy_of_a_report_with_links_in_it_is_still_the_same_story():
     kept, drops = dedupe_stories([story("ap", WIRE, "Associated Press"), story("linked", linked, "Courier")])
     assert [s.id for s in kept] == ["ap"]
     assert [d.explanation for d in drops] == ["same story as ap"]
+
+
+def teaser(identifier: str, outlet: str, title: str, day: date | None, text: str | None = None) -> Story:
+    """A feed entry's story: its headline, a line of text (its own: equal texts are exact copies) and its day."""
+    text = text or f"The teaser of {outlet}'s report number {identifier}."
+    return Story(identifier, title, (text,), (SourceRef(outlet, published=day),), f"{identifier}.txt", 1)
+
+
+DEC_30 = date(2023, 12, 30)
+
+
+def test_one_event_from_two_outlets_told_by_their_headlines_becomes_one_story_naming_both():
+    # real_entries, 30 December 2023: two teasers that share no five words in a row
+    nyt = teaser("nyt", "NY times", "Biden Administration Again Bypasses Congress for Weapons Sale to Israel", DEC_30,
+                 "The move comes as Israel presses on with its offensive in Gaza despite increasing pressure.")
+    aljazeera = teaser("aj", "Aljazeera", "Biden administration bypasses Congress on weapons sales to Israel", DEC_30,
+                       "For second time in a month, US approves munitions for Israel while calling for end to deaths.")
+    kept, drops = dedupe_stories([nyt, aljazeera])
+    assert [s.id for s in kept] == ["nyt"]
+    assert [s.name for s in kept[0].sources] == ["NY times", "Aljazeera"]
+    assert [(d.explanation, d.document) for d in drops] == [
+        ("same story as “Biden Administration Again Bypasses Congress for Weapons Sale to Israel”", "aj.txt")
+    ]
+
+
+def test_headlines_alike_from_one_outlet_days_apart_or_undated_stay_separate_stories():
+    first = "Biden administration bypasses Congress on weapons sales to Israel"
+    again = "Biden administration again bypasses Congress on weapons sales to Israel"
+    for later in (
+        teaser("b", "Aljazeera", again, DEC_30),  # an outlet's own follow-up
+        teaser("b", "NY times", again, date(2024, 1, 3)),  # four days on
+        teaser("b", "NY times", again, None),  # no date to tell
+    ):
+        kept, drops = dedupe_stories([teaser("a", "Aljazeera", first, DEC_30), later])
+        assert [s.id for s in kept] == ["a", "b"] and drops == []
+
+
+def test_a_series_date_in_two_headlines_does_not_make_them_one_event():
+    # pcgamer and Lifehacker, 9 December 2023: two puzzles' hints, alike only in their date
+    kept, _ = dedupe_stories([
+        teaser("a", "pcgamer", "Wordle today: Hint and answer #903 for Saturday, December 9", date(2023, 12, 9)),
+        teaser("b", "Lifehacker", "Today's NYT Connections Hints (and Answer) for Saturday, December 9, 2023",
+               date(2023, 12, 9)),
+    ])
+    assert [s.id for s in kept] == ["a", "b"]

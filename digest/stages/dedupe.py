@@ -1,6 +1,6 @@
-"""One story, once: exact duplicates, the same report from several outlets, repeated paragraphs.
+"""One story, once: exact duplicates, the same report or event from several outlets, repeated paragraphs.
 
-Three passes; the first occurrence wins and input order is kept:
+Four passes; the first occurrence wins and input order is kept:
 
 1. Exact duplicates: texts compared with case, spacing, punctuation and quote
    marks ignored. The later copy is dropped; its outlet joins the kept story's
@@ -22,6 +22,8 @@ Three passes; the first occurrence wins and input order is kept:
    three paragraphs 1.0, while an independently written report of the same
    event shares none (writers rarely repeat five words in a row beyond stock
    phrases).
+2b. The same event written up by another outlet, told by the headlines
+   (digest.stages.same_event): the kept story lists the other's outlet too.
 3. Repeated paragraphs: a paragraph (compared as in 1) already in an earlier
    story is removed from the later one; a story left with no paragraph is
    dropped.
@@ -53,6 +55,7 @@ import numpy as np
 
 from digest.models import Drop, DropReason, SourceRef, Story
 from digest.speed import parallel
+from digest.stages.same_event import SameEvents
 from digest.stages.text import normalize
 
 SHINGLE = 5
@@ -262,7 +265,8 @@ class Deduper:
         self._signatures: list[np.ndarray | None] = []
         self._shingles: list[np.ndarray] = []
         self._root_of: dict[int, int] = {}
-        """Later story -> the earliest story it repeats, for near-duplicates."""
+        """Later story -> the earliest story it repeats, for near-duplicates and reports of one event."""
+        self._events = SameEvents()
         self._printed_in: dict[int, int] = {}
         """Paragraph digest -> the first story printing such a paragraph."""
         self._also_printed_in: dict[int, list[int]] = {}
@@ -276,7 +280,8 @@ class Deduper:
         self._stories.append(story)
         self._signatures.append(text.signature)
         self._shingles.append(text.shingles)
-        if self._is_exact_copy(position, story, text) or self._is_near_copy(position, text):
+        if (self._is_exact_copy(position, story, text) or self._is_near_copy(position, text)
+                or self._is_same_event(position, story)):
             return
         self._keep_new_paragraphs(position, story, text)
 
@@ -328,6 +333,14 @@ class Deduper:
         self._drops[1].append(_drop(self._stories[later], DropReason.SAME_STORY, because_of=self._stories[root]))
         return True
 
+    def _is_same_event(self, later: int, story: Story) -> bool:
+        earlier = self._events.earlier_report(story)
+        if earlier is None:
+            return False
+        root = self._root_of[later] = self._root_of.get(earlier, earlier)
+        self._drops[1].append(_drop(story, DropReason.SAME_STORY, because_of=self._stories[root]))
+        return True
+
     def _keep_new_paragraphs(self, position: int, story: Story, text: StoryText) -> None:
         paragraphs = []
         for paragraph, key in zip(story.paragraphs, text.paragraph_keys, strict=True):
@@ -342,6 +355,7 @@ class Deduper:
             self._drops[2].append(_drop(story, DropReason.ALL_PARAGRAPHS_REPEATED))
         else:
             self._kept.append((position, tuple(paragraphs)))
+            self._events.remember(position, story)
 
     def _printed_earlier(self, key: int, paragraph: str, position: int) -> int:
         """The first story (up to ``position``, which is then recorded) printing this paragraph."""
