@@ -1,15 +1,16 @@
 """The edition lifecycle: a built edition is a draft until it is published.
 
-    build ──> draft ──(send / publish / approve)──> published
-                │
-                └─(review:)─> in-review ──(approve, or deadline + on_deadline: send)──> published
-                                   └──(deadline + on_deadline: hold)──> held ──(approve)──> published
+    build ──> draft ──(send / publish)──> published
+    run (review:) ──> in-review ──(approve, or deadline + on_deadline: send)──> published
+                          │  (drop: a story out, kept with its reason, who and when)
+                          └──(deadline + on_deadline: hold)──> held ──(approve)──> published
 
 A draft costs nobody a story: only publishing (the send is recorded in the
 ledger, or the page is in the archive for a web-only edition) closes the
 edition's window, so the next edition starts where the last *published* one
 ended. A draft keeps its edition as JSON, so what editors reviewed is what
 readers get, less the stories an editor dropped (kept with their reason).
+The review itself (preview, approve, deadlines) is digest.review.
 
 The rows live in the store's "editions" part (digest.store).
 """

@@ -304,6 +304,9 @@ def settle_deadlines(
             log.info("%s: %s: sending it as it is (on_deadline: send)", record.id, late)
             try:
                 report = approve(conn, config, record, now=now, transport_for=transport_for, stop=stop)
+            except leases.LeaseHeld as exc:  # being sent (`digest approve`) right now, or tried again next time
+                log.info("%s: %s", record.id, exc)
+                continue
             except DigestError as exc:
                 steps.append(_hold(conn, record, due, f"{late}; it could not be sent ({exc})", now=now))
                 continue

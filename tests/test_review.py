@@ -190,7 +190,10 @@ def test_a_fire_time_while_a_review_is_open_builds_nothing_and_its_stories_wait(
     blocked = digest(config, "send", "--now", "2026-11-30T08:00:00+00:00")
     assert blocked.exit_code == 1 and f"`digest approve {EDITION}` sends it" in blocked.stderr
     assert smtp.copies_per_recipient() == {EDITOR: 1}
-    assert digest(config, "approve", "weekly").exit_code == 0  # by name: its edition in review
+    preview = digest(config, "build", "--out", str(config.parent / "d"), "--now", "2026-11-30T08:00:00+00:00")
+    assert preview.exit_code == 0  # a later draft: `approve weekly` still means the edition in review
+    by_name = digest(config, "approve", "weekly")
+    assert by_name.exit_code == 0 and by_name.stdout.startswith(f"{EDITION}: approved; ")
     assert smtp.copies_per_recipient() == {EDITOR: 1, **{reader: 1 for reader in READERS}}
 
 

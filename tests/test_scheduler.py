@@ -428,3 +428,38 @@ def test_an_approval_stopped_part_way_is_finished_by_the_next_run_never_twice(tm
         second = review.approve(conn, config, record, now=later, transport_for=lambda: make_transport(config))
         assert isinstance(second, review.AlreadySent)
     assert server.copies_per_recipient() == {EDITOR: 1, **{address: 1 for address in READERS}}
+
+
+def test_a_job_started_with_no_fire_time_within_grace_logs_and_records_the_missed_run(tmp_path, caplog):
+    from digest.cron import latest_fire_time
+    from digest.scheduler import LOOKBACK, EditionJob, due_fire_time
+
+    config = delivery_config(tmp_path, recipients=[])
+    job = EditionJob(config, "weekly", threading.Event())
+    now = datetime.now(UTC)
+    if due_fire_time(job.schedule, now) is not None:
+        pytest.skip("the real clock is within grace of a fire time right now")
+    missed = latest_fire_time(trigger_for(job.schedule), now - LOOKBACK, now)
+    with caplog.at_level(logging.WARNING, logger="digest"):
+        job()
+    assert f"weekly: skipping the run due {missed}: started at " in caplog.text
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        run = runs.find_run(conn, "weekly", missed)
+    assert run.status == "skipped-late" and "no fire time within the grace window" in run.detail
+
+
+def test_a_deadline_send_waits_while_the_edition_is_being_sent_by_hand(tmp_path, server):
+    from digest import editions, leases
+
+    config = delivery_config(
+        tmp_path, recipients=READERS, port=server.port,
+        edition={"review": {"editors": [EDITOR], "deadline": "1h", "on_deadline": "send"}},
+    )
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        run_scheduled(config, "weekly", DUE, now=DUE, conn=conn)
+        with leases.held(config.store, "send:weekly", what="a test holding the send"):
+            assert catch_up(config, conn, now=DUE + timedelta(hours=2)) == []
+        assert editions.awaiting_review(conn, "weekly").state == "in-review"  # not held: tried again next time
+        (sent,) = catch_up(config, conn, now=DUE + timedelta(hours=2, minutes=1))
+        assert (sent.status, sent.report.sent) == ("sent", 3)
+    assert server.copies_per_recipient() == {EDITOR: 1, **{address: 1 for address in READERS}}

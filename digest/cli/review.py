@@ -23,6 +23,11 @@ from digest.scheduler import stop_on_signals
 from digest.store import connect
 
 
+def _reviewed(conn: sqlite3.Connection, reference: str) -> editions.EditionRecord:
+    """An edition by id; by name, the one awaiting its editors (a later `digest build` draft is not it)."""
+    return editions.find(conn, reference) or editions.awaiting_review(conn, reference) or editions.resolve(conn, reference)
+
+
 def _login() -> str:
     try:
         return getpass.getuser()
@@ -48,7 +53,7 @@ def approve(config_path: Path, edition: str) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     with logging_to_stderr(logging.WARNING), stop_on_signals() as stop, closing(connect(config.path(config.store))) as conn:
         ledger.ensure_ledger(conn)
-        record = editions.resolve(conn, edition)
+        record = _reviewed(conn, edition)
         report = approve_edition(conn, config, record, now=now, transport_for=lambda: make_transport(config), stop=stop)
     if isinstance(report, (AlreadySent, NothingLeft)):
         click.echo(report.summary())
@@ -79,7 +84,7 @@ def drop(config_path: Path, edition: str, story: str, reason: str, by: str | Non
     config = load_config(config_path)
     with closing(connect(config.path(config.store))) as conn:
         ledger.ensure_ledger(conn)
-        record = editions.resolve(conn, edition)
+        record = _reviewed(conn, edition)
         dropped, current = drop_story(
             conn, config, record, story, reason=reason, by=by or _login(), now=datetime.now(UTC)
         )
