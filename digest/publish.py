@@ -200,6 +200,8 @@ def publish_draft(conn: sqlite3.Connection, config: Config, record: editions.Edi
     """`digest publish`: a draft, as it is, to the web archive only (a web-only edition); returns its page."""
     if record.state is editions.EditionState.PUBLISHED:
         raise DigestError(f"edition {record.id} is already published")
+    if record.state in (editions.EditionState.IN_REVIEW, editions.EditionState.HELD):
+        raise DigestError(f"edition {record.id} is {record.state}: `digest approve {record.id}` publishes it")
     if editions.superseded(conn, record):
         raise DigestError(
             f"edition {record.id} is out of date: a later edition of {record.name!r} was published since it "

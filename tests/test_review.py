@@ -101,6 +101,8 @@ def test_editors_get_a_marked_preview_drop_a_story_and_readers_get_the_approved_
 
     entry = listed(config)
     assert (entry["state"], entry["review_deadline"]) == ("in-review", "2026-11-23T13:05:00+00:00")
+    unreviewed = digest(config, "publish", EDITION)  # the archive is public: only approval publishes it
+    assert unreviewed.exit_code == 1 and f"`digest approve {EDITION}` publishes it" in unreviewed.stderr
 
     dropped_id, dropped_title = next(iter(stories.items()))
     dropped = digest(config, "drop", EDITION, dropped_id, "--reason", "misquotes the mayor", "--by", "ed")
