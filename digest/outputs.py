@@ -41,6 +41,8 @@ def write_outputs(result: BuildResult, out_dir: Path, config: Config) -> list[Pa
         ".json": edition_to_json(edition).encode("utf-8"),
     }
     paths = []
+    if out_dir.exists() and not out_dir.is_dir():
+        raise DigestError(f"{out_dir}: is a file, not a folder: give --out a folder to write the edition in")
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
         for suffix, data in outputs.items():

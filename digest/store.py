@@ -71,6 +71,8 @@ def connect(path: Path | str) -> sqlite3.Connection:
     in_memory = str(path) == ":memory:"
     mirror = None
     if not in_memory:
+        if path.parent.exists() and not path.parent.is_dir():
+            raise DigestError(f"{path}: the store's folder {path.parent} is a file; check `store:` in the config")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:

@@ -276,8 +276,10 @@ def test_digest_run_in_the_repository_with_its_own_config_would_be_caught(monkey
     [
         # a store whose folder cannot be made: one line naming it and the key, not a traceback
         (["build", "--config", "{tmp}/store-in-a-file.yaml"], 1,
-         "digest: {tmp}/afile/digest.sqlite: cannot create the store's folder {tmp}/afile (File exists); "
-         "check `store:` in the config"),
+         "digest: {tmp}/afile/digest.sqlite: the store's folder {tmp}/afile is a file; check `store:` in the config"),
+        # --out naming a device (click's own check catches a plain file)
+        (["build", "--config", "{tmp}/schedule.yaml", "--out", "/dev/null"], 1,
+         "digest: /dev/null: is a file, not a folder: give --out a folder to write the edition in"),
         # any file digest cannot write: the file and why
         (["feeds", "export", "--config", "{tmp}/schedule.yaml", "{tmp}/afile/feeds.opml"], 1,
          "digest: {tmp}/afile/feeds.opml: Not a directory"),
