@@ -252,7 +252,7 @@ def bench_size(entries: int, runs: int) -> dict:
         try:
             for run in range(runs):
                 (folder / "digest.sqlite").unlink(missing_ok=True)
-                for suffix in ("-wal", "-shm"):
+                for suffix in ("-wal", "-shm", ".identity.json"):
                     (folder / f"digest.sqlite{suffix}").unlink(missing_ok=True)
                 first.append(run_child(config, folder / f"out{run}", NOW.isoformat()))
                 sent.append(publish(config, NOW.isoformat()))
