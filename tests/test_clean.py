@@ -181,3 +181,18 @@ def test_a_link_line_escaped_twice_is_still_known_as_a_link():
     cleaned = clean_document(Document("e", text, SourceRef("Feed"), "Title", link_lines=frozenset(
         {"Don&#x27;t miss our newsletter, sign up today for free"})))
     assert [b.text for b in cleaned.blocks] == [PROSE]
+
+
+def test_a_newsletters_list_of_its_other_items_is_dropped():
+    # Financial Times entries, October-November 2023 (real_entries): the whole summary read
+    # "Also in today’s newsletter, two Swedes killed in Brussels terror attack and Rolls-Royce to cut 2,500 jobs"
+    found = reasons(
+        "Also in today’s newsletter, two Swedes killed in Brussels terror attack and Rolls-Royce to cut 2,500 jobs\n\n"
+        "Also in this newsletter: UK inflation fall, China upturn, wind industry turbulence\n\n"
+        f"{PROSE}\n\nAlso in the room were two ministers, who said nothing during the meeting."
+    )
+    assert set(found) == {
+        "Also in today’s newsletter, two Swedes killed in Brussels terror attack and Rolls-Royce to cut 2,500 jobs",
+        "Also in this newsletter: UK inflation fall, China upturn, wind industry turbulence",
+    }
+    assert all(why == "list of other headlines or links" for why in found.values())

@@ -77,6 +77,13 @@ LIST_HEADER = re.compile(
     r"|you (?:may|might) also|read next|see also|also on|top stories|more from)\b",
     re.I,
 )
+OTHER_CONTENTS = re.compile(
+    r"^(?:also|elsewhere) in (?:today[’']s|this|this week[’']s|the|our|tomorrow[’']s) "
+    r"(?:newsletter|edition|issue|briefing|digest)\b\s*[:,—–-]",
+    re.I,
+)
+"""A newsletter's list of its other items ("Also in today’s newsletter, Xi and Biden set to meet and …":
+the Financial Times' entries), the rest of an issue rather than this story."""
 SUBSCRIPTION_OFFER = re.compile(
     r"(?:[$€£]\s?\d|\d\s?(?:USD|EUR|GBP)\b).{0,40}\b(?:month|year|week|day)s?\b"
     r"|\b(?:free trial|subscribe now|already (?:a )?subscriber|sign up|log in|sign in)\b",
@@ -263,6 +270,10 @@ def _interface(line: Line) -> DropReason | None:
     return None
 
 
+def _other_contents(line: Line) -> DropReason | None:
+    return DropReason.HEADLINE_LIST if OTHER_CONTENTS.match(line.text) else None
+
+
 def _list_header(line: Line) -> DropReason | None:
     if line.is_title_like and LIST_HEADER.match(line.text):
         line.list_header = True
@@ -279,6 +290,7 @@ LINE_RULES: tuple[tuple[Callable[[Line], DropReason | None], float], ...] = (
     (_label, 8),
     (_byline_marker, 6),
     (_list_header, 5),
+    (_other_contents, 60),
     (_interface, 12),
 )
 """Each rule, with the most words a line it looks at may have; the first reason found is kept."""
