@@ -44,6 +44,7 @@ from digest.models import (
 from digest.sources.article import Article
 from digest.sources.harvest import harvest
 from digest.sources.pages import PageRequest, read_pages
+from digest.sources.progress import fetch_progress
 from digest.sources.sanitize import byline
 from digest.sources.seeds import read_seeds
 from digest.speed import parallel
@@ -394,7 +395,9 @@ def read_articles(urls: Sequence[str], *, fetch: FetchConfig, now: datetime) -> 
     requests = [PageRequest(url, url, 0) for url in urls]
     settings = PagesConfig(max_pages=len(requests))
     readings = []
-    for result in read_pages(None, requests, fetch=fetch, settings=settings, now=now, network=True):
+    with fetch_progress(len(requests), slow_after=fetch.slow_after, label="Reading pages") as shown:
+        results = read_pages(None, requests, fetch=fetch, settings=settings, now=now, network=True, progress=shown)
+    for result in results:
         paragraphs = cleaned_paragraphs(result.article) if result.article else ()
         readings.append(PageReading(result.url, result.article, paragraphs, result.refusal, result.detail))
     return readings

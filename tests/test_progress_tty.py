@@ -97,3 +97,18 @@ def test_quiet_on_a_terminal_and_any_pipe_show_no_progress(tmp_path, feed_server
     assert piped.stderr == ""
     assert "\x1b[" not in piped.stdout and "Fetching feeds" not in piped.stdout
     assert piped.stdout.splitlines()[-1] == "2 of 2 feeds answered, 0 new entries"
+
+
+def test_digest_read_shows_the_pages_it_waits_for_on_a_terminal_and_nothing_in_a_pipe(tmp_path, feed_server):
+    config = project(tmp_path, feed_server)
+    page = feed_server.route("/slow-page", Route(fixture("page.html"), content_type="text/html", delay=2.5))
+    status, drawn = run_in_terminal([DIGEST, "read", page, "--config", str(config)], tmp_path)
+    assert status == 1, drawn  # the page is no article: read, and refused as such
+    assert "Reading pages" in drawn and "0/1" in drawn
+    assert "waiting" in drawn and "for 127.0.0.1" in drawn
+    assert "not read: not an article" in drawn
+    piped = subprocess.run(
+        [DIGEST, "read", page, "--config", str(config)], cwd=tmp_path, capture_output=True, text=True, timeout=60
+    )
+    assert piped.returncode == 1
+    assert "Reading pages" not in piped.stdout + piped.stderr and "\x1b[" not in piped.stdout + piped.stderr

@@ -30,6 +30,7 @@ from digest.models import PageRefusal, PageSource
 from digest.sources import pagestore
 from digest.sources.article import Article, extract, is_html
 from digest.sources.fetch import Fetched, Fetcher, Validators
+from digest.sources.progress import SILENT, FetchProgress
 from digest.sources.urls import canonical_url
 
 ROBOTS_AGENT = "digest"
@@ -118,8 +119,10 @@ def read_pages(
     settings: PagesConfig,
     now: datetime,
     network: bool,
+    progress: FetchProgress = SILENT,
 ) -> list[PageResult]:
-    """Each request's page, in order: from the store while fresh, else fetched within the budget."""
+    """Each request's page, in order: from the store while fresh, else fetched within the budget
+    (``progress`` is told as each fetch starts and ends)."""
     if conn is not None:
         pagestore.ensure_tables(conn)
     stored = {r.url: _stored(conn, r.url) for r in requests}
@@ -137,7 +140,7 @@ def read_pages(
     if to_fetch:
         with Fetcher(fetch) as fetcher, ThreadPoolExecutor(fetch.concurrency, thread_name_prefix="page") as pool:
             state = _Network(fetcher, settings)
-            outcomes = pool.map(lambda p: _fetch(state, requests[p], stored[requests[p].url]), to_fetch)
+            outcomes = pool.map(lambda p: _fetch_shown(state, requests[p], stored[requests[p].url], progress), to_fetch)
             for position, (result, record) in zip(to_fetch, outcomes, strict=True):
                 results[position] = result
                 if conn is not None and record is not None:
@@ -188,6 +191,16 @@ _Outcome = tuple[PageResult, _Record | None]
 def _refused(request: PageRequest, refusal: PageRefusal, detail: str | None = None, remember: bool = True) -> _Outcome:
     result = PageResult(request.document, request.url, PageSource.REFUSED, refusal=refusal, detail=detail)
     return result, (_Record(canonical_url(request.url), None, refusal, detail) if remember else None)
+
+
+def _fetch_shown(
+    state: _Network, request: PageRequest, page: pagestore.StoredPage | None, progress: FetchProgress
+) -> _Outcome:
+    progress.started(request.url)
+    try:
+        return _fetch(state, request, page)
+    finally:
+        progress.finished(request.url)
 
 
 def _fetch(state: _Network, request: PageRequest, page: pagestore.StoredPage | None) -> _Outcome:
