@@ -283,3 +283,26 @@ def test_a_series_date_in_two_headlines_does_not_make_them_one_event():
                date(2023, 12, 9)),
     ])
     assert [s.id for s in kept] == ["a", "b"]
+
+
+def test_headlines_alike_but_for_their_figures_or_their_names_are_two_events():
+    # two sales, two tolls, two cities: merging either pair would lose a story a reader needs
+    for first, second in (
+        ("US approves $320 million sale of bomb guidance kits to Israel",
+         "US approves $147 million sale of bomb guidance kits to Israel"),
+        ("Afghanistan earthquake: at least 14 killed in 6.3 quake", "At least 2,000 killed in Afghanistan earthquake"),
+        ("Thousands march in London for Gaza ceasefire", "Thousands march in Paris for Gaza ceasefire"),
+    ):
+        kept, drops = dedupe_stories([teaser("a", "Aljazeera", first, DEC_30), teaser("b", "NY times", second, DEC_30)])
+        assert [s.id for s in kept] == ["a", "b"] and drops == []
+
+
+def test_a_figure_or_a_name_both_headlines_share_still_makes_one_event():
+    # real_entries: one toll, and one court named in sentence case and title case
+    for first, second in (
+        ("Kazakhstan mine fire leaves at least 21 dead", "At least 21 dead in mine fire in Kazakhstan"),
+        ("India's Top Court Rules Against Allowing Same-Sex Marriage",
+         "India’s top court rules against allowing same-sex marriage"),
+    ):
+        kept, _ = dedupe_stories([teaser("a", "Aljazeera", first, DEC_30), teaser("b", "NY times", second, DEC_30)])
+        assert [s.id for s in kept] == ["a"]

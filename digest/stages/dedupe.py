@@ -19,25 +19,19 @@ Four passes; the first occurrence wins and input order is kept:
    outlets of both (dataclasses.replace); the other is dropped.
    The thresholds sit in a wide gap: in tests/test_dedupe.py an edited copy of
    a wire report shares 0.79 of its shingles and a report cut to its first
-   three paragraphs 1.0, while an independently written report of the same
-   event shares none (writers rarely repeat five words in a row beyond stock
-   phrases).
+   three paragraphs 1.0. An independently written report of the same event
+   shares almost none (writers rarely repeat five words in a row beyond stock
+   phrases), which is what 2b is for.
 2b. The same event written up by another outlet, told by the headlines
-   (digest.stages.same_event): the kept story lists the other's outlet too.
+   (digest.stages.same_event, which errs towards two stories where figures or
+   names disagree): the kept story lists the other's outlet too.
 3. Repeated paragraphs: a paragraph (compared as in 1) already in an earlier
    story is removed from the later one; a story left with no paragraph is
    dropped.
 
-Measured with bench/dedupe.py (2 cores, shared with other work): 10,000
-stories of median 520 words in about 1.8 s (tokenised and shingled in worker
-processes on 2 cores; 7.7 s for the first, single-process code); every
-planted exact copy (464), edited copy (451) and first-third cut (133) merged,
-no original dropped. On the 4,780 real feed entries of ../shared/corpus: 58
-exact and 20 near-duplicates; the near ones are the same report re-run or
-updated, or entries whose whole text is a shared template rather than a
-story (photo captions of one event, Hacker News "Article URL / Comments URL"
-stubs), which the cleaner should treat as furniture. LSH misses some pairs
-sharing under ~25% of their shingles (a short brief of a long report).
+LSH misses some pairs sharing under ~25% of their shingles (a short brief of a
+long report); 2b catches those whose headlines agree. Speed and what it finds on
+the corpus: bench/dedupe.py, figures in the README.
 
 MinHash is hand-written with numpy: the shingle hashes are sorted once and
 each slot's minimum is one binary search, where datasketch would apply 64
