@@ -419,3 +419,28 @@ def test_an_untitled_one_sentence_story_is_never_shown_empty_nor_twice(tokens):
     assume(len(split_sentences(sentence)) == 1)
     assert heading(item) != sentence
     assert summarize(item, CONFIG) == (sentence,)
+
+
+def test_a_shortened_lead_is_given_whole_rather_than_left_as_its_opening_clause():
+    # the seed blog post: headed by its conditional clause alone, the summary opened on "On top of that,"
+    lead_sentence = (
+        "If a Palestinian ran over & crushed to death an Israeli child, an “investigation” wouldn’t be opened, "
+        "that Palestinian would be in jail or dead right now."
+    )
+    item = story(
+        lead_sentence + " On top of that, the Palestinian’s home would be raided, a few family members would be "
+        "arrested & their community’s lives would be made a living hell.",
+        title=None,
+    )
+    assert heading(item) == "If a Palestinian ran over & crushed to death an Israeli child…"
+    assert summarize(item, CONFIG)[0] == lead_sentence
+
+
+def test_a_sentence_opening_on_a_connective_is_not_shown_without_the_one_before_it():
+    item = story(
+        "Reporters waited outside the ministry building in the rain for most of Monday morning.",
+        "However, the committee that oversees rifle parts exports was never told of the export decision.",
+        title="Committee never told of rifle parts export decision",
+    )
+    chosen = summarize(item, SummaryConfig(min_sentences=1, max_sentences=1))
+    assert chosen == ("Reporters waited outside the ministry building in the rain for most of Monday morning.",)

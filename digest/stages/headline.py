@@ -4,8 +4,11 @@ A story without a title of its own (an untitled post in a compilation, a
 feed entry without a <title>) is headed by its first sentence, verbatim; a
 long one is shortened at a clause boundary (a comma, semicolon, colon or
 dash) and ends in an ellipsis, so the heading never reads as a claim the
-source did not make. The summary then leaves that sentence out (see
-digest.stages.summarize): the reader is never shown it twice.
+source did not make. A lead shown whole as the heading is left out of the
+summary (see digest.stages.summarize): the reader is never shown it twice. A
+shortened one may be given whole in the summary: its opening clause alone
+("If a Palestinian ran over & crushed to death an Israeli child…") is not
+what the source said.
 
 A story whose lead is its only sentence (a one-line feed entry whose page
 could not be read) would then have an empty summary. Its heading is instead

@@ -73,6 +73,14 @@ PRONOUN_REFERENCE = re.compile(
     r"|stated|insisted|warned|claimed|asked|replied|recalled|admitted|alleged)\b",
     re.IGNORECASE,
 )
+CONNECTIVE_OPENING = re.compile(
+    r"^(?:[\"“‘']\s*)?(?:on top of (?:that|this)|in addition|besides|moreover|furthermore|what'?s more"
+    r"|however|even so|nevertheless|nonetheless|otherwise|as a result|because of (?:that|this)"
+    r"|for (?:that|this) reason|that is why|this is why)\b",
+    re.IGNORECASE,
+)
+"""A sentence opening on a connective ("On top of that, …", "However, …") continues the one before it:
+alone it reads as a claim about something the reader was not shown."""
 
 
 @dataclass(frozen=True)
@@ -151,7 +159,9 @@ class _Graph:
 def _graph(story: Story) -> _Graph:
     heading = lead(story)
     headline = story.title or (heading.sentence if heading else "")
-    sentences, pieces = _sentences(story, headline)
+    # a heading that shows only the start of the lead does not say it: the summary may give it whole
+    said = "" if heading is not None and heading.shortened else headline
+    sentences, pieces = _sentences(story, said)
     members, first = [], 0
     for size in map(len, pieces):
         members.append(range(first, first + size))
@@ -265,7 +275,7 @@ def _sentences(story: Story, headline: str) -> tuple[list[_Sentence], list[list[
     """The story's first MAX_SENTENCES units, with what selection needs to know about each, and their sentences."""
     sentences: list[_Sentence] = []
     pieces: list[list[str]] = []
-    heading_words = _comparable(headline)
+    heading_words = _comparable(headline) if headline else None
     considered = 0
     for paragraph in story.paragraphs:
         for text, unit_pieces, broken_quote in _quoted_units(paragraph):
@@ -274,7 +284,8 @@ def _sentences(story: Story, headline: str) -> tuple[list[_Sentence], list[list[
                 return sentences, pieces
             sentences.append(_Sentence(
                 text, len(sentences), count_words(text), broken_quote or _is_fragment(text), _is_heading(text),
-                bool(PRONOUN_REFERENCE.search(text)), _comparable(text) == heading_words, broken_quote,
+                bool(PRONOUN_REFERENCE.search(text) or CONNECTIVE_OPENING.search(text)),
+                _comparable(text) == heading_words, broken_quote,
             ))
             pieces.append(unit_pieces)
     return sentences, pieces
