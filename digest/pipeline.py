@@ -53,7 +53,8 @@ from digest.stages.clean import clean_document, clean_documents
 from digest.stages.dedupe import Deduper, StoryText, dedupe_stories, story_texts
 from digest.stages.split import split_document, split_documents
 from digest.stages.summarize import has_sentences, summarize_many
-from digest.stages.theme_classifier import ThemeClassifier, assign_themes, classifier, decide_all, teaching, train_model
+from digest.stages.theme_apart import train_apart
+from digest.stages.theme_classifier import ThemeClassifier, assign_themes, classifier, decide_all, teaching
 from digest.stages.theme_model import CORRECTION_WEIGHT, Example, ThemeModel, training_key
 from digest.store import keep_theme_model, kept_theme_model, record_edition_stories, theme_corrections
 
@@ -451,7 +452,7 @@ def theme_classifier(
     kept = kept_theme_model(conn, key) if conn is not None else None
     if kept is not None:
         return classifier(themes, model=ThemeModel.from_json(kept))
-    model = train_model(themes, examples)
+    model = train_apart(themes, examples)
     if conn is not None:
         keep_theme_model(conn, key, model.to_json(), now)
     return classifier(themes, model=model)
