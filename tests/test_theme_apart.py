@@ -11,6 +11,7 @@ from digest.errors import DigestError
 from digest.stages import theme_apart
 from digest.stages.theme_apart import train_apart
 from digest.stages.theme_classifier import teaching, train_model
+from digest.stages.theme_model import Example
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -24,5 +25,14 @@ def test_a_model_trained_apart_is_the_model_trained_in_process():
 def test_a_child_that_fails_is_one_clear_error(monkeypatch):
     monkeypatch.setattr(theme_apart, "REQUEST_SCHEMA", "digest-theme-training/0")
     themes = load_config(REPO / "schedule.yaml").themes
+    untrained = [*teaching(themes), Example("A training set no other test has trained.", None)]
     with pytest.raises(DigestError, match="training the theme model failed: unknown request schema"):
-        train_apart(themes, teaching(themes))
+        train_apart(themes, untrained)
+
+
+def test_a_process_trains_each_training_set_once(monkeypatch):
+    themes = load_config(REPO / "schedule.yaml").themes
+    examples = teaching(themes)
+    first = train_apart(themes, examples)
+    monkeypatch.setattr(theme_apart.subprocess, "run", None)  # a second child would fail
+    assert train_apart(themes, examples) is first

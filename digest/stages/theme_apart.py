@@ -17,14 +17,20 @@ from collections.abc import Mapping, Sequence
 
 from digest.config import Theme
 from digest.errors import DigestError
-from digest.stages.theme_classifier import train_model
-from digest.stages.theme_model import Example, ThemeModel
+from digest.stages.theme_classifier import remember_model, train_model, trained_here
+from digest.stages.theme_model import Example, ThemeModel, training_key
 
 REQUEST_SCHEMA = "digest-theme-training/1"
 
 
 def train_apart(themes: Mapping[str, Theme], examples: Sequence[Example]) -> ThemeModel:
-    """train_model() run in a child interpreter: the same model, none of its memory here."""
+    """train_model() run in a child interpreter: the same model, none of its memory here.
+
+    A process trains each training set once: a model it already has is not trained again.
+    """
+    key = training_key(tuple(themes), examples)
+    if (known := trained_here(key)) is not None:
+        return known
     request = json.dumps({
         "schema": REQUEST_SCHEMA,
         "themes": {key: theme.model_dump(mode="json", by_alias=True) for key, theme in themes.items()},
@@ -37,7 +43,7 @@ def train_apart(themes: Mapping[str, Theme], examples: Sequence[Example]) -> The
     if child.returncode != 0:
         reason = child.stderr.strip().splitlines()[-1:] or [f"exit status {child.returncode}"]
         raise DigestError(f"training the theme model failed: {reason[0]}")
-    return ThemeModel.from_json(child.stdout)
+    return remember_model(key, ThemeModel.from_json(child.stdout))
 
 
 def _main() -> None:

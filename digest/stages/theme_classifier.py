@@ -169,11 +169,24 @@ _MODELS: dict[str, ThemeModel] = {}
 MODELS_KEPT = 8
 
 
+def trained_here(key: str) -> ThemeModel | None:
+    """The model this process already trained or received for this training key (training_key), if any."""
+    return _MODELS.get(key)
+
+
+def remember_model(key: str, model: ThemeModel) -> ThemeModel:
+    """Keep a model for its training key, so this process trains each training set once."""
+    if len(_MODELS) >= MODELS_KEPT:
+        _MODELS.clear()
+    _MODELS[key] = model
+    return model
+
+
 def train_model(themes: Mapping[str, Theme], examples: Sequence[Example]) -> ThemeModel:
     """A model for these themes trained on ``examples`` (teaching()), with the themes' rule signals as features."""
     key = training_key(tuple(themes), examples)
-    if key in _MODELS:
-        return _MODELS[key]
+    if (known := trained_here(key)) is not None:
+        return known
     with_signals = ruled(themes)
     index = TermIndex.of(with_signals)
     rules = RuleSignals(with_signals)
@@ -182,10 +195,7 @@ def train_model(themes: Mapping[str, Theme], examples: Sequence[Example]) -> The
         story = Story("example", title, (text,) if text else (), (), "example", 0)
         return list(rules(story, Terms(title, index), Terms(text, index)))
 
-    if len(_MODELS) >= MODELS_KEPT:
-        _MODELS.clear()
-    model = _MODELS[key] = train(tuple(themes), examples, signals)
-    return model
+    return remember_model(key, train(tuple(themes), examples, signals))
 
 
 def teaching(themes: Mapping[str, Theme], corrections: Sequence[Example] = ()) -> list[Example]:
