@@ -47,6 +47,13 @@ class Route:
 Responder = Callable[[Request], Route]
 
 
+def rss_item(title: str | None, link: str, teaser: str, published: str = "Mon, 30 Nov 2026 20:00:00 GMT") -> str:
+    """One RSS <item> whose guid is its link (no <title> when ``title`` is None)."""
+    heading = f"<title>{title}</title>" if title else ""
+    return (f"<item>{heading}<link>{link}</link><guid>{link}</guid><description>{teaser}</description>"
+            f"<pubDate>{published}</pubDate></item>")
+
+
 def fixture(name: str) -> bytes:
     return (DATA / name).read_bytes()
 
@@ -107,6 +114,11 @@ class FeedServer:
         """Serve ``route`` at ``path``; returns the full URL."""
         self.routes[path] = route if callable(route) else (lambda request: route)
         return self.url(path)
+
+    def rss(self, path: str, items: list[str]) -> str:
+        """Serve an RSS 2.0 feed of these <item> elements (rss_item()) at ``path``; its URL."""
+        feed = f'<?xml version="1.0"?><rss version="2.0"><channel>{"".join(items)}</channel></rss>'
+        return self.route(path, Route(feed.encode()))
 
     def redirect(self, path: str, target: str, status: int = 302) -> str:
         return self.route(path, Route(status=status, content_type=None, headers={"Location": target}))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from feedserver import Route
+from feedserver import Route, rss_item
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -50,12 +50,9 @@ def _page(author: str) -> bytes:
 
 def _build(tmp_path, feed_server, author: str) -> tuple[dict, str, str, str]:
     page = feed_server.route("/genoa", Route(_page(author), content_type="text/html"))
-    item = (f"<item><title>Genoa dockers refuse to load arms ship</title><link>{page}</link><guid>{page}</guid>"
-            "<description>Dockers refused to load a ship.</description>"
-            "<pubDate>Mon, 30 Nov 2026 20:00:00 GMT</pubDate></item>")
-    feed = feed_server.route("/feed.rss", Route(
-        f'<?xml version="1.0"?><rss version="2.0"><channel>{item}</channel></rss>'.encode()
-    ))
+    feed = feed_server.rss(
+        "/feed.rss", [rss_item("Genoa dockers refuse to load arms ship", page, "Dockers refused to load a ship.")]
+    )
     (tmp_path / "schedule.yaml").write_text(CONFIG.format(feed=feed), encoding="utf-8")
     out = tmp_path / "out"
     result = CliRunner().invoke(main, [

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from feedserver import FeedServer, Route
+from feedserver import FeedServer, Route, rss_item
 
 from digest.cli.main import main
 
@@ -16,6 +16,7 @@ PAGES = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "article_pag
 VENTUREBEAT = "html/06e5123e4ef7cfb4533250dc45d1e03d0838fc66223f45c583c4d12f48b4da85.html.gz"
 TECHCRUNCH = "html/1ace8c85aaee21b9d4505eca506d50c4721c29db62848b567a9703bfe0583892.html.gz"
 NOW = "2026-12-01T07:00:00+00:00"
+PUBLISHED = "Mon, 18 Nov 2019 20:00:00 GMT"
 
 pytestmark = [
     pytest.mark.corpus,
@@ -41,24 +42,17 @@ editions:
 """
 
 
-def _item(title: str | None, link: str, teaser: str) -> str:
-    heading = f"<title>{title}</title>" if title else ""
-    return f"<item>{heading}<link>{link}</link><guid>{link}</guid><description>{teaser}</description>" \
-           "<pubDate>Mon, 18 Nov 2019 20:00:00 GMT</pubDate></item>"
-
-
 def _serve(server: FeedServer) -> str:
     for path, name in (("/venturebeat/wework", VENTUREBEAT), ("/techcrunch/wework", TECHCRUNCH)):
         server.route(path, Route(gzip.decompress((PAGES / name).read_bytes()), content_type="text/html"))
     server.route("/locked/story", Route(b"<p>Forbidden</p>", status=403, content_type="text/html"))
     items = [
-        _item("New York State Attorney General investigating WeWork and former CEO",
-              server.url("/venturebeat/wework"), "The attorney general is looking into WeWork."),
-        _item(None, server.url("/techcrunch/wework"), "WeWork faces a state inquiry, sources say."),
-        _item("Council debates budget", server.url("/locked/story"), "The council met about the budget."),
+        rss_item("New York State Attorney General investigating WeWork and former CEO",
+                 server.url("/venturebeat/wework"), "The attorney general is looking into WeWork.", PUBLISHED),
+        rss_item(None, server.url("/techcrunch/wework"), "WeWork faces a state inquiry, sources say.", PUBLISHED),
+        rss_item("Council debates budget", server.url("/locked/story"), "The council met about the budget.", PUBLISHED),
     ]
-    feed = f'<?xml version="1.0"?><rss version="2.0"><channel>{"".join(items)}</channel></rss>'
-    return server.route("/feed.rss", Route(feed.encode()))
+    return server.rss("/feed.rss", items)
 
 
 def _build(project: Path, *extra: str):

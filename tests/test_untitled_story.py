@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from click.testing import CliRunner
-from feedserver import Route
+from feedserver import Route, rss_item
 
 from digest.cli.main import main
 
@@ -31,11 +31,7 @@ SENTENCE = "Israeli forces raided the Jenin refugee camp before dawn on Tuesday,
 
 def test_its_only_sentence_is_its_summary_under_a_heading_that_is_its_opening(tmp_path, feed_server):
     page = feed_server.route("/locked/raid", Route(b"<p>Forbidden</p>", status=403, content_type="text/html"))
-    item = (f"<item><link>{page}</link><guid>{page}</guid><description>{SENTENCE}</description>"
-            "<pubDate>Mon, 30 Nov 2026 20:00:00 GMT</pubDate></item>")
-    feed = feed_server.route("/feed.rss", Route(
-        f'<?xml version="1.0"?><rss version="2.0"><channel>{item}</channel></rss>'.encode()
-    ))
+    feed = feed_server.rss("/feed.rss", [rss_item(None, page, SENTENCE)])
     (tmp_path / "schedule.yaml").write_text(CONFIG.format(feed=feed), encoding="utf-8")
     out = tmp_path / "out"
     result = CliRunner().invoke(main, [
