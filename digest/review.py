@@ -7,7 +7,9 @@ An edition with ``review: {editors, deadline, on_deadline}`` in schedule.yaml:
   ``review.deadline``) and mails each editor a preview: subject and banner say it
   awaits approval, with the edition id, each story's number and id, the exact
   `digest drop` / `digest approve` commands, the deadline, and the web page
-  attached. Editors are never readers: the preview is not in the send ledger.
+  attached. Editors are never readers: the preview is not in the send ledger but
+  in its own (digest.delivery.preview_ledger), so a run killed part-way and
+  restarted mails only the editors who do not have it yet.
 - `digest drop EDITION STORY` takes a story out of the draft (digest.editions
   keeps it, with its reason, who and when). A dropped story does not come back
   in the next edition: the edition's window still closes when it is published,
@@ -105,7 +107,7 @@ def rerun_with_review_open(
     """A run of an edition whose earlier (or own) edition still awaits its editors.
 
     Its own, from a run that stopped before every editor was mailed: the
-    preview is sent again (the editors' drops are kept). An earlier one: this
+    preview goes to the editors who do not have it yet (the editors' drops are kept). An earlier one: this
     fire time builds nothing and is recorded held (see the module docstring).
     """
     if waiting.edition().date == scheduled_for:
@@ -127,7 +129,7 @@ def _previewed(
     transport: Transport,
     now: datetime,
 ) -> ReviewStep:
-    reached = mail_preview(config, record, transport=transport, now=now)
+    reached = mail_preview(conn, config, record, transport=transport, now=now)
     assert record.review_deadline is not None
     detail = (
         f"preview of {record.id} sent to {reached} of {len(_review_of(config, record.name).editors)} editor(s); "
@@ -144,14 +146,17 @@ def _review_of(config: Config, name: str) -> Review:
     return edition_config.review
 
 
-def mail_preview(config: Config, record: EditionRecord, *, transport: Transport, now: datetime) -> int:
-    """The marked preview to every editor; returns how many took it. None taking it is an error (the run
-    fails and is retried within its grace window)."""
+def mail_preview(
+    conn: sqlite3.Connection, config: Config, record: EditionRecord, *, transport: Transport, now: datetime
+) -> int:
+    """The marked preview to every editor who does not have it yet; returns how many have it. None having
+    it is an error (the run fails and is retried within its grace window)."""
     review = _review_of(config, record.name)
     assert record.review_deadline is not None
     outgoing = compose(config, record.name, record.edition(), date=now)
     reached, refusals = deliver_previews(
-        outgoing, review.editors, deadline=record.review_deadline, on_deadline=review.on_deadline, transport=transport
+        conn, outgoing, review.editors,
+        deadline=record.review_deadline, on_deadline=review.on_deadline, transport=transport, now=now,
     )
     for refusal in refusals:
         log.warning("%s: the preview did not reach editor %s", record.id, refusal)

@@ -281,3 +281,39 @@ def test_an_editor_who_is_also_a_reader_gets_a_preview_with_a_message_id_of_its_
     assert UNSUBSCRIBE_TOKEN not in text and "each reader's own unsubscribe link" in text
     numbered = re.findall(r"^  (\d+)\. ", text.replace("\r\n", "\n"), re.MULTILINE)
     assert numbered == [str(i) for i in range(1, len(sample_edition().stories) + 1)]
+
+
+def test_a_run_killed_while_mailing_the_preview_does_not_mail_an_editor_twice_on_restart(reviewed, smtp):
+    """Killed (SIGKILL) while the server holds the second editor's 250: the first editor has the preview, and
+    nothing says so in the runs table. A second `digest run` meanwhile stops at the scheduler lease; the restart
+    mails the second editor only (the server dropped the copy whose 250 never went out)."""
+    import os
+    import signal
+    import subprocess
+
+    from smtpserver import REPO
+    from test_delivery_cli import command
+
+    second = "editor2@example.com"
+    config = reviewed(editors=[EDITOR, second])
+    args = command("run", "--once", "--now", DUE, "--config", str(config))
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    smtp.faults.slow_after, smtp.faults.slow_replies, smtp.faults.slow_reply = 1, 1, 30.0
+    with subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env) as first:
+        assert smtp.handler.replying.wait(60), "the second editor's preview never reached the server"
+        meanwhile = subprocess.run(args, capture_output=True, text=True, env=env, timeout=120)
+        first.send_signal(signal.SIGKILL)
+    assert meanwhile.returncode == 75, meanwhile.stderr
+    assert "is running the scheduler (digest run) from this store" in meanwhile.stderr
+    assert smtp.copies_per_recipient() == {EDITOR: 1}
+
+    restarted = run_once(config, "2026-11-23T07:10:00+00:00")
+    assert restarted.exit_code == 0, restarted.output
+    assert restarted.stdout.startswith(
+        f"weekly due 2026-11-23 07:00 GMT: in review (preview of {EDITION} sent to 2 of 2 editor(s); "
+    )
+    assert f"editor {second} may already have the preview" in restarted.stderr  # its 250 never came
+    assert smtp.copies_per_recipient() == {EDITOR: 1, second: 1}
+    assert {address: len(ids) for address, ids in smtp.message_ids_per_recipient().items()} == {EDITOR: 1, second: 1}
+    assert run_once(config, "2026-11-23T07:15:00+00:00").stdout == "nothing due now\n"
+    assert smtp.copies_per_recipient() == {EDITOR: 1, second: 1}

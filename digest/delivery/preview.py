@@ -6,24 +6,31 @@ edition follows as text and HTML, and its web page is attached (drafts are not
 in the archive yet, so a link would lead nowhere). It has a Message-ID of its
 own, so an editor who is also a reader still gets the readers' copy, and a
 folder of its own in the outbox. Editors are not readers: previews are not in
-the send ledger.
+the send ledger but in a ledger of their own (digest.delivery.preview_ledger),
+so an editor gets each edition's preview once however often its run restarts.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import re
+import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 from email.utils import parseaddr
 
+from digest.delivery import preview_ledger
 from digest.delivery.compose import Outgoing
 from digest.delivery.message import make_message_id
+from digest.delivery.preview_ledger import PreviewStatus
 from digest.delivery.recipients import normalize_address
 from digest.delivery.transport import PermanentFailure, TemporaryFailure, Transport
 from digest.render.edition import UNSUBSCRIBE_TOKEN
+
+log = logging.getLogger(__name__)
 
 PREVIEW_SUFFIX = ".preview"
 """Added to the edition id for the preview's Message-IDs and its outbox folder."""
@@ -80,14 +87,23 @@ def preview_message(outgoing: Outgoing, editor: str, *, deadline: datetime, on_d
     return message.as_bytes()
 
 
-def _no_mark() -> None:
-    """A preview needs no ledger mark before its hand-over: editors are not readers."""
-
-
 def deliver_previews(
-    outgoing: Outgoing, editors: Sequence[str], *, deadline: datetime, on_deadline: str, transport: Transport
+    conn: sqlite3.Connection,
+    outgoing: Outgoing,
+    editors: Sequence[str],
+    *,
+    deadline: datetime,
+    on_deadline: str,
+    transport: Transport,
+    now: datetime,
 ) -> tuple[int, list[str]]:
-    """Hand each editor their preview; returns how many took it, and why the others did not."""
+    """Hand each editor their preview unless they have it; returns how many have it, and why the others do not.
+
+    Recorded per edition and editor as readers' sends are (digest.delivery.preview_ledger): an editor
+    a killed or failed run already mailed is not mailed again.
+    """
+    preview_ledger.ensure_previews(conn)
+    edition_id = outgoing.edition.id
     envelope_from = parseaddr(outgoing.sender)[1]
     reached, refusals = 0, []
     try:
@@ -97,17 +113,51 @@ def deliver_previews(
             except ValueError as exc:
                 refusals.append(f"{editor}: not a valid address ({exc})")
                 continue
+            message_id = preview_message_id(outgoing, address)
+            earlier = preview_ledger.find(conn, edition_id, address)
+            uncertain = False
+            if earlier is not None and earlier.status is PreviewStatus.SENDING:
+                verdict = transport.delivered_before(edition_id + PREVIEW_SUFFIX, address, message_id)
+                if verdict:
+                    preview_ledger.record_outcome(
+                        conn, edition_id, address, message_id,
+                        status=PreviewStatus.SENT, reply="found delivered after a restart", now=now,
+                    )
+                    earlier = preview_ledger.find(conn, edition_id, address)
+                elif verdict is None:
+                    uncertain = True
+                    log.warning(
+                        "%s: editor %s may already have the preview (the run stopped before the server's answer); "
+                        "sending it again with the same Message-ID %s", edition_id, address, message_id,
+                    )
+            if earlier is not None and earlier.status is PreviewStatus.SENT:
+                reached += 1
+                continue
             message = preview_message(outgoing, address, deadline=deadline, on_deadline=on_deadline)
+            committed = False
+
+            def commit(address: str = address, message_id: str = message_id) -> None:
+                nonlocal committed
+                preview_ledger.mark_sending(conn, edition_id, address, message_id, now=now)
+                committed = True
+
             try:
-                transport.deliver(
+                reply = transport.deliver(
                     envelope_from, address, message,
-                    edition_id=outgoing.edition.id + PREVIEW_SUFFIX,
-                    message_id=preview_message_id(outgoing, address),
-                    commit=_no_mark,
+                    edition_id=edition_id + PREVIEW_SUFFIX, message_id=message_id, commit=commit,
                 )
             except (PermanentFailure, TemporaryFailure) as exc:
+                lost_after_dot = committed and isinstance(exc, TemporaryFailure) and exc.connection_lost
+                preview_ledger.record_outcome(
+                    conn, edition_id, address, message_id,
+                    status=PreviewStatus.FAILED, reply=exc.reply, now=now, uncertain=uncertain or lost_after_dot,
+                )
                 refusals.append(f"{address}: {exc.reply}")
                 continue
+            preview_ledger.record_outcome(
+                conn, edition_id, address, message_id, status=PreviewStatus.SENT, reply=reply, now=now,
+                uncertain=uncertain,
+            )
             reached += 1
     finally:
         transport.close()
