@@ -173,7 +173,7 @@ def test_greylisted_readers_are_delivered_by_digest_run_once_due(tmp_path, feed_
     from datetime import UTC, datetime, timedelta
 
     from digest.config import load_config
-    from digest.scheduler import retry_deferred
+    from digest.scheduler.fire_time import retry_deferred
     from digest.store import connect
 
     with SmtpServer() as server:

@@ -23,13 +23,8 @@ from digest.delivery.smtp import SmtpTransport
 from digest.editions import previous_window_end
 from digest.models import Window
 from digest.pipeline import build_edition
-from digest.scheduler import (
-    build_scheduler,
-    catch_up,
-    run_scheduled,
-    serve,
-    trigger_for,
-)
+from digest.scheduler.fire_time import catch_up, run_scheduled, trigger_for
+from digest.scheduler.service import build_scheduler, serve
 from digest.store import connect
 
 LONDON = ZoneInfo("Europe/London")
@@ -432,7 +427,8 @@ def test_an_approval_stopped_part_way_is_finished_by_the_next_run_never_twice(tm
 
 def test_a_job_started_with_no_fire_time_within_grace_logs_and_records_the_missed_run(tmp_path, caplog):
     from digest.cron import latest_fire_time
-    from digest.scheduler import LOOKBACK, EditionJob, due_fire_time
+    from digest.scheduler.fire_time import LOOKBACK, due_fire_time
+    from digest.scheduler.service import EditionJob
 
     config = delivery_config(tmp_path, recipients=[])
     job = EditionJob(config, "weekly", threading.Event())

@@ -29,7 +29,7 @@ from digest.delivery.recipients import normalize_address, read_address_file, val
 from digest.delivery.suppressions import suppress
 from digest.delivery.transport import make_transport
 from digest.publish import send_now
-from digest.scheduler import describe_transport, run_due, serve, stop_on_signals
+from digest.scheduler.service import describe_transport, run_due, serve, stop_on_signals
 from digest.store import connect
 
 log = logging.getLogger("digest")

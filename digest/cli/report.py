@@ -17,7 +17,7 @@ from digest.delivery.runs import RunStatus
 from digest.delivery.sender import SendReport
 from digest.models import BuildResult, FeedStatus, PageSource
 from digest.publish import NotSent
-from digest.scheduler import RunOutcome
+from digest.scheduler.fire_time import RunOutcome
 
 FURNITURE_STAGE = "clean"
 REPEAT_STAGE = "dedupe"

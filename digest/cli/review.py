@@ -19,7 +19,7 @@ from digest.config import load_config
 from digest.delivery import ledger
 from digest.delivery.ledger import SendKind
 from digest.delivery.transport import make_transport
-from digest.scheduler import stop_on_signals
+from digest.scheduler.service import stop_on_signals
 from digest.store import connect
 
 
