@@ -59,3 +59,20 @@ def test_email_fits_a_phone(page, rendered, tmp_path):
     load(page, rendered.email_html, tmp_path / "email.html")
     assert scroll_width(page) <= PHONE_WIDTH
     assert page.evaluate("document.querySelector('h1').textContent") == "The Weekly Digest"
+
+
+def test_email_has_its_stories_in_the_main_landmark_and_no_axe_finding(page, rendered, tmp_path):
+    """Masthead, stories and footer are landmarks (banner, main, contentinfo) and nothing visible is outside
+    them: axe finds nothing at all, light or dark (moderate and minor findings included)."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    load(page, rendered.email_html, tmp_path / "email.html")
+    for scheme in ("light", "dark"):
+        page.emulate_media(color_scheme=scheme)
+        violations = Axe().run(page).response["violations"]
+        assert [(v["id"], v["impact"]) for v in violations] == [], scheme
+    landmarks = "[...document.querySelectorAll('[role=banner], [role=main], [role=contentinfo]')]"
+    assert page.evaluate(f"{landmarks}.map(e => e.getAttribute('role'))") == ["banner", "main", "contentinfo"]
+    assert page.evaluate("document.querySelector('[role=banner] h1').textContent") == "The Weekly Digest"
+    assert page.evaluate("document.querySelectorAll('[role=main] h3').length") == len(sample_edition().stories)
+    assert "Unsubscribe" in page.evaluate("document.querySelector('[role=contentinfo]').textContent")

@@ -9,6 +9,7 @@ recipient.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -74,10 +75,38 @@ def render_edition(
     except jinja2.TemplateError as exc:
         raise RenderError(f"cannot render edition {edition.id}: {exc}") from exc
     try:
-        email_html = mjml2html(mjml_source, disable_comments=True, fonts={})
+        email_html = with_landmarks(mjml2html(mjml_source, disable_comments=True, fonts={}))
     except ValueError as exc:
         raise RenderError(f"MJML rejected the email for edition {edition.id}: {exc}") from exc
     return RenderedEdition(email_html=email_html, text=text, web_html=web_html)
+
+
+EMAIL_LANDMARKS = {"dm-banner": "banner", "dm-main": "main", "dm-footer": "contentinfo"}
+"""The email's <mj-wrapper> css-classes and the landmark role each one's <div> gets."""
+
+EMAIL_WRAPPER_LABEL = re.compile(r'(<div\b[^>]*?) aria-label="[^"]*"(?=[^>]*\brole="article")')
+"""The name MJML gives the <div role="article"> around the whole email (from <mj-title>)."""
+
+
+def with_landmarks(email_html: str) -> str:
+    """The compiled email with a landmark role on each wrapper of EMAIL_LANDMARKS, and every visible
+    part of it inside one, so a screen reader can go to the stories (axe: landmark-one-main, region).
+
+    MJML gives no component a role, and mjml-python (mrml) has no <mj-html-attributes>
+    (it rejects the element: "unexpected element in root template"), so the role is
+    added here to the one <div> MJML writes for each wrapper's css-class. The name MJML
+    puts on the article around them is dropped: axe counts a name outside every landmark
+    as content outside them, and the same title is the <title> and the first heading.
+    """
+    for css_class, role in EMAIL_LANDMARKS.items():
+        opening = f'<div class="{css_class}" '
+        if email_html.count(opening) != 1:
+            raise ValueError(f"expected one <div> of class {css_class!r} in MJML's output")
+        email_html = email_html.replace(opening, f'{opening[:-1]} role="{role}" ')
+    email_html, named = EMAIL_WRAPPER_LABEL.subn(r"\1", email_html, count=1)
+    if named != 1:
+        raise ValueError("expected MJML's <div role=\"article\"> around the email, with its aria-label")
+    return email_html
 
 
 def preheader(edition: Edition) -> str:
