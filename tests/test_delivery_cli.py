@@ -292,3 +292,26 @@ def test_a_send_stopped_by_a_refused_sender_resumes_once_the_config_is_fixed(tmp
     assert fixed.exit_code == 0, fixed.output
     assert server.copies_per_recipient() == {address: 1 for address in READERS}
     assert {m.mail_from for m in server.messages} == {"digest@example.org"}
+
+
+def test_every_header_line_of_a_sent_edition_fits_78_characters_but_the_unsubscribe_url(tmp_path, server):
+    """RFC 5322 2.1.1: lines SHOULD stay within 78 characters. The Message-ID and To are folded by the
+    email package's SMTP policy when longer (only the List-Unsubscribe URL itself cannot be cut)."""
+    from email.parser import BytesParser
+    from email.policy import default
+
+    from digest.delivery.message import make_message_id
+
+    long_reader = "a.reader.with.a.rather.long.address.for.this.test@newsroom.example.org"
+    delivery_config(tmp_path, recipients=[*READERS, long_reader], port=server.port)
+    result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)
+    assert result.exit_code == 0, result.output
+    assert len(server.messages) == 4
+    for message in server.messages:
+        head = message.content.split(b"\r\n\r\n", 1)[0].decode("ascii")
+        long_lines = [line for line in head.split("\r\n") if len(line) > 78]
+        assert [line for line in long_lines if not line.startswith((" <https://", "List-Unsubscribe: <https://"))] == []
+        (reader,) = message.recipients
+        parsed = BytesParser(policy=default).parsebytes(message.content)
+        assert parsed["Message-ID"].strip() == make_message_id(EDITION_ID, reader, "digest.example.org")
+        assert str(parsed["To"]) == reader

@@ -12,7 +12,9 @@ soft line break, and the URL is encoded on lines of its own: no wrapping can
 cut a URL apart and the decoded body is exactly the rendered text with the URL
 in place (tests parse the bytes back with the email package to prove it).
 Fixed headers still go through the email package, which folds them and
-applies RFC 2047 to non-ASCII text.
+applies RFC 2047 to non-ASCII text; so do each reader's To and Message-ID, so a
+long one is folded within RFC 5322's 78 characters. List-Unsubscribe is written
+by hand: the policy would RFC 2047-encode its URL, and a URL cannot be folded.
 """
 
 from __future__ import annotations
@@ -72,9 +74,9 @@ class MessageTemplate:
         _check_uri(unsubscribe_url, scheme, "unsubscribe URL")
         mailto = f",\r\n <{self.unsubscribe_mailto}>" if self.unsubscribe_mailto else ""
         recipient_headers = (
-            f"To: {recipient}\r\n"
-            f"Message-ID: {message_id}\r\n"
-            f"List-Unsubscribe: <{unsubscribe_url}>{mailto}\r\n"
+            SMTP.fold("To", recipient)
+            + SMTP.fold("Message-ID", message_id)
+            + f"List-Unsubscribe: <{unsubscribe_url}>{mailto}\r\n"
         ).encode("ascii")
         return b"".join(
             (
