@@ -121,6 +121,7 @@ def test_digest_read_prints_what_digest_reads_from_each_page(tmp_path, feed_serv
     text = CliRunner().invoke(main, ["read", page, "--config", str(tmp_path / "none.yaml")])
     assert text.exit_code == 0
     assert "  publisher: VentureBeat" in text.stdout and "  author:    Reuters" in text.stdout
+    assert text.stdout.endswith("\n1 of 1 pages read\n") and "pages read" not in text.stderr  # the result: stdout
 
 
 def test_digest_read_refuses_what_is_not_a_web_address():

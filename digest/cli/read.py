@@ -43,7 +43,7 @@ def read(urls: tuple[str, ...], config_path: Path, as_json: bool) -> None:
     else:
         for reading in readings:
             click.echo(_text(reading))
-        click.echo(summary, err=True)
+        click.echo(summary)
     finish(exit_code)
 
 
