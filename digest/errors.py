@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import errno
 import sqlite3
+from collections.abc import Sequence
 from enum import StrEnum
+
+from babel.lists import format_list
 
 
 class DigestError(Exception):
@@ -77,3 +80,10 @@ def system_error(exc: BaseException) -> DigestError | None:
     if isinstance(exc, OSError) and exc.filename and exc.strerror:
         return DigestError(f"{exc.filename}: {exc.strerror}")
     return None
+
+
+def variables_not_set(names: Sequence[str]) -> str:
+    """'environment variable A is not set', or 'environment variables A and B are not set' for several."""
+    if len(names) == 1:
+        return f"environment variable {names[0]} is not set"
+    return f"environment variables {format_list(list(names), locale='en')} are not set"

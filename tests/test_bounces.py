@@ -159,7 +159,7 @@ def test_bad_sources_are_clear_errors(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     result = run_bounces(tmp_path, "--imap")
     assert result.exit_code == 1
-    assert "IMAP: environment variable DIGEST_IMAP_HOST, DIGEST_IMAP_USER, DIGEST_IMAP_PASSWORD is not set" in result.stderr
+    assert "IMAP: environment variables DIGEST_IMAP_HOST, DIGEST_IMAP_USER, and DIGEST_IMAP_PASSWORD are not set" in result.stderr
 
 
 def test_bounces_are_read_from_an_imap_folder_over_verified_tls(tmp_path, sent, monkeypatch):

@@ -376,7 +376,7 @@ def test_credentials_come_only_from_the_named_environment_variables(tmp_path):
     with SmtpServer(credentials=("digest", "s3cret")) as server:
         smtp = {"username_env": "DIGEST_TEST_SMTP_USER", "password_env": "DIGEST_TEST_SMTP_PASSWORD"}
         config = delivery_config(tmp_path, recipients=["ann@example.org"], port=server.port, smtp=smtp)
-        with pytest.raises(DeliveryError, match="DIGEST_TEST_SMTP_USER, DIGEST_TEST_SMTP_PASSWORD is not set"):
+        with pytest.raises(DeliveryError, match="variables DIGEST_TEST_SMTP_USER and DIGEST_TEST_SMTP_PASSWORD are not set"):
             SmtpTransport(config.smtp, environ={})
         environ = {"DIGEST_TEST_SMTP_USER": "digest", "DIGEST_TEST_SMTP_PASSWORD": "s3cret"}
         with closing(ledger.ensure_ledger(connect(config.store))) as conn:

@@ -127,8 +127,11 @@ def test_missing_smtp_credentials_are_named(tmp_path, server, monkeypatch):
     result = invoke(send, "--config", tmp_path / "schedule.yaml")
     assert result.exit_code == 1
     assert result.stderr.strip() == (
-        "digest: SMTP credentials: environment variable DIGEST_TEST_USER, DIGEST_TEST_PASSWORD is not set"
+        "digest: SMTP credentials: environment variables DIGEST_TEST_USER and DIGEST_TEST_PASSWORD are not set"
     )
+    monkeypatch.setenv("DIGEST_TEST_USER", "ann")
+    one = invoke(send, "--config", tmp_path / "schedule.yaml")
+    assert one.stderr.strip() == "digest: SMTP credentials: environment variable DIGEST_TEST_PASSWORD is not set"
     assert server.messages == []
 
 

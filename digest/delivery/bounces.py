@@ -37,7 +37,7 @@ from flufl.bounce import all_failures
 from digest.config import BouncesConfig
 from digest.delivery import ledger, suppressions
 from digest.delivery.subscribers import SuppressionReason
-from digest.errors import DeliveryError
+from digest.errors import DeliveryError, variables_not_set
 from digest.store import migrate
 from digest.timestamps import utc_stamp
 
@@ -245,7 +245,7 @@ def imap_messages(config: BouncesConfig, environ: Mapping[str, str]) -> Iterator
     names = (config.imap_host_env, config.imap_user_env, config.imap_password_env)
     missing = [name for name in names if not environ.get(name)]
     if missing:
-        raise DeliveryError(f"IMAP: environment variable {', '.join(missing)} is not set")
+        raise DeliveryError(f"IMAP: {variables_not_set(missing)}")
     server = environ[config.imap_host_env]
     host, _, port = server.partition(":")
     user = environ[config.imap_user_env]

@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 
 from digest.config import SmtpConfig
 from digest.delivery.transport import PermanentFailure, TemporaryFailure
-from digest.errors import ConfigError, DeliveryError
+from digest.errors import ConfigError, DeliveryError, variables_not_set
 
 
 def _dot_stuffed(message: bytes) -> bytes:
@@ -45,7 +45,7 @@ class SmtpTransport:
             raise ConfigError("smtp: set both username_env and password_env, or neither")
         missing = [name for name in (config.username_env, config.password_env) if name not in environ]
         if missing:
-            raise DeliveryError(f"SMTP credentials: environment variable {', '.join(missing)} is not set")
+            raise DeliveryError(f"SMTP credentials: {variables_not_set(missing)}")
         return environ[config.username_env], environ[config.password_env]
 
     def _connect(self) -> smtplib.SMTP:
