@@ -240,6 +240,13 @@ def edition_story(conn: sqlite3.Connection, edition_id: str, story_id: str) -> s
     return row
 
 
+def edition_story_ids(conn: sqlite3.Connection, edition_id: str) -> list[str]:
+    """The ids of the stories recorded for an edition (none: the store has no such edition's stories)."""
+    ensure_themes(conn)
+    return [row["story"] for row in conn.execute("SELECT story FROM edition_stories WHERE edition = ? ORDER BY rowid",
+                                                 (edition_id,))]
+
+
 def record_theme_correction(
     conn: sqlite3.Connection,
     edition_id: str,

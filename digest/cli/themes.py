@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -37,6 +38,13 @@ def test(config_path: Path, text: str) -> None:
 
 def _story_in_json(path: Path, story_id: str) -> tuple[str, tuple[str, str]]:
     """(edition id, (title, summary)) of a story in an edition's JSON file, as `digest build` writes it."""
+    from digest.editions import EditionNotFound
+
+    if not path.is_file():
+        raise EditionNotFound(
+            f"{path}: no such file (give an edition's JSON file, as `digest build` writes it, or an edition id "
+            "from `digest editions`)"
+        )
     try:
         edition = json.loads(path.read_text(encoding="utf-8"))
         sections = [*edition["sections"], *([edition["also_noted"]] if edition.get("also_noted") else [])]
@@ -45,8 +53,30 @@ def _story_in_json(path: Path, story_id: str) -> tuple[str, tuple[str, str]]:
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DigestError(f"{path}: not an edition's JSON ({exc})") from None
     if story_id not in stories:
-        raise DigestError(f"{path}: no story {story_id!r} (its stories: {', '.join(stories) or 'none'})")
+        raise EditionNotFound(f"{path}: no story {story_id!r} (its stories: {', '.join(stories) or 'none'})")
     return edition_id, (str(stories[story_id]["title"]), str(stories[story_id]["summary"]))
+
+
+def _story_in_store(conn: sqlite3.Connection, edition_id: str, story_id: str) -> tuple[str, str]:
+    """(title, text) of a story of an edition the store recorded, or which editions and stories there are."""
+    from digest import editions
+    from digest.store import edition_story, edition_story_ids
+
+    row = edition_story(conn, edition_id, story_id)
+    if row is not None:
+        return row["title"], row["text"]
+    stories = edition_story_ids(conn, edition_id)
+    if stories:
+        raise editions.EditionNotFound(f"edition {edition_id} has no story {story_id!r}; its stories: {', '.join(stories)}")
+    if editions.find(conn, edition_id) is not None:
+        raise editions.EditionNotFound(
+            f"edition {edition_id} has no stories recorded to learn from (built by an older digest): "
+            "name its JSON file instead, as `digest build` writes it"
+        )
+    raise editions.EditionNotFound(
+        f"no edition {edition_id!r} in this store, so no story {story_id!r} in it: `digest editions` lists the "
+        "editions (or name an edition's JSON file, as `digest build` writes it)"
+    )
 
 
 @themes.command("learn", cls=DigestCommand)
@@ -73,6 +103,8 @@ def learn(config_path: Path, edition: str, story: str, belongs_to: str | None, n
     if edition.endswith(".json") or Path(edition).is_file():
         edition_id, text = _story_in_json(Path(edition), story)
     conn = connect(config.path(config.store))
+    if text is None:
+        text = _story_in_store(conn, edition, story)
     record_theme_correction(conn, edition_id, story, theme, belongs_to is not None, datetime.now(UTC), text)
     verb = "belongs to" if belongs_to else "does not belong to"
     click.echo(f"recorded: story {story} of {edition} {verb} {config.themes[theme].title}; the next build learns it")

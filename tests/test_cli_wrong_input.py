@@ -1,0 +1,64 @@
+"""Wrong input given to the CLI as a user gives it: an unknown id, a missing file. Each answer names what was
+wrong and how to find the right one, with exit code 2 (a mistake in the command line), never a traceback."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from smtpserver import delivery_config
+
+from digest.cli.main import main
+
+NOW = "2026-11-23T07:00:00+00:00"
+EDITION_ID = "weekly-20261123T0700+0000"
+
+
+def digest(config: Path, *args: str):
+    return CliRunner().invoke(main, [*args, "--config", str(config)], catch_exceptions=False)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, list[str]]:
+    """A store with one draft built from the bundled seeds, and its story ids."""
+    folder = tmp_path_factory.mktemp("built")
+    delivery_config(folder, recipients=["ann@example.org"])
+    config = folder / "schedule.yaml"
+    result = digest(config, "build", "--out", str(folder / "out"), "--now", NOW)
+    assert result.exit_code == 0, result.output
+    edition = json.loads(next((folder / "out").glob("*.json")).read_text(encoding="utf-8"))
+    assert edition["id"] == EDITION_ID
+    stories = [story["id"] for section in edition["sections"] for story in section["stories"]]
+    return config, stories
+
+
+def test_themes_learn_with_an_unknown_edition_says_so_and_where_editions_are_listed(built):
+    config, _ = built
+    result = digest(config, "themes", "learn", "weekly-20990101T0000+0000", "1", "--theme", "solidarity")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "digest: no edition 'weekly-20990101T0000+0000' in this store, so no story '1' in it: `digest editions` "
+        "lists the editions (or name an edition's JSON file, as `digest build` writes it)\n"
+    )
+    assert EDITION_ID in digest(config, "editions").stdout
+
+
+def test_themes_learn_with_an_unknown_story_lists_the_editions_stories(built):
+    config, stories = built
+    result = digest(config, "themes", "learn", EDITION_ID, "nope", "--theme", "solidarity")
+    assert result.exit_code == 2
+    prefix = f"digest: edition {EDITION_ID} has no story 'nope'; its stories: "
+    assert result.stderr.startswith(prefix)
+    assert sorted(result.stderr.removeprefix(prefix).strip().split(", ")) == sorted(stories)
+    learnt = digest(config, "themes", "learn", EDITION_ID, stories[0], "--not", "solidarity")
+    assert learnt.exit_code == 0, learnt.output
+
+
+def test_themes_learn_with_a_missing_json_file_says_no_such_file(built, tmp_path):
+    config, _ = built
+    missing = tmp_path / "edition.json"
+    result = digest(config, "themes", "learn", str(missing), "1", "--theme", "solidarity")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"digest: {missing}: no such file (give an edition's JSON file")
