@@ -210,7 +210,14 @@ def approve(
         current = editions.find(conn, record.id)
         assert current is not None
         send = ledger.find_send(conn, current.id)
-        if current.state is EditionState.PUBLISHED and (send is None or send.finished_at is not None):
+        if current.state is EditionState.PUBLISHED and send is None:
+            if not current.edition().stories:
+                return NothingLeft(current)  # closed when its editors dropped every story
+            raise DigestError(
+                f"edition {current.id} was published to the web archive only (`digest publish`) and never "
+                "sent: it was not in review, so there is nothing to approve"
+            )
+        if current.state is EditionState.PUBLISHED and send is not None and send.finished_at is not None:
             return AlreadySent(current)
         transport = transport_for()
         if send is None:

@@ -62,3 +62,17 @@ def test_themes_learn_with_a_missing_json_file_says_no_such_file(built, tmp_path
     result = digest(config, "themes", "learn", str(missing), "1", "--theme", "solidarity")
     assert result.exit_code == 2
     assert result.stderr.startswith(f"digest: {missing}: no such file (give an edition's JSON file")
+
+
+def test_approving_an_edition_published_to_the_web_only_says_it_was_never_sent(tmp_path):
+    delivery_config(tmp_path, recipients=["ann@example.org"])
+    config = tmp_path / "schedule.yaml"
+    assert digest(config, "build", "--out", str(tmp_path / "out"), "--now", NOW).exit_code == 0
+    assert digest(config, "publish", EDITION_ID).exit_code == 0
+    result = digest(config, "approve", EDITION_ID)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"digest: edition {EDITION_ID} was published to the web archive only (`digest publish`) and never sent: "
+        "it was not in review, so there is nothing to approve\n"
+    )
+    assert not (tmp_path / "outbox").exists()  # nobody was mailed

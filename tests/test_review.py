@@ -206,6 +206,8 @@ def test_dropping_every_story_then_approving_sends_nothing_and_closes_the_editio
         assert digest(config, "drop", EDITION, "1").exit_code == 0
     closed = digest(config, "approve", EDITION)
     assert (closed.exit_code, closed.stdout) == (0, f"{EDITION}: every story was dropped; nothing sent, the edition is closed\n")
+    again = digest(config, "approve", EDITION)  # not "already approved and sent": nothing was
+    assert (again.exit_code, again.stdout) == (0, closed.stdout)
     assert smtp.copies_per_recipient() == {EDITOR: 1}
     assert listed(config)["state"] == "published"
 
