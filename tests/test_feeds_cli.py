@@ -230,7 +230,7 @@ def test_pause_and_resume_by_number_or_name_keep_the_file_as_it_was(small):
     assert [f.enabled for f in load_config(small).feeds] == [True, True]
     removed, added = changes(before, small.read_text(encoding="utf-8"))
     assert (removed, added) == (["    enabled: false"], ["    enabled: true", "    enabled: true"])
-    assert run(small, "pause", "9").exit_code == 1
+    assert run(small, "pause", "9").exit_code == 2  # no feed #9: a mistake in the command line
 
 
 def test_config_errors_number_feeds_from_one(small):
@@ -262,8 +262,12 @@ def test_removing_the_last_feed_leaves_an_empty_list(small):
 
 def test_remove_unknown_feed_is_an_error(small):
     result = run(small, "remove", "7")
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # a mistake in the command line
     assert "there is no feed #7" in result.output
+    for command in ("pause", "resume", "remove"):
+        named = run(small, command, "no-such-feed")
+        assert named.exit_code == 2
+        assert named.stderr == "digest: no feed with URL or name 'no-such-feed' (see `digest feeds list`)\n"
 
 
 def test_check_reports_each_enabled_feed_as_json(small, feed_server):

@@ -81,6 +81,12 @@ def feed_label(feed: FeedConfig, titles: dict[str, str]) -> str:
     return feed.name or titles.get(feed.url) or host_of(feed.url)
 
 
+class UnknownFeed(DigestError):
+    """A feed the command line names that the config does not have: a mistake in the command (exit 2)."""
+
+    exit_code = 2
+
+
 def find_feed(config: Config, selector: str) -> int:
     """Index of the feed given by its number in `feeds list`, its URL or its name.
 
@@ -90,7 +96,7 @@ def find_feed(config: Config, selector: str) -> int:
         number = int(selector)
         if 1 <= number <= len(config.feeds):
             return number - 1
-        raise DigestError(f"there is no feed #{number} (see `digest feeds list`)")
+        raise UnknownFeed(f"there is no feed #{number} (see `digest feeds list`)")
     wanted = selector.strip().lower()
     titles = stored_titles(config)
     labels = [feed_label(f, titles).lower() for f in config.feeds]
@@ -99,10 +105,10 @@ def find_feed(config: Config, selector: str) -> int:
     by_part = [i for i, label in enumerate(labels) if wanted and wanted in label]
     matches = by_url or by_name or by_part
     if not matches:
-        raise DigestError(f"no feed with URL or name {selector!r} (see `digest feeds list`)")
+        raise UnknownFeed(f"no feed with URL or name {selector!r} (see `digest feeds list`)")
     if len(matches) > 1:
         numbers = ", ".join(f"#{i + 1}" for i in matches)
-        raise DigestError(f"{selector!r} names several feeds ({numbers}); give its number")
+        raise UnknownFeed(f"{selector!r} names several feeds ({numbers}); give its number")
     return matches[0]
 
 
