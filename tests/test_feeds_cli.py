@@ -411,3 +411,22 @@ def test_bundled_config_lists_real_feeds_switched_off():
         "settler-violence",
         "solidarity",
     }
+
+
+def test_a_config_written_as_json_is_not_edited_and_says_why(tmp_path):
+    """JSON is YAML, but all on flow lines: the feeds commands edit block-style lines, so they refuse it plainly
+    (before, the edit was made and refused as 'not valid YAML: expected the node content, but found -')."""
+    from smtpserver import delivery_config
+
+    delivery_config(tmp_path, recipients=["ann@example.org"], feeds=["https://news.example.org/rss"])
+    path = tmp_path / "schedule.yaml"
+    before = path.read_text(encoding="utf-8")
+    assert before.startswith("{")
+    for command, args in (("add", ("https://other.example.org/rss", "--no-check")), ("pause", ("1",)), ("remove", ("1",))):
+        result = run(path, command, *args)
+        assert result.exit_code == 2
+        assert result.stderr == (
+            "digest: schedule.yaml:1: written as one flow mapping ({...}, as JSON is): `digest feeds` edits only "
+            "block-style YAML; edit its feeds: list by hand\n"
+        ), command
+    assert path.read_text(encoding="utf-8") == before

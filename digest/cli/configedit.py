@@ -95,6 +95,11 @@ def _read(path: Path) -> tuple[str, CommentedMap]:
     tree = read_yaml(path)
     if not isinstance(tree, CommentedMap):
         raise ConfigError(f"{path.name}:1: the config must be a mapping of keys")
+    if tree.fa.flow_style():  # the edits are made on block-style lines
+        raise ConfigError(
+            f"{path.name}:1: written as one flow mapping ({{...}}, as JSON is): `digest feeds` edits only "
+            "block-style YAML; edit its feeds: list by hand"
+        )
     return path.read_text(encoding="utf-8"), tree
 
 
