@@ -102,7 +102,7 @@ def test_send_json_and_a_dry_run_says_what_it_wrote(tmp_path):
         (["build", "--per-theme", "0"], 2),  # usage: a bad option value
         (["nonsense"], 2),  # usage: no such command
         (["build", "--edition", "monthly"], 2),  # config: no such edition
-        (["feeds", "remove", "99"], 1),  # failed: no such feed
+        (["feeds", "remove", "99"], 2),  # usage: no such feed, as no such edition
     ],
 )
 def test_exit_codes(project, args, code):
