@@ -71,6 +71,10 @@ class ThemeSignals(Strict):
     """Weighted keyword hits per 100 words a story needs to be placed here."""
     min_hits: float = 4.0
     """Weighted keyword hits a story needs however short it is: one passing mention is not enough."""
+    must_name: int | None = Field(None, ge=1)
+    """The number (from 1) of the require group naming the cause: a story that names none of its terms in its
+    title or text is never placed in the theme, however its other words weigh, unless its feed is hinted for the
+    theme (``themes:`` of the feed: the whole feed is about the cause)."""
 
     @field_validator("keywords")
     @classmethod
@@ -78,6 +82,12 @@ class ThemeSignals(Strict):
         if not value:
             raise ValueError("a theme needs at least one keyword")
         return value
+
+    @model_validator(mode="after")
+    def _must_name_is_a_group(self) -> ThemeSignals:
+        if self.must_name is not None and self.must_name > len(self.require):
+            raise ValueError(f"must_name: {self.must_name}, but require has {len(self.require)} group(s)")
+        return self
 
 
 class ThemeExamples(Strict):

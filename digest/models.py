@@ -173,6 +173,8 @@ class ThemeDecision:
     score: float
     reason: str
     scores: tuple[tuple[str, float], ...] = ()
+    cause_unnamed: tuple[str, ...] = ()
+    """Themes the story is never placed in, whatever its score: it never names their cause (signals.must_name)."""
 
 
 @dataclass(frozen=True)

@@ -74,3 +74,8 @@ def test_any_text_is_either_a_config_or_a_config_error(tmp_path_factory, text):
         load_config(path)
     except ConfigError as exc:
         assert str(exc).startswith("schedule.yaml")
+
+
+def test_must_name_points_at_a_require_group(tmp_path):
+    text = THEME.replace("      keywords:", "      require: [[arms], [israel]]\n      must_name: 3\n      keywords:")
+    assert error(tmp_path, text).startswith("schedule.yaml:5: themes.arms.signals: must_name: 3, but require has 2 group(s)")

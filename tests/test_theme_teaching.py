@@ -228,3 +228,43 @@ def test_a_headline_drawn_from_a_news_search_learns_with_the_search_as_its_text(
     searched = [e for e in shipped if e.text in {"Gaza", "BDS movement", "Israel Hamas war", "Middle East"}]
     assert len(searched) > 1000
     assert any(e.theme == "solidarity" and "gaza" not in e.title.lower() for e in searched)
+
+
+def bundled_story(title: str, text: str = "", source: str = "World news", hints: tuple[str, ...] = ()) -> Story:
+    paragraphs = (text,) if text else ()
+    return Story("s", title, paragraphs, (SourceRef(source),), "d", 0, hints)
+
+
+def test_a_protest_that_never_names_the_cause_is_not_solidarity_nor_also_noted():
+    """Solidarity's must_name: a story naming nothing of its cause group is never placed there, whatever
+    'protest' weighs, and its solidarity score does not make it relevant for Also noted."""
+    from digest.stages.assemble import relevance
+
+    chosen = classifier(load_config(ROOT / "schedule.yaml").themes)
+    title = "Religious groups protest concert and call for a boycott of the band"
+    text = "Hundreds of demonstrators gathered and chanted slogans, organisers said."
+    elsewhere = chosen.decide(bundled_story(title, text))
+    assert elsewhere.theme is None
+    assert elsewhere.cause_unnamed == ("solidarity",)
+    assert "which Solidarity needs" in elsewhere.reason
+    assert relevance(elsewhere, ("solidarity", "arms-exports")) < 0.2
+    named = chosen.decide(bundled_story(title.replace("Religious groups", "Pro-Palestinian groups"), text))
+    assert named.theme == "solidarity"
+    assert named.cause_unnamed == ()
+
+
+def test_a_feed_about_the_cause_names_it_for_its_stories():
+    """A search feed named 'Gaza', or a feed hinted for the theme, stands for the cause its headlines leave out."""
+    chosen = classifier(load_config(ROOT / "schedule.yaml").themes)
+    title = "Students set up encampment on university lawn and demand divestment"
+    assert "solidarity" in chosen.decide(bundled_story(title)).cause_unnamed
+    assert chosen.decide(bundled_story(title, source="Gaza")).theme == "solidarity"
+    assert chosen.decide(bundled_story(title, hints=("solidarity",))).theme == "solidarity"
+
+
+def test_us_and_u_s_name_the_country_not_the_pronoun():
+    from digest.stages.theme_model import story_features
+
+    assert {"usa", "usa munit"} <= story_features("US munitions used in strike on school", "")
+    assert {"usa", "usa made"} <= story_features("Israel used a U.S.-made bomb", "")
+    assert "usa" not in story_features("Tell us what you saw", "")

@@ -58,8 +58,12 @@ def pick(
 
 
 def relevance(decision: ThemeDecision, themes: Sequence[str]) -> float:
-    """How likely the story is to belong to one of these themes: the highest of its theme scores."""
-    return max((score for theme, score in decision.scores if theme in themes), default=0.0)
+    """How likely the story is to belong to one of these themes: the highest of its theme scores (a theme
+    whose cause it never names does not count)."""
+    return max(
+        (score for theme, score in decision.scores if theme in themes and theme not in decision.cause_unnamed),
+        default=0.0,
+    )
 
 
 def also_noted(config: EditionConfig, stories: Sequence[Item]) -> list[Item]:

@@ -12,11 +12,11 @@ listed under "Also noted".
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence, Set
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 from digest.config import Theme
-from digest.models import Story, ThemeDecision, ThemedStory
+from digest.models import SourceRef, Story, ThemeDecision, ThemedStory
 from digest.speed import parallel
 from digest.stages.theme_model import (
     IN_TITLE,
@@ -58,7 +58,9 @@ class RuleSignals:
         if body.tokens and title.tokens:
             found.update(self._signals(story, title, NO_TEXT, title.found.keys(), IN_TITLE, " in the title"))
         else:
-            found.update({IN_TITLE + feature: f"{shown} in the title" for feature, shown in found.items()})
+            found.update(
+                {IN_TITLE + feature: f"{shown} in the title" for feature, shown in found.items() if NO_GROUP not in feature}
+            )
         return found
 
     def _signals(
@@ -73,6 +75,8 @@ class RuleSignals:
                     found[f"{mark}<{key} group {number}>"] = f"{matched.rstrip('*')} ({theme.title} terms){where}"
                 else:
                     every = False
+                    if not mark:
+                        found[f"<{key}{NO_GROUP}{number}>"] = f"no word like {group[0].rstrip('*')} ({theme.title} terms)"
             if every:
                 found[f"{mark}<{key} every group>"] = f"every {theme.title} term group{where}"
                 if score_theme(key, theme, story, title, body).qualifies:
@@ -80,6 +84,8 @@ class RuleSignals:
         return found
 
 
+NO_GROUP = " no group "
+"""Marks the signal that a story names no term of a group: read over title and text together only."""
 NO_TEXT = Terms("")
 """The text of a story read by its title alone."""
 
@@ -92,6 +98,7 @@ class ThemeClassifier:
     model: ThemeModel
     index: TermIndex | None = None
     signals: RuleSignals | None = None
+    _source_terms: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def features(self, story: Story) -> tuple[frozenset[str], dict[str, str], int]:
         """The story's features, how a reason shows them (for those not the story's own words), its length."""
@@ -110,6 +117,9 @@ class ThemeClassifier:
         placements.sort(key=lambda p: (-p.probability, p.theme))
         scores = tuple((p.theme, round(p.probability, 3)) for p in placements)
         placed = [p for p in placements if p.probability >= self.themes[p.theme].min_probability]
+        gated = tuple(key for key in self.themes if self._cause_unnamed(key, story, features))
+        unnamed = [p for p in placed if p.theme in gated]
+        placed = [p for p in placed if p.theme not in gated]
         if not placed and length >= LONG_STORY_WORDS:
             placed = [p for p in placements if f"<{p.theme} rules>" in signals]
             if placed:
@@ -122,18 +132,43 @@ class ThemeClassifier:
                     f"{rules.describe(self.themes[best.theme].title)} by its keyword rules, over a long story; "
                     f"from its title and lede alone {self._describe(best, story, signals)}"
                 )
-                return ThemeDecision(best.theme, round(best.probability, 3), reason, scores)
+                return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, gated)
         if not placed:
             nearest = placements[0] if placements else None
             reason = "fits no theme"
-            if nearest is not None:
+            if unnamed:
+                signals_of = self.themes[unnamed[0].theme].signals
+                group = signals_of.require[(signals_of.must_name or 1) - 1] if signals_of else ["?"]
+                reason += (
+                    f" — {self._describe(unnamed[0], story, signals)}, but it names nothing like "
+                    f"{', '.join(term.rstrip('*') for term in group[:3])}, which {self.themes[unnamed[0].theme].title} needs"
+                )
+            elif nearest is not None:
                 reason += f" — nearest {self._describe(nearest, story, signals)}"
-            return ThemeDecision(None, 0.0, reason, scores)
+            return ThemeDecision(None, 0.0, reason, scores, gated)
         best = placed[0]
         reason = self._describe(best, story, signals)
         if len(placed) > 1:
             reason += "; ahead of " + ", ".join(f"{self.themes[p.theme].title} {p.probability:.0%}" for p in placed[1:])
-        return ThemeDecision(best.theme, round(best.probability, 3), reason, scores)
+        return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, gated)
+
+    def _cause_unnamed(self, theme: str, story: Story, features: frozenset[str]) -> bool:
+        """Whether the theme names a cause (signals.must_name) that the story never mentions: not in its title
+        or text, nor in its feed's name (a search feed named "Gaza"), and its feed is not hinted for the theme."""
+        signals = self.themes[theme].signals
+        if not (signals and signals.must_name) or theme in story.theme_hints:
+            return False
+        if f"<{theme}{NO_GROUP}{signals.must_name}>" not in features:
+            return False
+        return not self._terms_of_sources(story.sources) & frozenset(signals.require[signals.must_name - 1])
+
+    def _terms_of_sources(self, sources: Sequence[SourceRef]) -> Set[str]:
+        """The theme terms the names of a story's feeds mention (a few feeds give all of an edition's stories)."""
+        names = " ".join(source.name for source in sources)
+        if names not in self._source_terms:
+            index = self.index or TermIndex.of(ruled(self.themes))
+            self._source_terms[names] = frozenset(Terms(names, index).found.keys())
+        return self._source_terms[names]
 
     def _describe(self, placement: Placement, story: Story, shown: Mapping[str, str]) -> str:
         """'Arms exports 94% (arms sales +1.9, weapons +1.2; the feed's theme hint)': the weights that placed it."""

@@ -17,6 +17,7 @@ import hashlib
 import heapq
 import json
 import math
+import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -36,7 +37,10 @@ REGULARISATION = 1.0
 """scikit-learn's C: smaller keeps weights small, so no one word decides alone."""
 SMALLEST_WEIGHT = 0.01
 """Weights closer to zero than this are left out of a trained model (they decide nothing)."""
-MODEL_VERSION = 2
+BARE_HEADLINE_WEIGHT = 0.3
+"""A headline found by a news search also counts as itself alone, this much: a feed shows it without the search,
+and a faint copy teaches its words without teaching that every protest headline is solidarity."""
+MODEL_VERSION = 4
 """Bumped whenever features or training change, so a kept model is trained again."""
 
 
@@ -53,7 +57,8 @@ def story_features(title: str, text: str) -> frozenset[str]:
 
 def read_story(title: str, text: str) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
     """story_features(), and each (stem, word) of the title and lede, so a reason can quote the story's words."""
-    lede = words(text[:LEDE_CHARS])[:LEDE_WORDS] if text else ()
+    title, text = _initialisms_joined(title), _initialisms_joined(text[:LEDE_CHARS])
+    lede = words(text)[:LEDE_WORDS] if text else ()
     found: set[str] = set()
     seen: list[tuple[str, str]] = []
     for part, in_title in ((words(title) or lede, True), (lede, False)):
@@ -68,7 +73,19 @@ def read_story(title: str, text: str) -> tuple[frozenset[str], tuple[tuple[str, 
     return frozenset(found), tuple(seen)
 
 
+INITIALISM = re.compile(r"\b([A-Z])\.([A-Z])\.")
+"""'U.S.', 'U.K.', 'U.N.': words() would cut them into one-letter words, which carry no meaning."""
+COUNTRY_WORDS = {"US": "usa"}
+"""Upper-case words that name a country but lower-case to a stop word ('US' is not 'us')."""
+
+
+def _initialisms_joined(text: str) -> str:
+    return INITIALISM.sub(r"\1\2", text) if "." in text else text
+
+
 def _content_stem(word: str) -> str | None:
+    if word in COUNTRY_WORDS:
+        return COUNTRY_WORDS[word]
     stems = content_stems_of_words((word,))
     return stems[0] if stems else None
 
@@ -176,6 +193,8 @@ def shipped_examples() -> list[Example]:
         label = None if item["label"] == "none" else item["label"]
         # a headline found by a news search ('Gaza') is about what was searched: that is its text
         found.append(Example(item["text"] or item.get("context", ""), label, title=item["title"]))
+        if not item["text"] and item.get("context"):
+            found.append(Example("", label, weight=BARE_HEADLINE_WEIGHT, title=item["title"]))
     return found
 
 
@@ -230,15 +249,25 @@ def train(
         model = LogisticRegression(
             C=REGULARISATION, class_weight="balanced", solver="liblinear", dual=True, random_state=0, max_iter=1000
         )
-        model.fit(matrix[rows], labels, sample_weight=[examples[i].weight for i in rows])
+        # a theme weighs its own term-group signals, never another theme's: a reason names only its own
+        columns = [j for j, name in enumerate(names) if _signal_theme(str(name)) in (None, theme)]
+        model.fit(matrix[rows][:, columns], labels, sample_weight=[examples[i].weight for i in rows])
         coefficients = model.coef_[0]
         weights[theme] = {
-            str(names[j]): round(float(coefficients[j]), 4)
-            for j in range(len(names))
-            if abs(coefficients[j]) >= SMALLEST_WEIGHT
+            str(names[j]): round(float(coefficient), 4)
+            for j, coefficient in zip(columns, coefficients, strict=True)
+            if abs(coefficient) >= SMALLEST_WEIGHT
         }
         intercepts[theme] = round(float(model.intercept_[0]), 4)
     return ThemeModel(weights, intercepts, taught)
+
+
+def _signal_theme(feature: str) -> str | None:
+    """The theme a term-group signal ('<solidarity group 2>', '^<arms-exports rules>') is of; None for a word."""
+    start = feature.find("<")
+    if start not in (0, len(IN_TITLE)) or not feature.endswith(">"):
+        return None
+    return feature[start + 1 :].split(" ", 1)[0]
 
 
 def examples_of(teaching: Mapping[str, tuple[Sequence[str], Sequence[str]]]) -> list[Example]:
