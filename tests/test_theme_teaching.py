@@ -268,3 +268,11 @@ def test_us_and_u_s_name_the_country_not_the_pronoun():
     assert {"usa", "usa munit"} <= story_features("US munitions used in strike on school", "")
     assert {"usa", "usa made"} <= story_features("Israel used a U.S.-made bomb", "")
     assert "usa" not in story_features("Tell us what you saw", "")
+
+
+def test_themes_test_says_when_a_story_names_nothing_of_a_theme_s_cause(tmp_path):
+    shutil.copy(ROOT / "schedule.yaml", tmp_path)
+    first, *scores = _test(tmp_path / "schedule.yaml", "Religious groups protest concert and call for a boycott").splitlines()
+    assert first.startswith("no theme: fits no theme — Solidarity ")
+    assert first.endswith("but it names nothing like palestin, gaza, west bank, which Solidarity needs")
+    assert any(line.startswith("  Solidarity: ") and line.endswith("; names nothing of its cause)") for line in scores)

@@ -33,7 +33,10 @@ def test(config_path: Path, text: str) -> None:
     decision = try_theme(config, text, conn, datetime.now(UTC))
     click.echo(f"{decision.theme or 'no theme'}: {decision.reason}")
     for key, probability in decision.scores:
-        click.echo(f"  {config.themes[key].title}: {probability:.0%} (needs {config.themes[key].min_probability:.0%})")
+        unnamed = "; names nothing of its cause" if key in decision.cause_unnamed else ""
+        click.echo(
+            f"  {config.themes[key].title}: {probability:.0%} (needs {config.themes[key].min_probability:.0%}{unnamed})"
+        )
 
 
 def _story_in_json(path: Path, story_id: str) -> tuple[str, tuple[str, str]]:
