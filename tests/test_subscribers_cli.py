@@ -35,7 +35,7 @@ def test_add_list_remove_with_and_without_json(tmp_path):
     assert text[0].startswith("Dana@example.com  weekly  operator  ") and text[-1] == "2 subscriber(s)"
 
     removed = digest(tmp_path, "subscribers", "remove", "DANA@example.com", "nobody@example.com")
-    assert removed.stdout.strip() == "1 subscriber(s) removed from weekly, 1 were not subscribed"
+    assert removed.stdout.strip() == "1 subscriber(s) removed from weekly, 1 was not subscribed"
     with closing(subscribers.ensure_subscribers(connect(config.store))) as conn:
         assert subscribers.edition_readers(config, conn, "weekly") == ["ann@example.org", "eve@example.com"]
 
@@ -86,3 +86,7 @@ def test_the_suppression_list_is_listed_and_can_be_lifted(tmp_path):
     with closing(ledger.ensure_ledger(connect(config.store))) as conn:
         assert suppressions.suppressions(conn) == []
     assert digest(tmp_path, "suppressions", "list").stdout.strip() == "0 suppressed address(es)"
+    again = digest(tmp_path, "suppressions", "remove", "dana@example.com", "erin@example.com")
+    assert again.stdout == "0 address(es) taken off the suppression list, 2 were not on it\n"
+    once = digest(tmp_path, "suppressions", "remove", "dana@example.com")
+    assert once.stdout == "0 address(es) taken off the suppression list, 1 was not on it\n"

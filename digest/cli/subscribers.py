@@ -106,7 +106,8 @@ def remove(config_path: Path, edition_name: str | None, addresses: tuple[str, ..
     valid = _valid(addresses)
     with _store(config) as conn:
         removed = subscribers.remove(conn, name, valid)
-    summary = f"{removed} subscriber(s) removed from {name}, {len(valid) - removed} were not subscribed"
+    absent = len(valid) - removed
+    summary = f"{removed} subscriber(s) removed from {name}, {absent} {'was' if absent == 1 else 'were'} not subscribed"
     click.echo(json_document("subscribers remove", summary=summary, edition=name, removed=removed) if as_json
                else summary)
 
@@ -215,5 +216,8 @@ def remove_suppressions(config_path: Path, addresses: tuple[str, ...], as_json: 
     valid = _valid(addresses)
     with _store(config) as conn:
         removed = suppressions.unsuppress(conn, valid)
-    summary = f"{removed} address(es) taken off the suppression list, {len(valid) - removed} were not on it"
+    absent = len(valid) - removed
+    summary = (
+        f"{removed} address(es) taken off the suppression list, {absent} {'was' if absent == 1 else 'were'} not on it"
+    )
     click.echo(json_document("suppressions remove", summary=summary, removed=removed) if as_json else summary)
