@@ -189,3 +189,23 @@ def test_bounces_are_read_from_an_imap_folder_over_verified_tls(tmp_path, sent, 
         monkeypatch.setenv("DIGEST_IMAP_PASSWORD", "s3cret pass")
         again = json.loads(run_bounces(tmp_path, "--imap", "--json").stdout)
         assert (again["read"], again["already_seen"], again["suppressed"]) == (2, 2, [])
+
+
+def test_a_message_the_bounce_detectors_fail_on_is_skipped_and_the_rest_are_read(tmp_path, sent):
+    """flufl.bounce's Yale detector raises IndexError on a message with no From header; one such message in
+    the mailbox must not stop the read (it was a traceback) nor hide the bounces after it."""
+    config, first, _ = sent
+    box = mailbox.Maildir(tmp_path / "bounces", create=True)
+    box.add(b"Subject: no sender at all\r\n\r\njunk\r\n")
+    box.add(dsn(1, "ann@example.org", action="failed", status="5.1.1", original=first["ann@example.org"], when=T0))
+    result = run_bounces(tmp_path, "--maildir", str(tmp_path / "bounces"))
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[-1] == (
+        "2 message(s) read: 1 hard and 0 soft bounce(s) recorded, 0 seen before, 0 not a bounce; "
+        "1 address(es) suppressed; 1 could not be read (see the warnings)"
+    )
+    assert "Traceback" not in result.stderr
+    with closing(ledger.ensure_ledger(connect(config.store))) as conn:
+        assert [s.address for s in suppressions.suppressions(conn)] == ["ann@example.org"]
+    document = json.loads(run_bounces(tmp_path, "--maildir", str(tmp_path / "bounces"), "--json").stdout)
+    assert (document["read"], document["unreadable"], document["already_seen"]) == (2, 1, 1)

@@ -40,7 +40,8 @@ def bounces(config_path: Path, maildir: Path | None, use_imap: bool, as_json: bo
     if as_json:
         click.echo(json_document(
             "bounces", summary=report.summary(), read=report.reports, hard=report.hard, soft=report.soft,
-            already_seen=report.already_seen, not_bounces=report.not_bounces, suppressed=report.suppressed,
+            already_seen=report.already_seen, not_bounces=report.not_bounces, unreadable=report.unreadable,
+            suppressed=report.suppressed,
             editions={edition: {"hard": c.hard, "soft": c.soft} for edition, c in sorted(counts.items())},
         ))
         return

@@ -42,6 +42,8 @@ from digest.store import migrate
 from digest.timestamps import utc_stamp
 
 log = logging.getLogger(__name__)
+logging.getLogger("flufl.bounce").setLevel(logging.CRITICAL)
+"""Its detectors' exceptions come with a traceback at ERROR; record_message reports them in one line."""
 
 BOUNCE_MIGRATIONS = (
     """
@@ -80,6 +82,8 @@ class ReadReport:
     """Messages read."""
     not_bounces: int = 0
     """Messages in which no failed address was found."""
+    unreadable: int = 0
+    """Messages flufl.bounce failed on (say, one with no From header): skipped, the others still read."""
     already_seen: int = 0
     hard: int = 0
     soft: int = 0
@@ -91,6 +95,8 @@ class ReadReport:
             f"{self.already_seen} seen before, {self.not_bounces} not a bounce; "
             f"{len(self.suppressed)} address(es) suppressed"
         )
+        if self.unreadable:
+            text += f"; {self.unreadable} could not be read (see the warnings)"
         return text
 
 
@@ -181,7 +187,15 @@ def record_message(
     """Read one message: record each failed address it names, suppressing where due."""
     message = email.message_from_bytes(raw)
     report.reports += 1
-    temporary, permanent = all_failures(message)
+    try:
+        temporary, permanent = all_failures(message)
+    except Exception as exc:  # noqa: BLE001 - flufl.bounce re-raises whatever a detector raised on odd mail
+        report.unreadable += 1
+        log.warning(
+            "skipped a message that could not be read as a bounce (From %r, Subject %r): %s: %s",
+            message.get("From"), message.get("Subject"), type(exc).__name__, exc,
+        )
+        return
     transient = _transient(message)
     failures = {
         address: BounceKind.SOFT if address in transient else BounceKind.HARD
