@@ -193,8 +193,9 @@ class EditionConfig(Strict):
     unthemed: Literal["also-noted", "omit"] = "also-noted"
     """Stories that fit no theme: list them under 'Also noted', or leave them out."""
     also_noted_limit: int = Field(10, ge=0)
-    also_noted_floor: float = Field(0.45, ge=0, le=1)
-    """'Also noted' lists only stories at least this likely to belong to one of the edition's themes."""
+    also_noted_floor: float = Field(0.8, ge=0, le=1)
+    """'Also noted' lists a story no theme took only when it comes at least this share of the way to a theme's
+    bar (its min_probability) and names every term group of that theme."""
     summary: SummaryConfig = SummaryConfig()
     schedule: Schedule | None = None
     sender: str | None = None

@@ -175,6 +175,8 @@ class ThemeDecision:
     scores: tuple[tuple[str, float], ...] = ()
     cause_unnamed: tuple[str, ...] = ()
     """Themes the story is never placed in, whatever its score: it never names their cause (signals.must_name)."""
+    terms_missing: tuple[str, ...] = ()
+    """Themes one of whose term groups (signals.require) the story never names: it is no near miss of them."""
 
 
 @dataclass(frozen=True)

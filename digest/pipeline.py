@@ -184,7 +184,7 @@ def build_edition(
         # a story with nothing to quote is still listed by its own headline, if it has one
         listed = [t for t in themed if has_sentences(t.story) or t.story.title]
         # which stories the edition shows depends on their themes alone: summarize only those
-        by_theme, unthemed = pick(edition_config, listed, per_theme)
+        by_theme, unthemed = pick(edition_config, listed, themes.themes, per_theme)
         shown = {id(t) for t in [*unthemed, *(t for chosen in by_theme.values() for t in chosen)]}
         chosen = [t for t in listed if id(t) in shown]
         summaries = summarize_many([t.story for t in chosen], edition_config.summary)
@@ -300,7 +300,7 @@ def _page_candidates(
     pages are never fetched. (Every story has some likelihood above zero for every theme, so
     "above zero" would make every teaser a candidate.)
     """
-    _, unthemed = pick(edition_config, themed, per_theme)
+    _, unthemed = pick(edition_config, themed, themes, per_theme)
     shortlisted = {id(t) for t in unthemed}
     wanted = set(edition_config.themes)
 

@@ -17,7 +17,7 @@ def _edition_titles(*stories: Story) -> list[str]:
          "editions": {"daily": {"title": "Daily", "themes": ["floods"], "unthemed": "also-noted"}}}
     )
     name, edition = config.edition("daily")
-    near = (("floods", 0.5),)  # near the theme: listed under 'Also noted'
+    near = (("floods", 0.7),)  # near the theme (0.75 bar): listed under 'Also noted'
     summarized = [SummarizedStory(s, ThemeDecision(None, 0.0, "no theme", near), ()) for s in stories]
     built = assemble(name, edition, config.themes, summarized, datetime(2026, 1, 1, tzinfo=UTC))
     return [story.title for story in built.stories]

@@ -3,7 +3,8 @@
 Sections follow the edition's theme order; within a section the stories
 with the strongest theme score come first (ties keep source order). A story
 without a title of its own is headed by its lead sentence (digest.stages.headline).
-"Also noted" holds the stories no theme took that come nearest to one (also_noted()).
+"Also noted" holds the themed stories a section had no room for, then the stories no theme took that
+come nearest to one (also_noted()).
 """
 
 from __future__ import annotations
@@ -43,37 +44,45 @@ def _ranked(items: Sequence[Item]) -> list[Item]:
 
 
 def pick(
-    config: EditionConfig, stories: Sequence[Item], per_theme: int | None = None
+    config: EditionConfig, stories: Sequence[Item], themes: Mapping[str, Theme], per_theme: int | None = None
 ) -> tuple[dict[str, list[Item]], list[Item]]:
-    """The stories an edition shows: per theme its strongest, then the first that fit none.
+    """The stories an edition shows: per theme its strongest; then, under "Also noted", the ones a section
+    had no room for (a reader does not lose them) and the stories that came nearest to a theme.
 
     Depends on theme decisions alone, so the pipeline summarizes only these.
     """
     limit = per_theme or config.stories_per_theme
-    by_theme = {key: _ranked([s for s in stories if s.decision.theme == key])[:limit] for key in config.themes}
+    ranked = {key: _ranked([s for s in stories if s.decision.theme == key]) for key in config.themes}
+    by_theme = {key: found[:limit] for key, found in ranked.items()}
     unthemed: list[Item] = []
     if config.unthemed == "also-noted":
-        unthemed = also_noted(config, stories)
+        unthemed = [s for found in ranked.values() for s in found[limit:]] + also_noted(config, stories, themes)
     return by_theme, unthemed
 
 
-def relevance(decision: ThemeDecision, themes: Sequence[str]) -> float:
-    """How likely the story is to belong to one of these themes: the highest of its theme scores (a theme
-    whose cause it never names does not count)."""
+def relevance(decision: ThemeDecision, bars: Mapping[str, float]) -> float:
+    """How near the story came to one of these themes: its score as a share of the theme's bar
+    (min_probability), counting only themes whose every term group it names (and whose cause)."""
     return max(
-        (score for theme, score in decision.scores if theme in themes and theme not in decision.cause_unnamed),
+        (
+            score / bars[theme]
+            for theme, score in decision.scores
+            if theme in bars and theme not in decision.cause_unnamed and theme not in decision.terms_missing
+        ),
         default=0.0,
     )
 
 
-def also_noted(config: EditionConfig, stories: Sequence[Item]) -> list[Item]:
+def also_noted(config: EditionConfig, stories: Sequence[Item], themes: Mapping[str, Theme]) -> list[Item]:
     """The stories no theme took that come nearest to the edition's themes, nearest first.
 
-    Only those at least ``also_noted_floor`` likely to belong to a theme: a near
-    miss is worth a line, unrelated world news is not (ties keep source order).
+    Only those that name every term group of a theme (its weapons and their trade, its act and its
+    cause) and come at least ``also_noted_floor`` of the way to its bar: a near miss is worth a line,
+    unrelated world news is not (ties keep source order).
     """
+    bars = {key: themes[key].min_probability for key in config.themes}
     near = [
-        (relevance(s.decision, config.themes), n, s)
+        (relevance(s.decision, bars), n, s)
         for n, s in enumerate(stories)
         if s.decision.theme not in config.themes
     ]
@@ -89,7 +98,7 @@ def assemble(
     now: datetime,
     per_theme: int | None = None,
 ) -> Edition:
-    by_theme, unthemed = pick(config, stories, per_theme)
+    by_theme, unthemed = pick(config, stories, themes, per_theme)
     sections = []
     for key in config.themes:
         theme = themes[key]
@@ -99,7 +108,7 @@ def assemble(
         also_noted = Section(
             ALSO_NOTED,
             "Also noted",
-            "Stories that fit none of this edition's themes.",
+            "More on this edition's themes than its sections had room for, then the stories nearest to one.",
             tuple(map(_edition_story, unthemed)),
         )
     return Edition(

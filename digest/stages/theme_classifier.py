@@ -118,6 +118,7 @@ class ThemeClassifier:
         scores = tuple((p.theme, round(p.probability, 3)) for p in placements)
         placed = [p for p in placements if p.probability >= self.themes[p.theme].min_probability]
         gated = tuple(key for key in self.themes if self._cause_unnamed(key, story, features))
+        missing = tuple(key for key in self.themes if any(f.startswith(f"<{key}{NO_GROUP}") for f in signals))
         unnamed = [p for p in placed if p.theme in gated]
         placed = [p for p in placed if p.theme not in gated]
         if not placed and length >= LONG_STORY_WORDS:
@@ -132,7 +133,7 @@ class ThemeClassifier:
                     f"{rules.describe(self.themes[best.theme].title)} by its keyword rules, over a long story; "
                     f"from its title and lede alone {self._describe(best, story, signals)}"
                 )
-                return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, gated)
+                return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, gated, missing)
         if not placed:
             nearest = placements[0] if placements else None
             reason = "fits no theme"
@@ -145,12 +146,12 @@ class ThemeClassifier:
                 )
             elif nearest is not None:
                 reason += f" — nearest {self._describe(nearest, story, signals)}"
-            return ThemeDecision(None, 0.0, reason, scores, gated)
+            return ThemeDecision(None, 0.0, reason, scores, gated, missing)
         best = placed[0]
         reason = self._describe(best, story, signals)
         if len(placed) > 1:
             reason += "; ahead of " + ", ".join(f"{self.themes[p.theme].title} {p.probability:.0%}" for p in placed[1:])
-        return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, gated)
+        return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, gated, missing)
 
     def _cause_unnamed(self, theme: str, story: Story, features: frozenset[str]) -> bool:
         """Whether the theme names a cause (signals.must_name) that the story never mentions: not in its title
