@@ -172,11 +172,18 @@ class ThemeClassifier:
         return self._source_terms[names]
 
     def _describe(self, placement: Placement, story: Story, shown: Mapping[str, str]) -> str:
-        """'Arms exports 94% (arms sales +1.9, weapons +1.2; the feed's theme hint)': the weights that placed it."""
-        terms = ", ".join(
-            f"{_readable(feature, shown)} {weight:+.1f}"
-            for feature, weight in placement.strongest(REASON_TERMS)
-        )
+        """'Arms exports 94% (arms sales +1.9, weapons +1.2; against: missiles -0.4; the feed's theme hint)':
+        for a story at or above the theme's bar, the weights that placed it and the strongest against;
+        below it, the weights that moved it most either way."""
+
+        def listed(weights: Sequence[tuple[str, float]]) -> str:
+            return ", ".join(f"{_readable(feature, shown)} {weight:+.1f}" for feature, weight in weights)
+
+        if placement.probability >= self.themes[placement.theme].min_probability:
+            towards, against = placement.for_and_against(REASON_TERMS)
+            terms = listed(towards) + (f"; against: {listed(against)}" if against else "")
+        else:
+            terms = listed(placement.strongest(REASON_TERMS))
         hint = "; the feed's theme hint" if placement.hinted else ""
         title = self.themes[placement.theme].title
         return f"{title} {placement.probability:.0%} ({terms or 'no telling words'}{hint})"

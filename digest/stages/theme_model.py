@@ -125,6 +125,12 @@ class Placement:
         """The n weights that moved the probability most, for or against."""
         return heapq.nsmallest(n, self.contributions, key=lambda item: (-abs(item[1]), item[0]))
 
+    def for_and_against(self, n: int) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+        """The n - 1 weights that pushed most towards the theme, and the one that pushed most against it."""
+        towards = heapq.nsmallest(n - 1, (c for c in self.contributions if c[1] > 0), key=lambda c: (-c[1], c[0]))
+        against = heapq.nsmallest(1, (c for c in self.contributions if c[1] < 0), key=lambda c: (c[1], c[0]))
+        return towards, against
+
 
 WEIGHT_UNITS = 10_000
 """Weights are kept to four decimals (train()); placing sums them as whole numbers of 1/WEIGHT_UNITS,
