@@ -289,3 +289,9 @@ def test_themes_test_says_when_a_story_names_nothing_of_a_theme_s_cause(tmp_path
     assert first.startswith("no theme: fits no theme — Solidarity ")
     assert first.endswith("but it names nothing like palestin, gaza, west bank, which Solidarity needs")
     assert any(line.startswith("  Solidarity: ") and line.endswith("; names nothing of its cause)") for line in scores)
+
+
+def test_themes_test_refuses_an_empty_text():
+    result = CliRunner().invoke(main, ["themes", "test", "--config", str(ROOT / "schedule.yaml"), "  \n "])
+    assert result.exit_code == 2
+    assert "TEXT" in result.output and "is empty: give a headline" in result.output

@@ -27,6 +27,8 @@ def test(config_path: Path, text: str) -> None:
     from digest.pipeline import try_theme
     from digest.store import connect
 
+    if not text.strip():
+        raise click.BadParameter("is empty: give a headline (and, after a newline, its body)", param_hint="TEXT")
     config = load_config(config_path)
     store = config.path(config.store)
     conn = connect(store) if store.exists() else None
