@@ -100,12 +100,19 @@ class ThemeClassifier:
     signals: RuleSignals | None = None
     _source_terms: dict[str, frozenset[str]] = field(default_factory=dict)
 
+    def _term_index(self) -> TermIndex:
+        self.index = self.index or TermIndex.of(ruled(self.themes))
+        return self.index
+
+    def _rules(self) -> RuleSignals:
+        self.signals = self.signals or RuleSignals(self.themes)
+        return self.signals
+
     def features(self, story: Story) -> tuple[frozenset[str], dict[str, str], int]:
         """The story's features, how a reason shows them (for those not the story's own words), its length."""
-        index = self.index = self.index or TermIndex.of(ruled(self.themes))
-        rules = self.signals = self.signals or RuleSignals(self.themes)
+        index = self._term_index()
         title, body = Terms(story.title or "", index), Terms(story.text, index)
-        signals = rules(story, title, body)
+        signals = self._rules()(story, title, body)
         found, seen = read_story(story.title or "", story.text)
         shown = dict(reversed(seen))
         shown.update(signals)
@@ -117,15 +124,16 @@ class ThemeClassifier:
         placements.sort(key=lambda p: (-p.probability, p.theme))
         scores = tuple((p.theme, round(p.probability, 3)) for p in placements)
         placed = [p for p in placements if p.probability >= self.themes[p.theme].min_probability]
-        gated = tuple(key for key in self.themes if self._cause_unnamed(key, story, features))
-        missing = tuple(key for key in self.themes if any(f.startswith(f"<{key}{NO_GROUP}") for f in signals))
+        gated = {key: cause for key in self.themes if (cause := self._unnamed_cause(key, story, features)) is not None}
+        # a theme with term groups names every one of them, or it is missing some
+        missing = tuple(key for key in self._rules().groups if f"<{key} every group>" not in signals)
         unnamed = [p for p in placed if p.theme in gated]
         placed = [p for p in placed if p.theme not in gated]
         if not placed and length >= LONG_STORY_WORDS:
             placed = [p for p in placements if f"<{p.theme} rules>" in signals]
             if placed:
                 best = placed[0]
-                index = self.index or TermIndex.of(ruled(self.themes))
+                index = self._term_index()
                 rules = score_theme(
                     best.theme, self.themes[best.theme], story, Terms(story.title or "", index), Terms(story.text, index)
                 )
@@ -133,42 +141,42 @@ class ThemeClassifier:
                     f"{rules.describe(self.themes[best.theme].title)} by its keyword rules, over a long story; "
                     f"from its title and lede alone {self._describe(best, story, signals)}"
                 )
-                return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, gated, missing)
+                return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing)
         if not placed:
             nearest = placements[0] if placements else None
             reason = "fits no theme"
             if unnamed:
-                signals_of = self.themes[unnamed[0].theme].signals
-                group = signals_of.require[(signals_of.must_name or 1) - 1] if signals_of else ["?"]
+                cause = gated[unnamed[0].theme]
                 reason += (
                     f" — {self._describe(unnamed[0], story, signals)}, but it names nothing like "
-                    f"{', '.join(term.rstrip('*') for term in group[:3])}, which {self.themes[unnamed[0].theme].title} needs"
+                    f"{', '.join(term.rstrip('*') for term in cause[:3])}, which {self.themes[unnamed[0].theme].title} needs"
                 )
             elif nearest is not None:
                 reason += f" — nearest {self._describe(nearest, story, signals)}"
-            return ThemeDecision(None, 0.0, reason, scores, gated, missing)
+            return ThemeDecision(None, 0.0, reason, scores, tuple(gated), missing)
         best = placed[0]
         reason = self._describe(best, story, signals)
         if len(placed) > 1:
             reason += "; ahead of " + ", ".join(f"{self.themes[p.theme].title} {p.probability:.0%}" for p in placed[1:])
-        return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, gated, missing)
+        return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing)
 
-    def _cause_unnamed(self, theme: str, story: Story, features: frozenset[str]) -> bool:
-        """Whether the theme names a cause (signals.must_name) that the story never mentions: not in its title
-        or text, nor in its feed's name (a search feed named "Gaza"), and its feed is not hinted for the theme."""
+    def _unnamed_cause(self, theme: str, story: Story, features: frozenset[str]) -> list[str] | None:
+        """The terms of the theme's cause (signals.must_name) when the story never mentions one: not in its
+        title or text, nor in its feed's name (a search feed named "Gaza"), and its feed is not hinted for the
+        theme; else None."""
         signals = self.themes[theme].signals
-        if not (signals and signals.must_name) or theme in story.theme_hints:
-            return False
+        if signals is None or signals.must_name is None or theme in story.theme_hints:
+            return None
         if f"<{theme}{NO_GROUP}{signals.must_name}>" not in features:
-            return False
-        return not self._terms_of_sources(story.sources) & frozenset(signals.require[signals.must_name - 1])
+            return None
+        _, members, group = self._rules().groups[theme][signals.must_name - 1]
+        return None if self._terms_of_sources(story.sources) & members else group
 
     def _terms_of_sources(self, sources: Sequence[SourceRef]) -> Set[str]:
         """The theme terms the names of a story's feeds mention (a few feeds give all of an edition's stories)."""
         names = " ".join(source.name for source in sources)
         if names not in self._source_terms:
-            index = self.index or TermIndex.of(ruled(self.themes))
-            self._source_terms[names] = frozenset(Terms(names, index).found.keys())
+            self._source_terms[names] = frozenset(Terms(names, self._term_index()).found.keys())
         return self._source_terms[names]
 
     def _describe(self, placement: Placement, story: Story, shown: Mapping[str, str]) -> str:

@@ -242,6 +242,7 @@ def train(
     matrix = vectorizer.fit_transform(rows_of_features).tocsr()
     matrix.indices, matrix.indptr = matrix.indices.astype("int32"), matrix.indptr.astype("int32")  # liblinear's
     names = vectorizer.get_feature_names_out()
+    signal_of = [_signal_theme(str(name)) for name in names]
     weights: dict[str, dict[str, float]] = {}
     intercepts: dict[str, float] = {}
     taught: dict[str, int] = {}
@@ -256,7 +257,7 @@ def train(
             C=REGULARISATION, class_weight="balanced", solver="liblinear", dual=True, random_state=0, max_iter=1000
         )
         # a theme weighs its own term-group signals, never another theme's: a reason names only its own
-        columns = [j for j, name in enumerate(names) if _signal_theme(str(name)) in (None, theme)]
+        columns = [j for j, owner in enumerate(signal_of) if owner in (None, theme)]
         model.fit(matrix[rows][:, columns], labels, sample_weight=[examples[i].weight for i in rows])
         coefficients = model.coef_[0]
         weights[theme] = {
