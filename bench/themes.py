@@ -262,25 +262,15 @@ def cross_validated_curves(themes: dict[str, Theme], train: Sequence[Item]) -> d
     """Per theme, (bar, precision, recall) for bars 0.20 to 0.95 over 5 folds of train: digest's own classifier
     (words, pairs, term groups, the themes' examples) trained on four folds decides the fifth as a feed shows it
     (a searched headline without its search)."""
-    from digest.stages.theme_classifier import ThemeClassifier, train_model
-    from digest.stages.theme_model import BARE_HEADLINE_WEIGHT, examples_of
+    from digest.stages.theme_classifier import ThemeClassifier, themes_examples, train_model
+    from digest.stages.theme_model import labelled_examples
 
-    taught = examples_of(
-        {
-            key: ((f"{theme.title}\n{theme.description}", *theme.examples.belongs), theme.examples.not_)
-            for key, theme in themes.items()
-        }
-    )
+    taught = themes_examples(themes)
     folds = [train[k::5] for k in range(5)]
     found: list[tuple[str | None, str, float]] = []
     for k, held in enumerate(folds):
         rest = [item for j, fold in enumerate(folds) if j != k for item in fold]
-        shown = [theme_model.Example(item.text or item.context, item.label, title=item.title) for item in rest]
-        shown += [
-            theme_model.Example("", item.label, weight=BARE_HEADLINE_WEIGHT, title=item.title)
-            for item in rest
-            if item.context and not item.text
-        ]
+        shown = [e for item in rest for e in labelled_examples(item.title, item.text, item.context, item.label)]
         model = ThemeClassifier(themes, train_model(themes, shown + taught))
         for n, item in enumerate(held):
             best = model.decide(story(item, n)).scores[0]

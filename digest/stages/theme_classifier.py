@@ -257,13 +257,17 @@ def teaching(themes: Mapping[str, Theme], corrections: Sequence[Example] = ()) -
     (it is neither in nor out of a renamed or new theme).
     """
     shipped = [e for e in shipped_examples() if e.theme is None or e.theme in themes]
-    taught = examples_of(
+    return shipped + themes_examples(themes) + [c for c in corrections if c.theme in themes]
+
+
+def themes_examples(themes: Mapping[str, Theme]) -> list[Example]:
+    """What the themes themselves teach: each one's title and description, its ``examples:`` in and out."""
+    return examples_of(
         {
             key: ((f"{theme.title}\n{theme.description}", *theme.examples.belongs), theme.examples.not_)
             for key, theme in themes.items()
         }
     )
-    return shipped + taught + [c for c in corrections if c.theme in themes]
 
 
 def classifier(themes: Mapping[str, Theme], corrections: Sequence[Example] = (), model: ThemeModel | None = None) -> ThemeClassifier:
