@@ -130,6 +130,26 @@ def test_each_reader_gets_one_personalised_copy_with_every_header(setup):
     assert first.content == composed  # byte for byte: what the SMTP server stored is what was composed
 
 
+def test_two_dry_runs_in_the_same_second_each_deliver_every_message(setup, tmp_path):
+    """A rehearsal is keyed by its clock to the second; a second one then must not find the first's
+    finished ledger and write nothing while reporting every message written."""
+    config, conn, _ = setup
+    edition = sample_edition()
+    outgoing = compose(config, "weekly", edition, date=CLOCK)
+    reports = []
+    for folder in ("first", "second"):
+        transport = DirectoryTransport(tmp_path / folder)
+        record = begin_send(
+            conn, outgoing, kind=SendKind.DRY_RUN, run_at=edition.date, recipients=READERS,
+            transport=transport, now=CLOCK,
+        )
+        reports.append((record.send_id, send(config, conn, record, transport).counts))
+        assert sorted(p.name for p in (tmp_path / folder).rglob("*.eml")) == sorted(f"{a}.eml" for a in READERS)
+    assert reports[0][0] != reports[1][0]
+    assert reports[1][0] == reports[0][0] + "~2"
+    assert reports[0][1] == reports[1][1]
+
+
 def test_copies_differ_only_by_reader(setup):
     config, conn, server = setup
     record, transport = start(config, conn)
