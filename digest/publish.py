@@ -101,6 +101,7 @@ def send_now(
     record = begin_edition_send(
         conn, config, name, result.edition, result.window,
         kind=kind, run_at=run_at or now, recipients=recipients, transport=transport, now=now,
+        message_date=run_at or now,
     )
     return finish_edition_send(conn, config, record, transport, now=now, stop=stop)
 
@@ -131,10 +132,14 @@ def begin_edition_send(
     recipients: list[str],
     transport: Transport,
     now: datetime,
+    message_date: datetime | None = None,
 ) -> ledger.SendRecord:
     """Compose a built edition once and record its send; a real one is kept as a draft first, so the
-    send's record always has its edition (and window) beside it."""
-    outgoing = compose(config, name, edition, date=now)
+    send's record always has its edition (and window) beside it.
+
+    ``message_date`` is the messages' Date header (and their unsubscribe links' issue time), by default
+    ``now``: `digest send --now` gives its fixed clock, so the same inputs give byte-identical messages."""
+    outgoing = compose(config, name, edition, date=message_date or now)
     if kind.reaches_readers and window is not None:
         editions.record_draft(conn, edition, window, built_at=now)
     record = begin_send(

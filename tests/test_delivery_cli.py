@@ -54,6 +54,21 @@ def test_dry_run_writes_every_readers_message_and_mails_nobody(tmp_path, server)
         assert previous_window_end(conn, "weekly", datetime(2026, 12, 1, tzinfo=UTC)) is None
 
 
+def test_a_dry_run_with_a_fixed_clock_dates_its_messages_by_it_and_repeats_byte_for_byte(tmp_path):
+    """--now is the message's Date and its unsubscribe link's issue time, not the real clock."""
+    delivery_config(tmp_path, recipients=READERS)
+    messages = []
+    for outbox in ("first", "second"):
+        result = invoke(send, "--config", tmp_path / "schedule.yaml", "--dry-run", "--now", NOW, "--outbox", tmp_path / outbox)
+        assert result.exit_code == 0, result.output
+        messages.append({p.name: p.read_bytes() for p in (tmp_path / outbox / EDITION_ID).glob("*.eml")})
+    assert messages[0] == messages[1] and len(messages[0]) == len(READERS)
+    first = messages[0]["ann@example.org.eml"]
+    assert b"\r\nDate: Mon, 23 Nov 2026 07:00:00 +0000\r\n" in first
+    issued = int(datetime(2026, 11, 23, 7, tzinfo=UTC).timestamp())
+    assert f"&t={issued}&".encode() in first
+
+
 def test_without_smtp_the_send_goes_to_the_outbox_and_says_so(tmp_path):
     delivery_config(tmp_path, recipients=READERS)
     result = invoke(send, "--config", tmp_path / "schedule.yaml", "--now", NOW)

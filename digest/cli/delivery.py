@@ -85,7 +85,7 @@ def logging_to_stderr(level: int = logging.INFO) -> Iterator[None]:
 @click.option("--to", "to_address", callback=_an_address, help="Send one test copy to this address only; readers are not mailed.")
 @click.option(
     "--now",
-    help="The edition's date-time (ISO 8601). Sending again with the same value resumes that send, never repeats it.",
+    help="The edition's date-time (ISO 8601), also its messages' Date: a fixed clock gives byte-identical messages. Sending again with the same value resumes that send, never repeats it.",
 )
 @click.option("--force", is_flag=True, help="Send even when no story is new (only_when_new), if it has stories.")
 @JSON_OPTION
