@@ -38,16 +38,25 @@ class FetchFailure(StrEnum):
     """More redirects than allowed."""
     ADDRESS_REFUSED = "address-refused"
     """A redirect led to an address digest does not fetch from (digest.sources.netguard)."""
+    UNREACHABLE = "unreachable"
+    """No connection to the host: it refused the connection, or its name was not found."""
     OTHER = "other"
 
 
 class FetchError(SourceError):
-    """A feed or page could not be fetched or parsed."""
+    """A feed or page could not be fetched or parsed.
 
-    def __init__(self, message: str, kind: FetchFailure = FetchFailure.OTHER, status: int | None = None):
+    ``detail`` is the message without the words its kind already says ('no data for 20s' of 'timeout (no
+    data for 20s)'), for a caller that names the kind in words of its own (a page's refusal).
+    """
+
+    def __init__(
+        self, message: str, kind: FetchFailure = FetchFailure.OTHER, status: int | None = None, detail: str | None = None
+    ):
         super().__init__(message)
         self.kind = kind
         self.status = status
+        self.detail = detail if detail is not None else message
 
 
 class RenderError(DigestError):

@@ -68,7 +68,7 @@ def test_teaser_entries_are_summarised_from_their_pages_and_named_by_them(tmp_pa
     (tmp_path / "schedule.yaml").write_text(CONFIG.format(feed=_serve(feed_server)), encoding="utf-8")
     edition, result = _build(tmp_path, "--explain")
     assert "; linked pages read for full text: 2 fetched, 0 reused, 1 refused (feed text kept); " in result.stdout
-    assert "the server refused (HTTP 401/403)" in result.stdout
+    assert "the server refused (HTTP 403 Forbidden)" in result.stdout
 
     stories = {story["title"]: story for story in edition["also_noted"]["stories"]}
     venturebeat = stories["New York State Attorney General investigating WeWork and former CEO"]

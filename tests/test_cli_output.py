@@ -9,10 +9,12 @@ import shutil
 import socket
 import subprocess
 import sys
+from contextlib import closing
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from feedserver import FeedServer, Route
 from ruamel.yaml import YAML
 from smtpserver import delivery_config
 
@@ -305,16 +307,36 @@ def test_wrong_input_is_one_clear_line(project, args, code, line):
     assert result.stdout == ""
 
 
-def test_a_page_on_a_site_whose_robots_txt_cannot_be_read_says_so(tmp_path):
+def test_digest_read_names_each_fetch_failure_in_one_specific_line(project):
+    """A closed port is a refused connection (host and port named), not a robots.txt refusal; robots.txt is
+    named only where it refused: its rules (a Disallow) or a robots.txt the server failed to give."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
-        closed = f"http://127.0.0.1:{probe.getsockname()[1]}/story"
-    result = digest("read", closed, "--config", str(tmp_path / "none.yaml"))
-    assert result.exit_code == 1
-    assert result.stdout.splitlines()[1] == (
+        closed_port = probe.getsockname()[1]
+    config = project / "schedule.yaml"
+    with config.open("a", encoding="utf-8") as out:
+        out.write("fetch: {read_timeout: 0.3, retries: 0, per_host_delay: 0}\n")
+    with closing(FeedServer()) as pages, closing(FeedServer()) as private, closing(FeedServer()) as failing:
+        pages.route("/image", Route(b"\x89PNG....", content_type="image/png"))
+        pages.route("/slow", Route(b"<html></html>", content_type="text/html", delay=2))
+        private.route("/robots.txt", Route(b"User-agent: *\nDisallow: /\n", content_type="text/plain"))
+        failing.route("/robots.txt", Route(b"down", status=500, content_type="text/plain"))
+        urls = [
+            f"http://127.0.0.1:{closed_port}/story", pages.url("/gone"), pages.url("/image"), pages.url("/slow"),
+            private.url("/story"), failing.url("/story"),
+        ]
+        result = digest("read", *urls, "--config", str(config))
+    assert result.exit_code == 1, result.output
+    assert result.stdout.splitlines()[1::3] == [
+        f"  not read: unreachable (127.0.0.1 port {closed_port} refused the connection)",
+        "  not read: no such page (HTTP 404 Not Found)",
+        "  not read: not a web page (content type image/png)",
+        "  not read: timed out (no data for 0.3s)",
+        "  not read: robots.txt disallows the path",
         "  not read: robots.txt disallows the path (its robots.txt could not be read, which counts as "
-        "disallowing all: unreachable (connection refused))"
-    )
+        "disallowing all: HTTP 500 Internal Server Error)",
+    ]
+    assert result.stdout.splitlines()[-1] == "0 of 6 pages read"
 
 
 @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from datetime import UTC, datetime, timedelta
+from urllib.parse import urlsplit
 
 import pytest
 from feedserver import Route, fixture, gzip_bomb
@@ -363,7 +364,7 @@ def test_failing_feeds_are_one_line_each_and_never_stop_the_others(tmp_path, con
     assert len(first.documents) == 4
     assert first.warnings == (
         f"feed {broken}: HTTP 500 Internal Server Error",
-        f"feed {refused}: unreachable (connection refused)",
+        f"feed {refused}: unreachable (127.0.0.1 port {urlsplit(refused).port} refused the connection)",
         f"feed {slow}: timeout (no data for 0.3s)",
         f"feed {bomb}: response larger than 1 MB after decompression",
         f"feed {loop}: too many redirects (more than 2)",

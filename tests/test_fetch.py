@@ -12,7 +12,7 @@ import pytest
 from feedserver import FeedServer, Route, fixture, gzip_bomb
 
 from digest.config import FetchConfig
-from digest.errors import FetchError
+from digest.errors import FetchError, FetchFailure
 from digest.sources.fetch import Fetcher, HostSpacer, Validators, inflate, retry_after_seconds
 from digest.sources.netguard import AddressRefused, address_problem
 
@@ -170,12 +170,14 @@ def test_media_content_types_are_refused(feed_server, content_type):
         fetch(url)
 
 
-def test_refused_connection_is_reported_as_unreachable():
+def test_refused_connection_is_reported_as_unreachable_naming_host_and_port():
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    with pytest.raises(FetchError, match=r"^unreachable \(connection refused\)$"):
+    with pytest.raises(FetchError, match=rf"^unreachable \(127\.0\.0\.1 port {port} refused the connection\)$") as caught:
         fetch(f"http://127.0.0.1:{port}/feed")
+    assert caught.value.kind is FetchFailure.UNREACHABLE
+    assert caught.value.detail == f"127.0.0.1 port {port} refused the connection"
 
 
 @pytest.mark.parametrize("url", ["http://[::1/feed", "http://a.example/\x00"])

@@ -51,8 +51,9 @@ class TransientFetchError(FetchError):
         *,
         kind: FetchFailure = FetchFailure.OTHER,
         status: int | None = None,
+        detail: str | None = None,
     ):
-        super().__init__(message, kind, status)
+        super().__init__(message, kind, status, detail)
         self.retry_after = retry_after
 
 
@@ -277,7 +278,7 @@ class Fetcher:
             more = f" after {attempts} attempts" if attempts > 1 else ""
             if exc.retry_after is not None and exc.retry_after > MAX_RETRY_AFTER:
                 more += f" (the server asks to wait {exc.retry_after:g}s, more than {MAX_RETRY_AFTER:g}s)"
-            raise FetchError(f"{exc}{more}", exc.kind, exc.status) from None
+            raise FetchError(f"{exc}{more}", exc.kind, exc.status, f"{exc.detail}{more}") from None
         return replace(fetched, attempts=retrying.statistics["attempt_number"])
 
     @staticmethod
@@ -314,21 +315,18 @@ class Fetcher:
             raise FetchError(f"unsupported URL ({exc})") from None
         except httpx.InvalidURL as exc:
             raise FetchError(f"invalid redirect URL ({exc})") from None
-        except httpx.ConnectTimeout:
-            raise TransientFetchError(
-                f"unreachable (no connection within {self.settings.connect_timeout:g}s)", kind=FetchFailure.TIMEOUT
-            ) from None
+        except httpx.ConnectTimeout as exc:
+            detail = f"no connection to {_host_and_port(exc)} within {self.settings.connect_timeout:g}s"
+            raise TransientFetchError(f"unreachable ({detail})", kind=FetchFailure.TIMEOUT, detail=detail) from None
         except httpx.TimeoutException:
-            if limits.ran_out:
-                raise TransientFetchError(
-                    f"timeout (no complete response within {total:g}s)", kind=FetchFailure.TIMEOUT
-                ) from None
-            raise TransientFetchError(
-                f"timeout (no data for {min(self.settings.read_timeout, self.settings.total_timeout):g}s)",
-                kind=FetchFailure.TIMEOUT,
-            ) from None
+            detail = (
+                f"no complete response within {total:g}s" if limits.ran_out
+                else f"no data for {min(self.settings.read_timeout, self.settings.total_timeout):g}s"
+            )
+            raise TransientFetchError(f"timeout ({detail})", kind=FetchFailure.TIMEOUT, detail=detail) from None
         except httpx.ConnectError as exc:
-            raise FetchError(f"unreachable ({_connect_reason(exc)})") from None
+            detail = _connect_reason(exc)
+            raise FetchError(f"unreachable ({detail})", FetchFailure.UNREACHABLE, detail=detail) from None
         except httpx.RemoteProtocolError as exc:
             raise TransientFetchError(f"broken response ({exc})") from None
         except httpx.HTTPError as exc:
@@ -359,7 +357,9 @@ class Fetcher:
             )
         media_type = (content_type or "").split(";")[0].strip().lower()
         if media_type.startswith(NOT_FEEDS):
-            raise FetchError(f"not a feed (content type {media_type})", FetchFailure.CONTENT_TYPE)
+            raise FetchError(
+                f"not a feed (content type {media_type})", FetchFailure.CONTENT_TYPE, detail=f"content type {media_type}"
+            )
         limit = self.settings.max_bytes
         encodings = [
             e.strip().lower() for e in response.headers.get("content-encoding", "").split(",")
@@ -374,12 +374,29 @@ class Fetcher:
 
 
 def _connect_reason(exc: httpx.ConnectError) -> str:
+    """Why no connection was made, naming the host (and port) tried: after a redirect it is not the feed's own."""
     text = str(exc)
     lowered = text.lower()
     if "name or service not known" in lowered or "name resolution" in lowered or "nodename" in lowered:
-        return "host not found"
+        url = _request_url(exc)
+        return f"host {url.host} not found" if url is not None else "host not found"
     if "refused" in lowered:
-        return "connection refused"
+        return f"{_host_and_port(exc)} refused the connection"
     if "certificate" in lowered:
-        return f"TLS certificate problem: {text}"
-    return text or type(exc).__name__
+        return f"TLS certificate problem with {_host_and_port(exc)}: {text}"
+    return f"{_host_and_port(exc)}: {text or type(exc).__name__}"
+
+
+def _request_url(exc: httpx.RequestError) -> httpx.URL | None:
+    try:
+        return exc.request.url
+    except RuntimeError:  # an error raised without its request
+        return None
+
+
+def _host_and_port(exc: httpx.RequestError) -> str:
+    """'example.org port 443': where a failed connection was made to."""
+    url = _request_url(exc)
+    if url is None:
+        return "the host"
+    return f"{url.host} port {url.port or (443 if url.scheme == 'https' else 80)}"

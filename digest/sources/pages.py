@@ -69,6 +69,9 @@ class _Network:
     robots_locks: dict[str, threading.Lock] = field(default_factory=dict)
     robots_unread: dict[str, str] = field(default_factory=dict)
     """Per site whose robots.txt could not be read: why (then it disallows all, and a refusal says so)."""
+    unreachable: dict[str, FetchError] = field(default_factory=dict)
+    """Per site that could not be connected to (or timed out) when its robots.txt was asked for: a page
+    there is refused for that, not in robots.txt's name."""
 
     def take_budget(self) -> bool:
         with self.lock:
@@ -81,13 +84,15 @@ class _Network:
 
     def robots_problem(self, url: str) -> str | None:
         """Why the site's robots.txt disallows everything, when it could not be read at all."""
-        parts = urlsplit(url)
-        return self.robots_unread.get(urlunsplit((parts.scheme, parts.netloc, "", "", "")))
+        return self.robots_unread.get(_site(url))
+
+    def connection_problem(self, url: str) -> FetchError | None:
+        """Why the site could not be reached at all, when asking for its robots.txt found that."""
+        return self.unreachable.get(_site(url))
 
     def allows(self, url: str) -> bool:
         """Whether the site's robots.txt lets digest fetch ``url`` (read once per site and build)."""
-        parts = urlsplit(url)
-        site = urlunsplit((parts.scheme, parts.netloc, "", "", ""))
+        site = _site(url)
         with self.lock:
             site_lock = self.robots_locks.setdefault(site, threading.Lock())
         with site_lock:
@@ -103,6 +108,9 @@ class _Network:
         except FetchError as exc:
             if exc.kind is FetchFailure.STATUS and exc.status is not None and 400 <= exc.status < 500:
                 rules.parse([])
+            elif exc.kind in (FetchFailure.UNREACHABLE, FetchFailure.TIMEOUT):
+                rules.parse(["User-agent: *", "Disallow: /"])
+                self.unreachable[site] = exc
             else:
                 rules.parse(["User-agent: *", "Disallow: /"])
                 self.robots_unread[site] = f"its robots.txt could not be read, which counts as disallowing all: {exc}"
@@ -207,11 +215,14 @@ def _fetch(state: _Network, request: PageRequest, page: pagestore.StoredPage | N
     if not state.take_budget():
         return _refused(request, PageRefusal.BUDGET, remember=False)
     if not state.allows(request.url):
+        unreachable = state.connection_problem(request.url)
+        if unreachable is not None:
+            return _refused(request, _refusal(unreachable), unreachable.detail)
         return _refused(request, PageRefusal.DISALLOWED, state.robots_problem(request.url))
     try:
         fetched = state.fetcher.fetch(request.url, page.validators if page is not None else Validators())
     except FetchError as exc:
-        return _refused(request, _refusal(exc), str(exc))
+        return _refused(request, _refusal(exc), exc.detail)
     if fetched.not_modified and page is not None:
         return _reuse(request, page), _Record(page.url, unchanged=True)
     return _read(request, fetched)
@@ -239,10 +250,17 @@ def _refusal(exc: FetchError) -> PageRefusal:
             return PageRefusal.NOT_FOUND
     return {
         FetchFailure.TIMEOUT: PageRefusal.TIMEOUT,
+        FetchFailure.UNREACHABLE: PageRefusal.UNREACHABLE,
         FetchFailure.TOO_LARGE: PageRefusal.TOO_LARGE,
         FetchFailure.CONTENT_TYPE: PageRefusal.NOT_HTML,
         FetchFailure.ADDRESS_REFUSED: PageRefusal.OFF_SITE,
     }.get(exc.kind, PageRefusal.FAILED)
+
+
+def _site(url: str) -> str:
+    """'https://example.org': the scheme and host (and port) a robots.txt speaks for."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, "", "", ""))
 
 
 def same_site(link: str, landed: str) -> bool:
