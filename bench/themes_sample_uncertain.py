@@ -75,16 +75,16 @@ SOLIDARITY_WORDS = re.compile(
 """Solidarity vocabulary, wide: actors, actions, and crackdowns on them."""
 
 
-def earlier_labels() -> list[Path]:
-    """Every label file but this draw's own."""
-    return [path for path in label_files() if path.name != OUTPUT]
+def earlier_labels(output: str = OUTPUT) -> list[Path]:
+    """Every label file but the draw's own (output)."""
+    return [path for path in label_files() if path.name != output]
 
 
-def unlabelled() -> Iterator[dict[str, str]]:
-    """Every real_headlines item of the five files whose id or title is in no earlier label file."""
+def unlabelled(output: str = OUTPUT) -> Iterator[dict[str, str]]:
+    """Every real_headlines item of the five files whose id or title is in no label file but output."""
     ids: set[str] = set()
     keys: set[str] = set()
-    for path in earlier_labels():
+    for path in earlier_labels(output):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 record = json.loads(line)
@@ -96,10 +96,10 @@ def unlabelled() -> Iterator[dict[str, str]]:
                 yield item
 
 
-def labelled_drawer() -> Drawer:
-    """A Drawer that knows every labelled title, not only labels.jsonl's."""
+def labelled_drawer(output: str = OUTPUT) -> Drawer:
+    """A Drawer that knows every labelled title (but output's), not only labels.jsonl's."""
     drawer = Drawer()
-    for path in earlier_labels()[1:]:
+    for path in earlier_labels(output)[1:]:
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
                 record = json.loads(line)
