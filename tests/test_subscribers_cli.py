@@ -73,6 +73,34 @@ def test_import_a_csv_and_export_it_again(tmp_path):
     assert digest(tmp_path, "subscribers", "import", str(out)).stdout.startswith("0 subscriber(s) imported")
 
 
+def test_a_csv_without_a_column_of_addresses_is_refused_once_naming_its_columns(tmp_path):
+    delivery_config(tmp_path, recipients=[])
+    people = tmp_path / "people.csv"
+    people.write_text("Name,Phone,Contact\nAnn,0123,ann at example dot org\nBob,0456,bob\n" * 50, encoding="utf-8")
+    result = CliRunner().invoke(main, ["subscribers", "import", str(people), "--config", str(tmp_path / "schedule.yaml")])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "digest: people.csv: no column of addresses: found the columns 'Name', 'Phone', 'Contact'; a column named "
+        "address, email, e-mail, email address, e-mail address or mail (any case) is needed, or a file of "
+        "addresses alone, one per row. Nothing was imported\n"
+    )
+    assert "is not a valid address" not in result.output and result.stdout == ""
+    assert json.loads(digest(tmp_path, "subscribers", "list", "--json").stdout)["subscribers"] == []
+
+
+def test_a_mailing_list_export_s_email_address_column_is_found(tmp_path):
+    """Mailchimp's export heads its column 'Email Address'; others write email_address."""
+    delivery_config(tmp_path, recipients=[])
+    export = tmp_path / "members.csv"
+    export.write_text("First Name,Email Address\nAnn,ann@example.org\n", encoding="utf-8")
+    other = tmp_path / "other.csv"
+    other.write_text("name,EMAIL_ADDRESS\nBob,bob@example.org\n", encoding="utf-8")
+    assert digest(tmp_path, "subscribers", "import", str(export)).stdout.startswith("1 subscriber(s) imported")
+    assert digest(tmp_path, "subscribers", "import", str(other)).stdout.startswith("1 subscriber(s) imported")
+    listed = json.loads(digest(tmp_path, "subscribers", "list", "--json").stdout)["subscribers"]
+    assert [row["address"] for row in listed] == ["ann@example.org", "bob@example.org"]
+
+
 def test_the_suppression_list_is_listed_and_can_be_lifted(tmp_path):
     config = delivery_config(tmp_path, recipients=["ann@example.org"])
     assert digest(tmp_path, "subscribers", "add", "dana@example.com").exit_code == 0

@@ -17,7 +17,7 @@ import click
 from digest.cli.common import CONFIG_OPTION, JSON_OPTION, DigestCommand, DigestGroup, json_document, say
 from digest.config import Config, load_config
 from digest.delivery import subscribers, suppressions
-from digest.delivery.recipients import validate_addresses
+from digest.delivery.recipients import normalize_address, validate_addresses
 from digest.errors import ConfigError
 from digest.store import connect
 
@@ -112,9 +112,28 @@ def remove(config_path: Path, edition_name: str | None, addresses: tuple[str, ..
                else summary)
 
 
+ADDRESS_HEADERS = ("address", "email", "e-mail", "email address", "e-mail address", "mail")
+"""Column names taken for the addresses (case, spaces, '_' and '-' aside: 'Email Address', 'email_address')."""
+
+
+def _header_name(cell: str) -> str:
+    return " ".join(cell.replace("_", " ").split()).lower()
+
+
+def _is_address(text: str) -> bool:
+    try:
+        normalize_address(text)
+    except ValueError:
+        return False
+    return True
+
+
 def read_csv_addresses(path: Path) -> list[tuple[str, str]]:
-    """(where, text) of each address in a CSV file: the 'address' or 'email' column if the first row
-    names one, else the first column. Blank rows are skipped."""
+    """(where, text) of each address in a CSV file: the column the first row names like an address
+    (ADDRESS_HEADERS), else the first column when it holds addresses. Blank rows are skipped.
+
+    A file with neither is refused as a whole, naming the columns it has: reporting each of its cells as a bad
+    address would bury the one mistake (the column's name) under hundreds of lines."""
     try:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
@@ -122,11 +141,17 @@ def read_csv_addresses(path: Path) -> list[tuple[str, str]]:
     rows = list(csv.reader(io.StringIO(text)))
     column, start = 0, 0
     if rows:
-        header = [cell.strip().lower() for cell in rows[0]]
-        for name in ("address", "email", "e-mail"):
-            if name in header:
-                column, start = header.index(name), 1
-                break
+        header = [_header_name(cell) for cell in rows[0]]
+        named = [name for name in ADDRESS_HEADERS if name in header]
+        if named:
+            column, start = header.index(named[0]), 1
+        elif not any(row and _is_address(row[0]) for row in rows):
+            found = ", ".join(repr(cell.strip()) for cell in rows[0] if cell.strip()) or "none"
+            raise ConfigError(
+                f"{path.name}: no column of addresses: found the columns {found}; a column named "
+                f"{', '.join(ADDRESS_HEADERS[:-1])} or {ADDRESS_HEADERS[-1]} (any case) is needed, or a file of "
+                "addresses alone, one per row. Nothing was imported"
+            )
     entries = []
     for number, row in enumerate(rows[start:], start=start + 1):
         if not any(cell.strip() for cell in row):
@@ -144,6 +169,9 @@ def read_csv_addresses(path: Path) -> list[tuple[str, str]]:
 @JSON_OPTION
 def import_csv(config_path: Path, edition_name: str | None, file: Path, as_json: bool) -> None:
     """Subscribe every address of a CSV file (an 'address' or 'email' column, else the first).
+
+    A file with no such column and no address in its first column is refused
+    (exit status 2), naming the columns it found.
 
     Nothing is added unless every address is valid; each mistake is
     reported with its line. Suppressed addresses are added but stay unmailed.
