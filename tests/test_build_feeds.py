@@ -117,6 +117,27 @@ def test_unreachable_feed_is_reported_in_one_line_and_the_edition_still_builds(p
     assert "; 1 of 2 feeds failed (see the warnings); " in edition["_stdout"]
 
 
+def test_a_malformed_feed_keeps_its_warning_while_it_answers_304_until_it_parses_cleanly(project, feed_server):
+    """The second build's 304 re-reads nothing: the warning (and exit status 3) come from the stored feed state."""
+    url = feed_server.route("/monitor.rss", Route(fixture("malformed.rss"), etag='"v1"'))
+    assert digest(project, "feeds", "add", url, "--no-check").exit_code == 0
+
+    def warnings(edition: dict) -> list[str]:
+        return [line for line in edition["_stderr"].splitlines() if line.startswith("warning:")]
+
+    first = build(project, "2026-11-21T07:00:00+00:00", exit_code=3)
+    [warning] = warnings(first)
+    assert warning.startswith(f"warning: feed {url}: malformed feed (") and warning.endswith(" entries kept")
+
+    second = build(project, "2026-11-22T07:00:00+00:00", exit_code=3)
+    assert feed_server.requests_to("/monitor.rss")[-1].headers["if-none-match"] == '"v1"'  # answered 304
+    assert warnings(second) == [f"{warning} (unchanged since it was read)"]
+
+    feed_server.route("/monitor.rss", Route(fixture("themed.rss"), etag='"v2"'))  # the publisher fixed it
+    assert warnings(build(project, "2026-11-23T07:00:00+00:00")) == []
+    assert warnings(build(project, "2026-11-24T07:00:00+00:00")) == []  # a 304 of the clean feed
+
+
 PROMOTED_ENTRY = """<?xml version="1.0" encoding="utf-8"?>
 <rss version="2.0"><channel><title>World news</title><link>https://news.example/</link>
 <item>

@@ -56,6 +56,8 @@ FEED_MIGRATIONS = (
     """,
     # paragraphs of the text that were links rather than text in the markup (a JSON list)
     "ALTER TABLE feed_entries ADD COLUMN link_lines TEXT NOT NULL DEFAULT '[]'",
+    # what was wrong with the feed at its last parse (a malformed feed whose entries were kept), kept over 304s
+    "ALTER TABLE feed_state ADD COLUMN last_problem TEXT",
 )
 
 Window = Literal["first-seen", "published"]
@@ -92,6 +94,8 @@ class FeedState:
     """'ok', 'not-modified' or 'error'."""
     last_error: str | None = None
     consecutive_failures: int = 0
+    last_problem: str | None = None
+    """What was wrong with the feed when it was last parsed (entries kept); a 304 since means it still is."""
 
     @property
     def validators(self) -> Validators:
@@ -142,6 +146,7 @@ def _state(row: sqlite3.Row) -> FeedState:
         last_status=row["last_status"],
         last_error=row["last_error"],
         consecutive_failures=row["consecutive_failures"],
+        last_problem=row["last_problem"],
     )
 
 
@@ -159,15 +164,17 @@ def record_success(
     validators: Validators,
     title: str | None,
     entries: int,
+    problem: str | None = None,
 ) -> FeedState:
+    """A parsed feed: its title, entry count and ``problem`` (what was wrong, None when it parsed cleanly)."""
     conn.execute(
         "INSERT INTO feed_state (url, title, entries, etag, last_modified, last_attempt, last_success, "
-        "last_status, last_error, consecutive_failures) VALUES (?, ?, ?, ?, ?, ?, ?, 'ok', NULL, 0) "
+        "last_status, last_error, consecutive_failures, last_problem) VALUES (?, ?, ?, ?, ?, ?, ?, 'ok', NULL, 0, ?) "
         "ON CONFLICT (url) DO UPDATE SET title = excluded.title, entries = excluded.entries, "
         "etag = excluded.etag, last_modified = excluded.last_modified, "
         "last_attempt = excluded.last_attempt, last_success = excluded.last_success, "
-        "last_status = 'ok', last_error = NULL, consecutive_failures = 0",
-        (url, title, entries, validators.etag, validators.last_modified, utc_stamp(at), utc_stamp(at)),
+        "last_status = 'ok', last_error = NULL, consecutive_failures = 0, last_problem = excluded.last_problem",
+        (url, title, entries, validators.etag, validators.last_modified, utc_stamp(at), utc_stamp(at), problem),
     )
     return _state_of(conn, url)
 
@@ -175,7 +182,8 @@ def record_success(
 def record_not_modified(
     conn: sqlite3.Connection, url: str, *, at: datetime, validators: Validators
 ) -> FeedState:
-    """A 304: the feed answered properly; validators it re-sent replace the stored ones."""
+    """A 304: the feed answered properly; validators it re-sent replace the stored ones. Its bytes are those
+    last parsed, so what was wrong with them then (``last_problem``) still is."""
     conn.execute(
         "INSERT INTO feed_state (url, etag, last_modified, last_attempt, last_success, last_status, "
         "consecutive_failures) VALUES (?, ?, ?, ?, ?, 'not-modified', 0) "

@@ -55,7 +55,8 @@ class FeedCheck:
     """Entries in the feed as fetched now (None on a 304 or an error)."""
     new_entries: int = 0
     message: str | None = None
-    """The error, or what was wrong with a feed whose entries were kept."""
+    """The error, or what was wrong with a feed whose entries were kept (on a 304: when it was last read, for
+    the feed has not changed since: the warning, and the build's exit status, stay until it parses cleanly)."""
 
     def warning(self, threshold: int) -> str | None:
         """One line for the build summary, or None when all went well."""
@@ -172,7 +173,8 @@ def _record(conn: sqlite3.Connection, url: str, outcome: _Outcome, now: datetime
         state = feedstore.record_not_modified(
             conn, url, at=now, validators=outcome.fetched.validators
         )
-        return FeedCheck(url, "not-modified", state)
+        unchanged = f"{state.last_problem} (unchanged since it was read)" if state.last_problem else None
+        return FeedCheck(url, "not-modified", state, message=unchanged)
     parsed = outcome.parsed
     new = feedstore.record_entries(conn, url, parsed.entries, now=now)
     state = feedstore.record_success(
@@ -182,6 +184,7 @@ def _record(conn: sqlite3.Connection, url: str, outcome: _Outcome, now: datetime
         validators=outcome.fetched.validators,
         title=parsed.title,
         entries=len(parsed.entries),
+        problem=parsed.problem,
     )
     return FeedCheck(url, "ok", state, len(parsed.entries), new, parsed.problem)
 
