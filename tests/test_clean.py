@@ -1,5 +1,6 @@
 from datetime import date
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -114,6 +115,28 @@ def test_continue_reading_link_credits_nobody():
 def test_agency_and_photographer_credit_in_parentheses_is_a_caption():
     caption = "Soldiers inspect a damaged police station in Sderot on Oct. 8, 2023. (Reuters/Ronen Zvulun)"
     assert reasons(f"{PROSE}\n\n{caption}")[caption] == "photo caption or credit"
+
+
+@pytest.mark.parametrize("caption", [
+    "Barrister Sarah Phillimore speaking to NTD's Lee Hall on Sep. 26, 2023. (NTD)",
+    "Omer Neutra is shown during a family vacation in Ariz. in 2015. (Neutra family via AP)",
+    "A still from astronomy camera footage shows the first stage of the rocket on Nov. 21, 2023. "
+    "(Byun Yong-Ik/Yonsei University via Reuters/Screenshot via The Epoch Times)",
+    "Undated screenshot of Rosalind Franklin Laboratory. (Screenshot Department of Health and Social Care (DHSC)/ YouTube)",
+    "(Courtesy of ICHI Inc, Japan)",
+])
+def test_a_caption_ending_in_a_credit_in_parentheses_is_dropped(caption):
+    assert reasons(f"{PROSE}\n\n{caption}")[caption] == "photo caption or credit"
+
+
+@pytest.mark.parametrize("aside", [
+    "We salute humanitarian ideas like this toward an oppressed people. (RT, Sept. 15)",
+    "We will never know who tried to edit the page. (The family denies any involvement.)",
+    "The ministry said the talks would resume on Monday. (Reporting by Ali Sawafta; Editing by Mark Heinrich)",
+    "The vote was delayed until the spring. (He was not asked about it again)",
+])
+def test_an_aside_or_citation_in_parentheses_is_no_credit(aside):
+    assert aside not in reasons(f"{PROSE}\n\n{aside}")
 
 
 @given(st.lists(st.sampled_from(["The", "the", "of", "Of", "Gaza", "gaza", "UN", "an", "Arms", "sales", "İzmir", "é"]),

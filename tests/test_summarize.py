@@ -15,6 +15,7 @@ from digest.stages.headline import Lead, heading, lead, shorten
 from digest.stages.sentences import split_sentences
 from digest.stages.summarize import (
     MAX_SENTENCES,
+    MIN_WORDS,
     count_words,
     has_sentences,
     summarize,
@@ -39,8 +40,16 @@ def heading_says_it_all(item: Story) -> bool:
     first = lead(item) or Lead("", "")
     if not item.title and first.shortened:
         return False  # the heading shows only part of the lead (or names the source): the summary gives it
-    said = {tuple(w.casefold() for w in words(item.title or first.sentence))}
-    return all(tuple(w.casefold() for w in words(s)) in said for p in item.paragraphs for s in split_sentences(p))
+    headline = item.title or first.sentence
+    said = tuple(w.casefold() for w in words(headline))
+    letters = "".join(c for c in headline.casefold() if c.isalnum())
+
+    def repeats(sentence: str) -> bool:
+        own = "".join(c for c in sentence.casefold() if c.isalnum())
+        part = own in letters and len(sentence.split()) >= MIN_WORDS
+        return tuple(w.casefold() for w in words(sentence)) == said or bool(own) and (own == letters or part)
+
+    return all(repeats(s) for p in item.paragraphs for s in split_sentences(p))
 
 
 def labelled() -> list[tuple[Story, list[str]]]:
@@ -339,6 +348,18 @@ def test_a_title_repeated_as_the_first_sentence_is_not_summarized_again():
     summary = summarize(item, CONFIG)
     assert "Floods close the coastal road." not in summary
     assert summary
+
+
+def test_sentences_a_title_of_two_sentences_already_says_are_not_summarized_again():
+    """A feed whose title is its two-sentence lede, copied with other spaces, apostrophes and entities."""
+    item = story(
+        "Stocks rallied to end the week on a high note after\xa0investors warmed to the jobs report. "
+        "The S&P 500, Dow and Nasdaq rose 1.2%, 0.9% and 1.6%, respectively.",
+        "Treasury yields eased after their climb to a 16-year high earlier in the week.",
+        title="Stocks rallied to end the week on a high note afterinvestors warmed to the jobs report. "
+        "The S&P 500, Dow and Nasdaq rose 1.2%, 0.9% and 1.6%, respectively.",
+    )
+    assert summarize(item, CONFIG) == ("Treasury yields eased after their climb to a 16-year high earlier in the week.",)
 
 
 def test_a_huge_single_paragraph_considers_only_its_first_sentences():

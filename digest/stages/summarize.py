@@ -276,6 +276,7 @@ def _sentences(story: Story, headline: str) -> tuple[list[_Sentence], list[list[
     sentences: list[_Sentence] = []
     pieces: list[list[str]] = []
     heading_words = _comparable(headline) if headline else None
+    heading_letters = _letters(headline)
     considered = 0
     for paragraph in story.paragraphs:
         for text, unit_pieces, broken_quote in _quoted_units(paragraph):
@@ -285,7 +286,7 @@ def _sentences(story: Story, headline: str) -> tuple[list[_Sentence], list[list[
             sentences.append(_Sentence(
                 text, len(sentences), count_words(text), broken_quote or _is_fragment(text), _is_heading(text),
                 bool(PRONOUN_REFERENCE.search(text) or CONNECTIVE_OPENING.search(text)),
-                _comparable(text) == heading_words, broken_quote,
+                _comparable(text) == heading_words or _said_by(heading_letters, text), broken_quote,
             ))
             pieces.append(unit_pieces)
     return sentences, pieces
@@ -294,6 +295,21 @@ def _sentences(story: Story, headline: str) -> tuple[list[_Sentence], list[list[
 def _comparable(text: str) -> tuple[str, ...]:
     """A text's words, case aside: a heading without its full stop still says the sentence."""
     return tuple(word.casefold() for word in words(text))
+
+
+def _letters(text: str) -> str:
+    """A text's letters and digits, case aside: what a reader reads, whatever the apostrophes, spaces and
+    entities of its copy (a feed's title 'Yellow's' and 'after investors', its text 'Yellow’s' and 'after&nbsp;investors')."""
+    return "".join(character for character in text.casefold() if character.isalnum())
+
+
+def _said_by(heading_letters: str, sentence: str) -> bool:
+    """Whether the heading says the sentence already: the same letters, or (a sentence of MIN_WORDS words or
+    more) the letters of a part of it, as when a headline is the lede's two sentences."""
+    letters = _letters(sentence)
+    if not letters:
+        return False
+    return letters == heading_letters or (count_words(sentence) >= MIN_WORDS and letters in heading_letters)
 
 
 def has_sentences(story: Story) -> bool:

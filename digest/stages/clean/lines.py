@@ -57,6 +57,15 @@ CREDIT_WORDS = ("Credit", "Photo", "Picture", "Image", "Illustration", "Video", 
 
 Looked for first, all at once: searching for credits along a long line is slower."""
 _ANY_CREDIT_WORD = re.compile("|".join(map(re.escape, CREDIT_WORDS)))
+CLOSING_CREDIT = re.compile(r"(?:^|[.!?][\"'”’]?\s+)\((?P<credit>[^()]*(?:\([^()]*\)[^()]*)*)\)\.?$")
+"""A caption's credit after its last sentence, or alone: "… on Oct. 9, 2023. (NTD)", "(Courtesy of ICHI Inc, Japan)"."""
+CREDIT_SMALL_WORDS = frozenset(
+    "of via by and for the de del la von van dpa family file courtesy screenshot handout supplied".split()
+)
+"""The only words a credit in parentheses has that are not capitalised ("(Neutra family via AP)"): an aside
+("(The family denies any involvement.)", "(He died in 2011)") has others, or ends its own sentence; a story's
+credits ("(Reporting by …; Editing by …)") are not a photo's, nor is a citation with its date ("(RT, Sept. 15)")."""
+CLOSING_CREDIT_WORDS = 14
 READ_MORE = re.compile(
     r"^(?:full (?:article|story|text|report)|read (?:more|whole|full|the (?:full|whole|rest)\b.*|on|it)"
     r"|continue reading|keep reading|source|via|originally published (?:at|in|by|on))\b\s*[:—–-]?\s*(?P<credit>.*)$",
@@ -222,7 +231,22 @@ def _credit(line: Line) -> DropReason | None:
     text = line.text
     if not _ANY_CREDIT_WORD.search(text):
         return None
-    return DropReason.CAPTION if any(credit.search(text) for credit in CREDITS) else None
+    return DropReason.CAPTION if any(credit.search(text) for credit in CREDITS) or _closing_credit(text) else None
+
+
+def _closing_credit(text: str) -> bool:
+    """Whether the line ends in a photo credit in parentheses: a caption (The Epoch Times' feed entries are their
+    photo's caption and credit, "(Metropolitan Police)", "(Sputnik/Mikhail Klimentyev/Kremlin via Reuters)")."""
+    match = CLOSING_CREDIT.search(text)
+    if match is None:
+        return False
+    credit = match["credit"].strip()
+    names = credit.replace("/", " ").replace("(", " ").replace(")", " ").split()
+    if not names or len(names) > CLOSING_CREDIT_WORDS or credit[-1] in ".!?" or not credit[0].isupper():
+        return False
+    if ";" in credit or any(character.isdigit() for character in credit):
+        return False
+    return all(name[0].isupper() or name.strip(",").lower() in CREDIT_SMALL_WORDS for name in names)
 
 
 def _read_more(line: Line) -> DropReason | None:
