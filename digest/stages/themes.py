@@ -191,8 +191,9 @@ class TermIndex:
                 found[term] = found.get(term, 0) + counts[token]
             phrase_words.update(parts)
         joined = ""
-        for phrase, words_needed in enumerate(self._phrase_words):
-            if words_needed <= phrase_words:
+        # only phrases whose first word is here can occur: walking every phrase costs each text the whole list
+        for phrase in sorted(phrase for phrase, k in phrase_words if k == 0):
+            if self._phrase_words[phrase] <= phrase_words:
                 joined = joined or " " + "  ".join(tokens) + " "
                 if n := self._phrase_counters[phrase](joined):
                     found[self.phrases[phrase]] = n
