@@ -22,9 +22,10 @@ Four passes; the first occurrence wins and input order is kept:
    three paragraphs 1.0. An independently written report of the same event
    shares almost none (writers rarely repeat five words in a row beyond stock
    phrases), which is what 2b is for.
-2b. The same event written up by another outlet, told by the headlines
-   (digest.stages.same_event, which errs towards two stories where figures or
-   names disagree): the kept story lists the other's outlet too.
+2b. The same event written up by another outlet, told by the headlines and
+   first sentences (digest.stages.same_event and event_lead, which err towards
+   two stories where figures, names, steps or kinds of piece disagree): the
+   kept story lists the other's outlet too; its text stays its own.
 3. Repeated paragraphs: a paragraph (compared as in 1) already in an earlier
    story is removed from the later one; a story left with no paragraph is
    dropped.
@@ -248,7 +249,7 @@ class Deduper:
     pass, so the result is the one the passes give run one after another.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, events: SameEvents | None = None) -> None:
         self._stories: list[Story] = []
         self._first_with_key: dict[int, list[int]] = {}
         self._exact_copies: list[tuple[int, int]] = []
@@ -260,7 +261,8 @@ class Deduper:
         self._shingles: list[np.ndarray] = []
         self._root_of: dict[int, int] = {}
         """Later story -> the earliest story it repeats, for near-duplicates and reports of one event."""
-        self._events = SameEvents()
+        self._events = events if events is not None else SameEvents()
+        """Which earlier story a story's event matches (bench/dedupe.py passes one matching by headlines alone)."""
         self._printed_in: dict[int, int] = {}
         """Paragraph digest -> the first story printing such a paragraph."""
         self._also_printed_in: dict[int, list[int]] = {}

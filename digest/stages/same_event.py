@@ -32,15 +32,24 @@ in NYC Overrun Grand Central"): two stories are left rather than one lost.
 Merging a story away loses it for the reader, so the last two rules err on the side
 of two stories: on real_entries they keep 72 of the 76 merges the stems alone make
 (the four left apart are tolls that grew and two headlines naming Gaza and Hamas).
+
+Reports worded apart are matched by their leads instead (digest.stages.event_lead:
+each headline's rarer words found in the other's headline and first sentence, with
+guards of its own, two of which, steps and kinds of piece, hold for the headline
+rule too); the first three rules and the names rule hold for them as well.
+Candidates are the stories whose headline holds enough of the new story's headline
+stems for the headline rule, and those whose lead holds enough of its heavier stems
+(LOOKUP_WEIGHT) for the lead rule; nothing else is compared.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time
 
 from digest.models import Story
+from digest.stages.event_lead import CALENDAR_WORDS, LEAD_HOURS, MIN_COVERAGE, Lead, lead_of
 from digest.stages.text import content_stems
 
 SAME_EVENT = 0.6
@@ -52,94 +61,142 @@ EVENT_DAYS = 2
 STEM_LIMIT = 100
 """A stem remembers its first 100 stories: a word in thousands of headlines ("gaza") must not make
 every pair of them a candidate; a true match shares rarer words too."""
-CALENDAR_WORDS = frozenset(
-    content_stems(
-        "monday tuesday wednesday thursday friday saturday sunday january february march april may june "
-        "july august september october november december today yesterday tomorrow week"
-    )
-)
-
+LOOKUP_WEIGHT = 3.0
+"""Leads are looked up by their stems of this weight or more (a Zipf frequency of 4.5 or less: "raid",
+"gaza", not "israel" or "says"): a lead rule match shares some of them."""
+LOOKUP_SHARE = 0.3
+"""…and at least this share of their weight: every match on the labelled pairs (tests/data/dedupe) holds
+31% or more of each headline's heavier stems in the other's lead."""
 
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 WORD = re.compile(r"[^\W\d_][\w'’-]*")
 
 
 @dataclass(frozen=True, slots=True)
-class _Headline:
-    """What matching needs of a story's headline."""
+class _Report:
+    """What matching needs of a story: its headline, outlet and day, and its lead."""
 
     stems: frozenset[str]
     outlet: str
+    published: datetime
+    """When it was published (midnight UTC for a story dated by its day alone)."""
     day: date
     figures: frozenset[str]
-    """The numbers it gives, thousands separators removed."""
+    """The numbers its headline gives, thousands separators removed."""
     names: frozenset[str] | None
-    """Stems of its capitalised words past the first; None for a title-case headline."""
+    """Stems of its headline's capitalised words past the first; None for a title-case headline."""
+    lead: Lead | None
 
-    def same_event(self, other: _Headline, shared: int) -> bool:
-        union = len(self.stems) + len(other.stems) - shared
-        return (
-            shared >= SAME_EVENT * union
-            and self.outlet != other.outlet
-            and abs((self.day - other.day).days) <= EVENT_DAYS
-            and not (self.figures and other.figures and self.figures.isdisjoint(other.figures))
-            and not self._names_disagree(other)
+    def same_event(self, other: _Report) -> bool:
+        """Whether two reports tell one event."""
+        if self.outlet == other.outlet or abs((self.day - other.day).days) > EVENT_DAYS:
+            return False
+        if self._names_disagree(other):
+            return False
+        if self.lead is None or other.lead is None:
+            return self._headlines_agree(other)
+        if self.lead.other_piece(other.lead):
+            return False
+        return self._headlines_agree(other) or (
+            abs((self.published - other.published).total_seconds()) <= LEAD_HOURS * 3600
+            and self.lead.same_event(other.lead)
         )
 
-    def _names_disagree(self, other: _Headline) -> bool:
+    def _headlines_agree(self, other: _Report) -> bool:
+        if len(self.stems) < MIN_STEMS or len(other.stems) < MIN_STEMS:
+            return False
+        shared = len(self.stems & other.stems)
+        union = len(self.stems) + len(other.stems) - shared
+        return shared >= SAME_EVENT * union and not (
+            self.figures and other.figures and self.figures.isdisjoint(other.figures)
+        )
+
+    def _names_disagree(self, other: _Report) -> bool:
         if self.names is None or other.names is None:
             return False
         return bool(self.names - other.stems) and bool(other.names - self.stems)
 
 
 class SameEvents:
-    """Headlines of the stories kept so far, and which earlier one a new story's event matches."""
+    """Reports of the stories kept so far, and which earlier one a new story's event matches.
 
-    def __init__(self) -> None:
-        self._looked_up: tuple[Story, _Headline | None] | None = None
+    ``by_lead``: False matches by headlines alone (bench/dedupe.py compares the two).
+    """
+
+    def __init__(self, *, by_lead: bool = True) -> None:
+        self._by_lead = by_lead
+        self._looked_up: tuple[Story, _Report | None] | None = None
         """The story earlier_report last read, and what it read: remember() usually follows for it."""
-        self._headlines: dict[int, _Headline] = {}
+        self._reports: dict[int, _Report] = {}
         self._with_stem: dict[str, list[int]] = {}
+        """Headline stem -> the first STEM_LIMIT stories whose headline holds it."""
+        self._with_lead_stem: dict[str, list[int]] = {}
+        """Stem weighing LOOKUP_WEIGHT or more -> the first STEM_LIMIT stories whose lead holds it."""
 
     def earlier_report(self, story: Story) -> int | None:
         """The first remembered story reporting this story's event, if any."""
-        headline = _headline(story)
-        self._looked_up = story, headline
-        if headline is None:
+        report = _report(story, self._by_lead)
+        self._looked_up = story, report
+        if report is None:
             return None
-        shared: dict[int, int] = {}
-        for stem in headline.stems:
+        found: dict[int, int] = {}
+        for stem in report.stems:
             for other in self._with_stem.get(stem, ()):
-                shared[other] = shared.get(other, 0) + 1
-        for other in sorted(shared):
-            if headline.same_event(self._headlines[other], shared[other]):
+                found[other] = found.get(other, 0) + 1
+        # the headline rule needs at least SAME_EVENT of this headline's stems in the other's
+        enough = SAME_EVENT * len(report.stems) if len(report.stems) >= MIN_STEMS else float("inf")
+        candidates = {other for other, shared in found.items() if shared >= enough}
+        if report.lead is not None:
+            candidates.update(self._lead_candidates(report.lead))
+        for other in sorted(candidates):
+            if report.same_event(self._reports[other]):
                 return other
         return None
+
+    def _lead_candidates(self, lead: Lead) -> list[int]:
+        """Stories whose leads may hold MIN_COVERAGE of this headline's weight, told by its heavier stems."""
+        heavy = {stem: weight for stem, weight in lead.title.items() if weight >= LOOKUP_WEIGHT}
+        heavy_weight = sum(heavy.values())
+        needed = max(MIN_COVERAGE * lead.title_weight - (lead.title_weight - heavy_weight), LOOKUP_SHARE * heavy_weight)
+        found: dict[int, float] = {}
+        for stem, weight in heavy.items():
+            for other in self._with_lead_stem.get(stem, ()):
+                found[other] = found.get(other, 0.0) + weight
+        return [other for other, weight in found.items() if weight >= needed]
 
     def remember(self, position: int, story: Story) -> None:
         """A story kept: later reports of its event are matched with it."""
         looked_up = self._looked_up
-        headline = looked_up[1] if looked_up is not None and looked_up[0] is story else _headline(story)
-        if headline is None:
+        report = looked_up[1] if looked_up is not None and looked_up[0] is story else _report(story, self._by_lead)
+        if report is None:
             return
-        self._headlines[position] = headline
-        for stem in headline.stems:
-            members = self._with_stem.setdefault(stem, [])
-            if len(members) < STEM_LIMIT:
-                members.append(position)
+        self._reports[position] = report
+        for index, stems in (
+            (self._with_stem, report.stems),
+            (self._with_lead_stem, [s for s, w in report.lead.lead.items() if w >= LOOKUP_WEIGHT] if report.lead else []),
+        ):
+            for stem in stems:
+                members = index.setdefault(stem, [])
+                if len(members) < STEM_LIMIT:
+                    members.append(position)
 
 
-def _headline(story: Story) -> _Headline | None:
-    """What matching needs of a story's headline (None: too little to match on)."""
+def _report(story: Story, by_lead: bool) -> _Report | None:
+    """What matching needs of a story (None: undated or untitled, or too little to match on)."""
     published = story.sources[0].published if story.sources else None
     if published is None or not story.title:
         return None
-    day = published.date() if isinstance(published, datetime) else published
+    if isinstance(published, datetime):
+        published = published if published.tzinfo is not None else published.replace(tzinfo=UTC)
+        day = published.date()
+    else:
+        day, published = published, datetime.combine(published, time(), UTC)
     stems = frozenset(content_stems(story.title)) - CALENDAR_WORDS
-    if len(stems) < MIN_STEMS:
+    lead = lead_of(story.title, story.paragraphs) if by_lead else None
+    if len(stems) < MIN_STEMS and lead is None:
         return None
     figures = frozenset(number.replace(",", "") for number in NUMBER.findall(story.title))
-    return _Headline(stems, story.sources[0].name.casefold(), day, figures, _names(story.title))
+    return _Report(stems, story.sources[0].name.casefold(), published, day, figures, _names(story.title), lead)
 
 
 def _names(title: str) -> frozenset[str] | None:

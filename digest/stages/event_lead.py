@@ -1,0 +1,235 @@
+"""One event in different words, told by a story's headline and first words (a helper of same_event).
+
+same_event's headline rule merges headlines worded alike. Reports of one event
+worded apart ("Mike Pence Drops Out of 2024 Republican Presidential Race" and
+"Former US Vice President Mike Pence withdraws from 2024 presidential race")
+still share the event's rarer words between one's headline and the other's headline and first
+LEAD_WORDS words of text (its lead). Two stories report one event by their
+leads when:
+
+- each headline has at least MIN_STEMS content-word stems;
+- each headline's words are found in the other's lead: the weighted share of
+  each headline's stems found there (its coverage) is at least MIN_COVERAGE;
+- the lower coverage plus the cosine similarity of the two leads' weighted stems
+  reaches SAME_LEAD;
+
+and no guard says they are two events (each errs towards two stories, since a
+story merged away is a story lost to the reader):
+
+- figures: both headlines give numbers and share none, or both leads do ("at
+  least 21 dead" and "at least 25 dead" are two reports a reader should see;
+  number words count, so "Six suspects" and "7 suspects" disagree, while figures
+  within SAME_FIGURE of each other agree: "$147M" and "$147.5 million");
+- rare words: each headline has a rare word (RARE: mostly a name) the other's
+  lead lacks ("Al-Rantisi Hospital" and "Al-Shifa hospital" are two hospitals);
+- steps: a headline names a step of a process (STEP_WORDS: a bid, an arrest,
+  bail, a ruling struck down …) that the other's lead does not: a parole bid
+  and parole granted are two stories;
+- kinds: the headlines are of different kinds (KIND_WORDS: an explainer, a
+  video, a briefing, a live page …, or a question): "What we know about the
+  raid" and "How Israel built its case for the raid" are two pieces.
+
+same_event applies the last two guards to its headline rule as well, and
+matches by leads only stories published at most LEAD_HOURS apart: a looser
+match needs a tighter window ("Iga Swiatek ends Coco Gauff's winning streak"
+and, two days on, "Coco Gauff and Iga Swiatek won't play in Billie Jean King
+Cup" share most of their leads' words).
+
+A word weighs more the rarer it is in English: 7.5 less its Zipf frequency
+(wordfreq's, shipped with the package: log10 of uses per billion words, 7.7
+for "the", 3.9 for "gaza", 0 for a word it never saw), and at least 0.5. A
+fixed table keeps the weights the same in a build of two stories and of ten
+thousand, and in any order of them; an IDF fitted to the build's own stories
+would not.
+
+The thresholds were set on the train half of tests/data/dedupe/pairs.jsonl
+(labelled pairs of real feed entries, see its README); bench/dedupe.py prints
+precision and recall on the dev half.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from wordfreq import zipf_frequency
+
+from digest.stages.text import STOPWORDS, WordTable, stem, words
+
+MIN_STEMS = 3
+"""Shorter headlines ("Wednesday Briefing") say too little to match on."""
+MIN_COVERAGE = 0.45
+"""Weighted share of each headline's stems that the other story's lead must hold."""
+SAME_LEAD = 1.1
+"""The lower coverage plus the leads' cosine similarity that makes two stories one event."""
+LEAD_HOURS = 36
+"""Stories matched by their leads were published at most this many hours apart."""
+RARE = 5.0
+"""Weight from which a word is rare (a Zipf frequency of 2.5 or less: names, mostly)."""
+LEAD_WORDS = 40
+"""A lead is the headline and the first this many words of the text (a teaser's sentence or two)."""
+SAME_FIGURE = 0.01
+"""Two figures this close (relatively) are one figure told two ways: "$147M" and "$147.5 million"."""
+NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
+HAS_DIGIT = re.compile(r"\d")
+NUMBER_WORDS = {
+    word: float(value)
+    for value, word in enumerate(
+        "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen "
+        "sixteen seventeen eighteen nineteen twenty".split()
+    )
+    if value >= 2
+}
+"""Number words that are figures ("one" is mostly not: "one of", "one year on")."""
+CALENDAR_WORDS = frozenset(
+    stem(word)
+    for word in (
+        "monday tuesday wednesday thursday friday saturday sunday january february march april may june "
+        "july august september october november december today yesterday tomorrow week"
+    ).split()
+)
+KIND_WORDS = frozenset(
+    stem(word)
+    for word in (
+        "explained explainer analysis opinion watch video videos photos pictures live briefing newsletter "
+        "firstft list timeline chronology mapping maps"
+    ).split()
+)
+"""Words that make a headline a kind of piece (an explainer, a video, a live page) rather than its news."""
+QUESTION_WORDS = frozenset("why how what who".split())
+"""…and these when they open the headline or a part of it ("Israel attack: What is Hamas"), not
+within it ("actor who starred in")."""
+HEADLINE_PART = re.compile(r"[:|—–]\s*|\s-\s")
+STEP_WORDS = frozenset(
+    stem(word)
+    for word in (
+        "bid seek seeks appeal appeals preview due expected plans proposed considers arrested charged bail "
+        "convicted sentenced acquitted jailed freed released granted denied rejected struck upheld "
+        "overturned blocked approved"
+    ).split()
+)
+"""Steps of a process: a headline at one step and a lead that never names it tell two stories."""
+
+
+def _stem_and_weight(word: str) -> tuple[str, float] | None:
+    """A word's stem and weight; None for a word that does not count (stop, calendar and kind words)."""
+    lower = word.lower()
+    if len(word) < 2 or lower in STOPWORDS:
+        return None
+    stemmed = stem(word)
+    if stemmed in CALENDAR_WORDS or stemmed in KIND_WORDS:
+        return None
+    return stemmed, max(0.5, 7.5 - zipf_frequency(lower, "en"))
+
+
+_STEM_AND_WEIGHT = WordTable(_stem_and_weight)
+
+
+@dataclass(frozen=True, slots=True)
+class Lead:
+    """What matching by leads needs of a story: its headline's and its lead's weighted stems, and the guards'."""
+
+    title: dict[str, float]
+    """Content stems of the headline -> weight (calendar and kind words left out)."""
+    title_weight: float
+    lead: dict[str, float]
+    """Content stems of the lead (the headline and the text's first LEAD_WORDS words) -> weight."""
+    norm: float
+    """Euclidean norm of the lead's weights."""
+    title_figures: frozenset[float]
+    figures: frozenset[float]
+    """Numbers in the lead (number words included)."""
+    kinds: frozenset[str]
+    steps: frozenset[str]
+    rare: frozenset[str]
+    """Rare stems of the headline."""
+
+    def covered_by(self, other: Lead) -> float:
+        """The weighted share of this headline's stems that the other's lead holds."""
+        return sum(w for s, w in self.title.items() if s in other.lead) / self.title_weight
+
+    def same_event(self, other: Lead) -> bool:
+        """Whether the two leads tell one event (see the module's docstring)."""
+        coverage = min(self.covered_by(other), other.covered_by(self))
+        if coverage < MIN_COVERAGE:
+            return False
+        dot = sum(w * other.lead[s] for s, w in self.lead.items() if s in other.lead)
+        return coverage + dot / (self.norm * other.norm) >= SAME_LEAD and not self._guards_apart(other)
+
+    def _guards_apart(self, other: Lead) -> bool:
+        return (
+            _disagree(self.title_figures, other.title_figures)
+            or _disagree(self.figures, other.figures)
+            or self.other_piece(other)
+            or bool(self.rare.difference(other.lead)) and bool(other.rare.difference(self.lead))
+        )
+
+    def other_piece(self, other: Lead) -> bool:
+        """Whether the headlines are of different kinds, or one names a step the other's lead does not."""
+        return (
+            self.kinds != other.kinds
+            or bool(self.steps.difference(other.lead)) or bool(other.steps.difference(self.lead))
+        )
+
+
+def _disagree(figures: frozenset[float], others: frozenset[float]) -> bool:
+    """Whether both give figures and none of one is (within SAME_FIGURE) one of the other's."""
+    return (
+        bool(figures) and bool(others)
+        and not any(abs(a - b) <= SAME_FIGURE * max(a, b) for a in figures for b in others)
+    )
+
+
+def lead_of(title: str, paragraphs: Sequence[str]) -> Lead | None:
+    """What matching by leads needs of a story (None: its headline is too short to match on)."""
+    title_stems = _weighted_stems(title)
+    if len(title_stems) < MIN_STEMS:
+        return None
+    first = " ".join(" ".join(paragraphs[:2]).split()[:LEAD_WORDS])
+    lead = _weighted_stems(first)
+    for s, w in title_stems.items():
+        if w > lead.get(s, 0.0):
+            lead[s] = w
+    title_words = words(title)
+    title_figures = _figures(title, title_words)
+    return Lead(
+        title_stems,
+        sum(title_stems.values()),
+        lead,
+        math.sqrt(sum(w * w for w in lead.values())),
+        title_figures,
+        title_figures | _figures(first, words(first)),
+        _kinds(title, title_words),
+        frozenset(title_stems).intersection(STEP_WORDS),
+        frozenset(s for s, w in title_stems.items() if w >= RARE),
+    )
+
+
+def _kinds(title: str, title_words: Sequence[str]) -> frozenset[str]:
+    """The kind words of a headline, and "?" for a question ("Will Xi's gamble on Putin pay off?")."""
+    kinds = set(map(stem, title_words)).intersection(KIND_WORDS)
+    if not QUESTION_WORDS.isdisjoint(map(str.lower, title_words)):
+        for part in HEADLINE_PART.split(title):
+            opening = words(part)[:1]
+            if opening and opening[0].lower() in QUESTION_WORDS:
+                kinds.add(opening[0].lower())
+    if title.rstrip().endswith("?"):
+        kinds.add("?")
+    return frozenset(kinds)
+
+
+def _weighted_stems(text: str) -> dict[str, float]:
+    """Content stems of a text -> the weight of their rarest form in it."""
+    weighted: dict[str, float] = {}
+    for found in map(_STEM_AND_WEIGHT.__getitem__, words(text)):
+        if found is not None and found[1] > weighted.get(found[0], 0.0):
+            weighted[found[0]] = found[1]
+    return weighted
+
+
+def _figures(text: str, text_words: Sequence[str]) -> frozenset[float]:
+    figures = {float(number.replace(",", "")) for number in NUMBER.findall(text)} if HAS_DIGIT.search(text) else set()
+    figures.update(NUMBER_WORDS[w] for w in map(str.lower, text_words) if w in NUMBER_WORDS)
+    return frozenset(figures)
