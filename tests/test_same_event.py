@@ -6,7 +6,7 @@ Every case is a pair of real feed entries from tests/data/dedupe/pairs.jsonl (la
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -97,18 +97,12 @@ def test_a_question_word_opening_a_headline_makes_it_an_explainer_but_not_within
 
 
 def test_leads_match_only_within_hours_of_each_other():
-    # real_entries: the BBC on 7 October, Japan Today on 9 October; two events of two players
-    streak = {"outlet": "BBC", "published": "2023-10-07T08:53:53+00:00",
-              "title": "Iga Swiatek ends Coco Gauff's winning streak in China Open semi-final",
-              "text": "World number two Iga Swiatek ends US Open champion Coco Gauff's 16-match unbeaten record "
-                      "to reach the China Open final."}
-    cup = {"outlet": "Japan Today", "published": "2023-10-09T21:50:06+00:00",
-           "title": "Coco Gauff and Iga Swiatek won't play in Billie Jean King Cup after WTA Finals",
-           "text": "U.S. Open champion Coco Gauff was left off the American team for the Billie Jean King Cup "
-                   "Finals on Monday, while second-ranked Iga Swiatek of Poland is skipping the event."}
-    assert lead_of(streak["title"], (streak["text"],)).same_event(lead_of(cup["title"], (cup["text"],)))
-    assert not merged({"a": streak, "b": cup})
-    assert merged({"a": streak, "b": {**cup, "published": "2023-10-07T20:00:00+00:00"}})
+    # the BBC's and the Wall Street Journal's Pence pair, the later one moved on by 30 and by 40 hours
+    pence = pair("e094de80bc81")
+    first = datetime.fromisoformat(pence["a"]["published"])
+    for hours, one_story in ((30, True), (40, False)):
+        later = {**pence["b"], "published": (first + timedelta(hours=hours)).isoformat()}
+        assert merged({"a": pence["a"], "b": later}) is one_story, hours
 
 
 def test_no_labelled_pair_of_two_events_is_merged_and_the_measured_share_of_one_event_is():

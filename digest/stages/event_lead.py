@@ -26,8 +26,11 @@ story merged away is a story lost to the reader):
   bail, a ruling struck down …) that the other's lead does not: a parole bid
   and parole granted are two stories;
 - kinds: the headlines are of different kinds (KIND_WORDS: an explainer, a
-  video, a briefing, a live page …, or a question): "What we know about the
-  raid" and "How Israel built its case for the raid" are two pieces.
+  video, a briefing, a live page …, or a question), or one lead tells of a
+  decision still to come (PENDING) and the other does not: "What we know about
+  the raid" and "How Israel built its case for the raid" are two pieces, "U.K.
+  Supreme Court to Rule on Deporting Asylum Seekers to Rwanda" and "UK top
+  court rules plan … is illegal" two stories.
 
 same_event applies the last two guards to its headline rule as well, and
 matches by leads only stories published at most LEAD_HOURS apart: a looser
@@ -36,11 +39,13 @@ and, two days on, "Coco Gauff and Iga Swiatek won't play in Billie Jean King
 Cup" share most of their leads' words).
 
 A word weighs more the rarer it is in English: 7.5 less its Zipf frequency
-(wordfreq's, shipped with the package: log10 of uses per billion words, 7.7
-for "the", 3.9 for "gaza", 0 for a word it never saw), and at least 0.5. A
-fixed table keeps the weights the same in a build of two stories and of ten
-thousand, and in any order of them; an IDF fitted to the build's own stories
-would not.
+(wordfreq's "small" list, shipped with the package: log10 of uses per billion
+words, 7.7 for "the", 3.9 for "gaza"), between 0.5 and RARE; a word the list
+lacks (it ends near a Zipf frequency of 3) weighs RARE. The small list takes 4 MB
+of memory where the large one takes 37 MB, and the large one's finer view of
+rare words did no better on the train pairs. A fixed table keeps the weights the
+same in a build of two stories and of ten thousand, and in any order of them; an
+IDF fitted to the build's own stories would not.
 
 The thresholds were set on the train half of tests/data/dedupe/pairs.jsonl
 (labelled pairs of real feed entries, see its README); bench/dedupe.py prints
@@ -66,8 +71,9 @@ SAME_LEAD = 1.1
 """The lower coverage plus the leads' cosine similarity that makes two stories one event."""
 LEAD_HOURS = 36
 """Stories matched by their leads were published at most this many hours apart."""
-RARE = 5.0
-"""Weight from which a word is rare (a Zipf frequency of 2.5 or less: names, mostly)."""
+RARE = 4.5
+"""The highest weight, that of a rare word (a Zipf frequency of 3 or less, or one the list lacks:
+names, mostly): one rare word does not outweigh the rest of a headline."""
 LEAD_WORDS = 40
 """A lead is the headline and the first this many words of the text (a teaser's sentence or two)."""
 SAME_FIGURE = 0.01
@@ -111,6 +117,10 @@ STEP_WORDS = frozenset(
     ).split()
 )
 """Steps of a process: a headline at one step and a lead that never names it tell two stories."""
+PENDING = re.compile(
+    r"\b(?:to|will)\s+(?:rule|decide|vote|announce|hear|consider|weigh|sentence|deliver)\b", re.IGNORECASE
+)
+"""A decision still to come ("Supreme Court to Rule on …"): another story than the decision."""
 
 
 def _stem_and_weight(word: str) -> tuple[str, float] | None:
@@ -121,7 +131,7 @@ def _stem_and_weight(word: str) -> tuple[str, float] | None:
     stemmed = stem(word)
     if stemmed in CALENDAR_WORDS or stemmed in KIND_WORDS:
         return None
-    return stemmed, max(0.5, 7.5 - zipf_frequency(lower, "en"))
+    return stemmed, max(0.5, min(RARE, 7.5 - zipf_frequency(lower, "en", wordlist="small")))
 
 
 _STEM_AND_WEIGHT = WordTable(_stem_and_weight)
@@ -142,6 +152,7 @@ class Lead:
     figures: frozenset[float]
     """Numbers in the lead (number words included)."""
     kinds: frozenset[str]
+    """Kind words of the headline, "?" for a question, "…" for a decision still to come."""
     steps: frozenset[str]
     rare: frozenset[str]
     """Rare stems of the headline."""
@@ -201,7 +212,7 @@ def lead_of(title: str, paragraphs: Sequence[str]) -> Lead | None:
         math.sqrt(sum(w * w for w in lead.values())),
         title_figures,
         title_figures | _figures(first, words(first)),
-        _kinds(title, title_words),
+        _kinds(title, title_words) | ({"…"} if PENDING.search(f"{title} {first}") else set()),
         frozenset(title_stems).intersection(STEP_WORDS),
         frozenset(s for s, w in title_stems.items() if w >= RARE),
     )
