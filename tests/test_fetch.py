@@ -180,6 +180,11 @@ def test_refused_connection_is_reported_as_unreachable_naming_host_and_port():
     assert caught.value.detail == f"127.0.0.1 port {port} refused the connection"
 
 
+def test_a_refused_connection_to_port_0_names_port_0_not_the_scheme_s_default():
+    with pytest.raises(FetchError, match=r"^unreachable \(127\.0\.0\.1 port 0 refused the connection\)$"):
+        fetch("http://127.0.0.1:0/feed")
+
+
 @pytest.mark.parametrize("url", ["http://[::1/feed", "http://a.example/\x00"])
 def test_malformed_urls_are_a_fetch_error(url):
     with pytest.raises(FetchError, match=r"^invalid URL \("):

@@ -399,4 +399,5 @@ def _host_and_port(exc: httpx.RequestError) -> str:
     url = _request_url(exc)
     if url is None:
         return "the host"
-    return f"{url.host} port {url.port or (443 if url.scheme == 'https' else 80)}"
+    port = url.port if url.port is not None else 443 if url.scheme == "https" else 80
+    return f"{url.host} port {port}"
