@@ -76,3 +76,13 @@ def test_approving_an_edition_published_to_the_web_only_says_it_was_never_sent(t
         "it was not in review, so there is nothing to approve\n"
     )
     assert not (tmp_path / "outbox").exists()  # nobody was mailed
+
+
+@pytest.mark.parametrize("option", ["--reason", "--by"])
+def test_dropping_a_story_with_a_blank_reason_or_name_is_refused_and_drops_nothing(built, option):
+    """A drop is kept with its reason and who made it (`editions --explain`): '(   )' there says nothing."""
+    config, stories = built
+    result = digest(config, "drop", EDITION_ID, "1", option, "   ")
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': is blank: give it in words, or leave the option out" in result.stderr
+    assert "  dropped " not in digest(config, "editions", "--explain").stdout

@@ -28,6 +28,13 @@ def _reviewed(conn: sqlite3.Connection, reference: str) -> editions.EditionRecor
     return editions.find(conn, reference) or editions.awaiting_review(conn, reference) or editions.resolve(conn, reference)
 
 
+def _words(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """A reason or a name is kept and shown with the drop: blank, it would say nothing there."""
+    if value is not None and not value.strip():
+        raise click.BadParameter("is blank: give it in words, or leave the option out")
+    return value.strip() if value is not None else None
+
+
 def _login() -> str:
     try:
         return getpass.getuser()
@@ -69,8 +76,10 @@ def approve(config_path: Path, edition: str) -> None:
 @CONFIG_OPTION
 @click.argument("edition")
 @click.argument("story")
-@click.option("--reason", default="dropped in review", show_default=True, help="Why, kept with the drop.")
-@click.option("--by", "by", help="Who drops it (default: your login name).")
+@click.option(
+    "--reason", default="dropped in review", show_default=True, callback=_words, help="Why, kept with the drop."
+)
+@click.option("--by", "by", callback=_words, help="Who drops it (default: your login name).")
 def drop(config_path: Path, edition: str, story: str, reason: str, by: str | None) -> None:
     """Take one story out of an edition before it is approved.
 
