@@ -101,6 +101,19 @@ def test_a_mailing_list_export_s_email_address_column_is_found(tmp_path):
     assert [row["address"] for row in listed] == ["ann@example.org", "bob@example.org"]
 
 
+def test_a_spreadsheet_s_csv_separated_by_semicolons_or_tabs_is_read_by_its_columns(tmp_path):
+    """Spreadsheets in many languages write ';' between columns (the decimal comma takes ',')."""
+    delivery_config(tmp_path, recipients=[])
+    semicolons = tmp_path / "members.csv"
+    semicolons.write_text("Name;E-Mail\nMüller, Ann;ann@example.org\nBob;bob@example.org\n", encoding="utf-8")
+    tabs = tmp_path / "tabs.csv"
+    tabs.write_text("email\tname\ncara@example.org\tCara\n", encoding="utf-8")
+    assert digest(tmp_path, "subscribers", "import", str(semicolons)).stdout.startswith("2 subscriber(s) imported")
+    assert digest(tmp_path, "subscribers", "import", str(tabs)).stdout.startswith("1 subscriber(s) imported")
+    listed = json.loads(digest(tmp_path, "subscribers", "list", "--json").stdout)["subscribers"]
+    assert [row["address"] for row in listed] == ["ann@example.org", "bob@example.org", "cara@example.org"]
+
+
 def test_the_suppression_list_is_listed_and_can_be_lifted(tmp_path):
     config = delivery_config(tmp_path, recipients=["ann@example.org"])
     assert digest(tmp_path, "subscribers", "add", "dana@example.com").exit_code == 0

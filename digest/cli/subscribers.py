@@ -128,6 +128,14 @@ def _is_address(text: str) -> bool:
     return True
 
 
+def _delimiter(text: str) -> str:
+    """',' unless the file's first lines are separated by ';' (a spreadsheet's CSV in many languages) or tabs."""
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
+    except csv.Error:  # one column: no delimiter to find
+        return ","
+
+
 def read_csv_addresses(path: Path) -> list[tuple[str, str]]:
     """(where, text) of each address in a CSV file: the column the first row names like an address
     (ADDRESS_HEADERS), else the first column when it holds addresses. Blank rows are skipped.
@@ -138,7 +146,7 @@ def read_csv_addresses(path: Path) -> list[tuple[str, str]]:
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read: {exc}") from None
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text), delimiter=_delimiter(text)))
     column, start = 0, 0
     if rows:
         header = [_header_name(cell) for cell in rows[0]]
