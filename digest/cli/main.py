@@ -43,7 +43,8 @@ def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     `digest validate`. See `digest COMMAND --help` for each command.
 
     Exit status: 0 done, 1 failed, 2 a mistake in the command or the config,
-    3 done with warnings (a feed failed, a reader was not reached), 75 another
+    3 done with warnings (a feed failed or is malformed, a reader was not
+    reached), 75 another
     digest is already sending that edition or running the scheduler (try later).
     """
     if quiet and verbose:
