@@ -86,3 +86,19 @@ def test_dropping_a_story_with_a_blank_reason_or_name_is_refused_and_drops_nothi
     assert result.exit_code == 2
     assert f"Invalid value for '{option}': is blank: give it in words, or leave the option out" in result.stderr
     assert "  dropped " not in digest(config, "editions", "--explain").stdout
+
+
+@pytest.mark.parametrize(("args", "hint"), [
+    (["--config", "schedule.yaml", "build"], "`digest build --config …`"),
+    (["--json", "feeds", "list"], "`digest feeds COMMAND --json …`"),
+    (["feeds", "--config", "schedule.yaml", "list"], "`digest feeds list --config …`"),
+])
+def test_a_command_s_option_given_before_the_command_says_where_it_goes(args, hint):
+    result = CliRunner().invoke(main, args, prog_name="digest")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-1].endswith(f" An option of a command goes after the command: {hint}")
+
+
+def test_an_option_no_command_takes_gets_click_s_own_answer():
+    result = CliRunner().invoke(main, ["--nope", "build"])
+    assert result.exit_code == 2 and result.stderr.splitlines()[-1] == "Error: No such option '--nope'."

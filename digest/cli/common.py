@@ -162,9 +162,37 @@ class DigestGroup(_ReportsDigestErrors, click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted([*super().list_commands(ctx), *self.lazy])
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """`digest --config F build` is a common slip: say where a command's options go."""
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as exc:
+            name = next((arg for arg in args if arg in self.list_commands(ctx)), None)
+            command = self.get_command(ctx, name) if name is not None else None
+            if command is None or not _accepts(ctx, command, exc.option_name):
+                raise
+            where = f"{name} COMMAND" if isinstance(command, click.Group) else name
+            raise click.UsageError(
+                f"{exc.format_message()} An option of a command goes after the command: "
+                f"`{ctx.command_path} {where} {exc.option_name} …`",
+                ctx,
+            ) from None
+
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name in self.lazy:
             module, attribute = self.lazy[cmd_name].split(":")
             command: click.Command = getattr(importlib.import_module(module), attribute)
             return command
         return super().get_command(ctx, cmd_name)
+
+
+def _accepts(ctx: click.Context, command: click.Command, option: str) -> bool:
+    """Whether ``command`` (or, for a group, one of its commands) takes ``option``."""
+    if any(option in param.opts for param in command.params):
+        return True
+    if isinstance(command, click.Group):
+        return any(
+            sub is not None and _accepts(ctx, sub, option)
+            for sub in (command.get_command(ctx, name) for name in command.list_commands(ctx))
+        )
+    return False
