@@ -7,9 +7,9 @@ An edition with ``review: {editors, deadline, on_deadline}`` in schedule.yaml:
   ``review.deadline``) and mails each editor a preview: subject and banner say it
   awaits approval, with the edition id, each story's number and id, the exact
   `digest drop` / `digest approve` commands, the deadline, and the web page
-  attached. Editors are never readers: the preview is not in the send ledger but
-  in its own (digest.delivery.preview_ledger), so a run killed part-way and
-  restarted mails only the editors who do not have it yet.
+  attached. Editors are never readers: the preview is a send of its own kind in
+  the send ledger (SendKind.PREVIEW, never counted as the edition sent), so a run
+  killed part-way and restarted mails only the editors who do not have it yet.
 - `digest drop EDITION STORY` takes a story out of the draft (digest.editions
   keeps it, with its reason, who and when). A dropped story does not come back
   in the next edition: the edition's window still closes when it is published,
@@ -154,15 +154,15 @@ def mail_preview(
     review = _review_of(config, record.name)
     assert record.review_deadline is not None
     outgoing = compose(config, record.name, record.edition(), date=now)
-    reached, refusals = deliver_previews(
-        conn, outgoing, review.editors,
+    report, refusals = deliver_previews(
+        conn, config, outgoing, review.editors,
         deadline=record.review_deadline, on_deadline=review.on_deadline, transport=transport, now=now,
     )
     for refusal in refusals:
         log.warning("%s: the preview did not reach editor %s", record.id, refusal)
-    if not reached:
+    if not report.sent:
         raise DeliveryError(f"{record.id}: no editor could be sent the preview ({'; '.join(refusals)})")
-    return reached
+    return report.sent
 
 
 # --- approval ---------------------------------------------------------------

@@ -115,3 +115,119 @@ def test_runs_are_one_row_per_fire_time(conn):
         due + timedelta(days=7),
         due + timedelta(days=14),
     ]
+
+
+def test_a_preview_never_counts_as_the_edition_sent(conn):
+    new_send(conn, "w-preview", kind=SendKind.PREVIEW, stories=("a",), run_at=T0)
+    ledger.finish_send(conn, "w-preview", T0)
+    new_send(conn, "w-preview-open", kind=SendKind.PREVIEW, stories=("b",), run_at=T0)
+    assert ledger.stories_sent(conn, "weekly", before=T0 + timedelta(days=1)) == set()
+    assert ledger.unfinished_send(conn, "weekly") is None
+    assert ledger.send_for_run(conn, "weekly", T0) is None
+
+
+OLD_PREVIEWS_TABLE = """
+    CREATE TABLE previews (
+        edition_id TEXT NOT NULL,
+        editor TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('sending', 'sent', 'failed')),
+        attempts INTEGER NOT NULL DEFAULT 0,
+        uncertain INTEGER NOT NULL DEFAULT 0,
+        last_reply TEXT,
+        updated_at TEXT NOT NULL,
+        PRIMARY KEY (edition_id, editor)
+    )
+"""
+"""The store part 'previews' as digest kept it before previews became sends (its one migration)."""
+
+
+def old_store(path):
+    """A store at the schema before previews joined the ledger: two sends with readers, the previews of two
+    editions (one of them no longer in the editions table), one editor's preview cut off before its 250."""
+    from edition_fixture import sample_edition
+
+    from digest import editions
+    from digest.models import Window
+
+    conn = connect(path)
+    migrate(conn, "ledger", ledger.LEDGER_MIGRATIONS[:5])
+    migrate(conn, "previews", (OLD_PREVIEWS_TABLE,))
+    edition = sample_edition()
+    editions.record_draft(conn, edition, Window(None, T0), built_at=T0, state=editions.EditionState.IN_REVIEW,
+                          review_deadline=T0 + timedelta(hours=6))
+    new_send(conn, "weekly-1", kind=SendKind.SCHEDULED)
+    ledger.record_attempt(conn, "weekly-1", "ann@example.org", status=DeliveryStatus.SENT, reply="250 OK", now=T0)
+    new_send(conn, "weekly-1~dry-run", kind=SendKind.DRY_RUN, recipients=[("cat@example.com", "<3@x.org>")])
+    conn.executemany(
+        "INSERT INTO previews (edition_id, editor, message_id, status, attempts, uncertain, last_reply, updated_at) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        [
+            (edition.id, "ed@example.org", "<p1@x.org>", "sent", 1, 0, "250 OK", utc_stamp(T0)),
+            (edition.id, "eve@example.org", "<p2@x.org>", "sending", 1, 0, None, utc_stamp(T0 + timedelta(minutes=1))),
+            (edition.id, "fay@example.org", "<p3@x.org>", "failed", 2, 1, "550 no such user", utc_stamp(T0)),
+            ("weekly-20251101T0700+0000", "ed@example.org", "<p4@x.org>", "sent", 1, 0, "250 OK", utc_stamp(T0)),
+        ],
+    )
+    return conn, edition
+
+
+def test_an_old_store_keeps_its_sends_and_its_previews_become_preview_sends(tmp_path):
+    conn, edition = old_store(tmp_path / "digest.sqlite")
+    with closing(conn):
+        sends_before = [tuple(row) for row in conn.execute("SELECT rowid, * FROM sends ORDER BY rowid")]
+        deliveries_before = [tuple(row) for row in conn.execute("SELECT rowid, * FROM deliveries ORDER BY rowid")]
+        ledger.ensure_ledger(conn)
+
+        sends_after = [tuple(row) for row in conn.execute("SELECT rowid, * FROM sends ORDER BY rowid")]
+        deliveries_after = [tuple(row) for row in conn.execute("SELECT rowid, * FROM deliveries ORDER BY rowid")]
+        assert sends_after[:2] == sends_before and deliveries_after[:3] == deliveries_before
+        preview = ledger.find_send(conn, ledger.preview_send_id(edition.id))
+        assert (preview.kind, preview.name, preview.edition_id) == (SendKind.PREVIEW, "weekly", edition.id)
+        assert preview.stories == tuple(story.id for story in edition.stories)
+        assert preview.finished_at is None  # eve's preview may not have reached her: the next run settles it
+        assert [(d.recipient, d.message_id, d.status, d.attempts, d.uncertain, d.last_reply)
+                for d in ledger.deliveries(conn, preview.send_id)] == [
+            ("ed@example.org", "<p1@x.org>", DeliveryStatus.SENT, 1, False, "250 OK"),
+            ("eve@example.org", "<p2@x.org>", DeliveryStatus.SENDING, 1, False, None),
+            ("fay@example.org", "<p3@x.org>", DeliveryStatus.FAILED, 2, True, "550 no such user"),
+        ]
+        orphan = ledger.find_send(conn, ledger.preview_send_id("weekly-20251101T0700+0000"))
+        assert (orphan.kind, orphan.name, orphan.stories, orphan.finished_at) == (SendKind.PREVIEW, "weekly", (), T0)
+        assert ledger.tally(conn, orphan.send_id) == {"sent": 1, "uncertain": 0}
+
+        assert ledger.stories_sent(conn, "weekly", before=T0 + timedelta(days=1)) == set()  # no send finished
+        assert ledger.unfinished_send(conn, "weekly").send_id == "weekly-1"  # the previews are not resumed as it
+        tables = {row["name"] for row in conn.execute("SELECT name FROM sqlite_master")}
+        assert "previews" not in tables and {"sends", "deliveries", "sends_by_name", "deliveries_by_status"} <= tables
+        assert conn.execute("SELECT part FROM schema_versions WHERE part = 'previews'").fetchone() is None
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        with pytest.raises(sqlite3.IntegrityError, match="FOREIGN KEY"):
+            conn.execute("INSERT INTO deliveries (send_id, recipient, position, message_id, status, updated_at) "
+                         "VALUES ('nobody', 'x@example.org', 0, '<x@x.org>', 'pending', '')")
+        with pytest.raises(sqlite3.IntegrityError, match="CHECK constraint failed"):
+            new_send(conn, "weekly-2", kind="rehearsal")
+
+
+def test_a_preview_cut_off_before_the_upgrade_is_finished_by_the_next_run(tmp_path):
+    """The moved preview has no saved message (the old table kept none): the next run's gives it one, mails the
+    editor whose 250 never came, and leaves the editors who have it (or refused it for good) alone."""
+    from smtpserver import delivery_config
+
+    from digest.delivery.compose import compose
+    from digest.delivery.outbox import DirectoryTransport
+    from digest.delivery.preview import deliver_previews
+
+    conn, edition = old_store(tmp_path / "digest.sqlite")
+    with closing(conn):
+        ledger.ensure_ledger(conn)
+        config = delivery_config(tmp_path, recipients=["ann@example.org"])
+        outgoing = compose(config, "weekly", edition, date=T0)
+        outbox = tmp_path / "outbox"
+        report, refusals = deliver_previews(
+            conn, config, outgoing, ["ed@example.org", "eve@example.org", "fay@example.org"],
+            deadline=T0 + timedelta(hours=6), on_deadline="hold", transport=DirectoryTransport(outbox), now=T0,
+        )
+        assert (report.sent, refusals) == (2, ["fay@example.org: 550 no such user"])
+        assert sorted(path.name for path in outbox.rglob("*.eml")) == ["eve@example.org.eml"]
+        assert ledger.find_send(conn, report.send_id).finished_at is not None

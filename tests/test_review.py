@@ -101,6 +101,11 @@ def test_editors_get_a_marked_preview_drop_a_story_and_readers_get_the_approved_
 
     entry = listed(config)
     assert (entry["state"], entry["review_deadline"]) == ("in-review", "2026-11-23T13:05:00+00:00")
+    # the preview is a send of its own kind: shown as the editors', never as the edition sent to readers
+    assert (entry["readers"], entry["preview"]) == ({"sent": 0, "pending": 0, "failed": 0},
+                                                    {"sent": 1, "pending": 0, "failed": 0})
+    first, second = digest(config, "editions").stdout.splitlines()[:2]
+    assert "not sent yet" in first and second.endswith("; preview to editors: 1 sent")
     unreviewed = digest(config, "publish", EDITION)  # the archive is public: only approval publishes it
     assert unreviewed.exit_code == 1 and f"`digest approve {EDITION}` publishes it" in unreviewed.stderr
 

@@ -17,9 +17,9 @@ from digest.delivery import bounces, ledger
 from digest.store import connect
 
 
-def _readers(conn: sqlite3.Connection, edition_id: str) -> dict[str, int]:
-    """Readers of an edition's real send by outcome: sent, pending (including deferred, to be retried), failed."""
-    counts = ledger.tally(conn, edition_id)
+def _readers(conn: sqlite3.Connection, send_id: str) -> dict[str, int]:
+    """Recipients of a send by outcome: sent, pending (including deferred, to be retried), failed."""
+    counts = ledger.tally(conn, send_id)
     return {
         "sent": counts.get("sent", 0),
         "pending": sum(counts.get(status, 0) for status in ledger.OPEN_STATUSES),
@@ -35,6 +35,7 @@ def _entry(
     conn: sqlite3.Connection, record: editions.EditionRecord, bounced: dict[str, bounces.BounceCounts]
 ) -> dict[str, Any]:
     counts = bounced.get(record.id, bounces.BounceCounts())
+    preview = ledger.preview_send_id(record.id)
     return {
         "id": record.id,
         "name": record.name,
@@ -45,6 +46,7 @@ def _entry(
         "published_at": _iso(record.published_at),
         "review_deadline": _iso(record.review_deadline),
         "readers": _readers(conn, record.id),
+        "preview": _readers(conn, preview) if ledger.find_send(conn, preview) else None,
         "bounces": {"hard": counts.hard, "soft": counts.soft},
         "dropped": [
             {
@@ -86,6 +88,10 @@ def _entry_lines(entry: dict[str, Any], width: int) -> list[str]:
     second = f"  window {_window_label(entry['window'])}"
     if bounced["hard"] or bounced["soft"]:
         second += f"; bounced {bounced['hard']} hard, {bounced['soft']} soft"
+    if entry["preview"]:
+        second += "; preview to editors: " + ", ".join(
+            f"{count} {outcome}" for outcome, count in entry["preview"].items() if count or outcome == "sent"
+        )
     first = f"{entry['id']}  {entry['state']:<9}  {entry['stories']} stories  {_readers_label(entry)}"
     return [fit_line(first, width), fit_line(second, width)]
 
@@ -112,7 +118,8 @@ def editions_command(config_path: Path, edition_name: str | None, as_json: bool,
 
     The window is the time the edition's feed entries were first seen in
     (UTC); readers are those of its send: sent, pending (to be retried),
-    failed; bounced counts the notices `digest bounces` read about it.
+    failed (a reviewed edition's preview to its editors is listed apart);
+    bounced counts the notices `digest bounces` read about it.
     """
     config = load_config(config_path)
     if edition_name is not None:

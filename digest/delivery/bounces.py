@@ -151,12 +151,14 @@ def _transient(message: Message) -> set[str]:
 
 
 def _send_of(conn: sqlite3.Connection, message_id: str | None, address: str) -> tuple[str | None, str | None]:
+    """The send and edition a bounced message was part of; an editor's preview is not counted as the edition's
+    (an edition's bounces are its readers')."""
     if message_id is None:
         return None, None
     row = conn.execute(
         "SELECT d.send_id, s.edition_id FROM deliveries d JOIN sends s ON s.send_id = d.send_id "
-        "WHERE d.message_id = ? AND lower(d.recipient) = ?",
-        (message_id, address),
+        "WHERE d.message_id = ? AND lower(d.recipient) = ? AND s.kind <> ?",
+        (message_id, address, ledger.SendKind.PREVIEW),
     ).fetchone()
     return (row["send_id"], row["edition_id"]) if row else (None, None)
 

@@ -5,41 +5,36 @@ number and id (for `digest drop`), the exact commands and the deadline; the
 edition follows as text and HTML, and its web page is attached (drafts are not
 in the archive yet, so a link would lead nowhere). It has a Message-ID of its
 own, so an editor who is also a reader still gets the readers' copy, and a
-folder of its own in the outbox. Editors are not readers: previews are not in
-the send ledger but in a ledger of their own (digest.delivery.preview_ledger),
-so an editor gets each edition's preview once however often its run restarts.
+folder of its own in the outbox. Previews are sends of their own kind in the
+send ledger (SendKind.PREVIEW), so an editor gets each edition's preview once
+however often its run restarts, and a preview never counts as the edition sent.
 """
 
 from __future__ import annotations
 
 import html
-import logging
 import re
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import parseaddr
 
-from digest.delivery import preview_ledger
+from digest.config import Config
+from digest.delivery import ledger
 from digest.delivery.compose import Outgoing
+from digest.delivery.ledger import DeliveryStatus, SendKind
 from digest.delivery.message import make_message_id
-from digest.delivery.preview_ledger import PreviewStatus
 from digest.delivery.recipients import normalize_address
-from digest.delivery.transport import PermanentFailure, TemporaryFailure, Transport
+from digest.delivery.sender import SendReport, begin_send, deliver_send, outgoing_of, recompose_send
+from digest.delivery.transport import Transport
 from digest.render.edition import UNSUBSCRIBE_TOKEN
-
-log = logging.getLogger(__name__)
-
-PREVIEW_SUFFIX = ".preview"
-"""Added to the edition id for the preview's Message-IDs and its outbox folder."""
 
 BODY_OPEN = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
 
 
 def preview_message_id(outgoing: Outgoing, editor: str) -> str:
-    return make_message_id(outgoing.edition.id + PREVIEW_SUFFIX, editor, outgoing.domain)
+    return make_message_id(SendKind.PREVIEW.mail_key(outgoing.edition.id), editor, outgoing.domain)
 
 
 def preview_banner(outgoing: Outgoing, *, deadline: datetime, on_deadline: str) -> str:
@@ -89,6 +84,7 @@ def preview_message(outgoing: Outgoing, editor: str, *, deadline: datetime, on_d
 
 def deliver_previews(
     conn: sqlite3.Connection,
+    config: Config,
     outgoing: Outgoing,
     editors: Sequence[str],
     *,
@@ -96,69 +92,26 @@ def deliver_previews(
     on_deadline: str,
     transport: Transport,
     now: datetime,
-) -> tuple[int, list[str]]:
-    """Hand each editor their preview unless they have it; returns how many have it, and why the others do not.
+) -> tuple[SendReport, list[str]]:
+    """Hand each editor their preview unless they have it: the send's report, and why editors do not have it.
 
-    Recorded per edition and editor as readers' sends are (digest.delivery.preview_ledger): an editor
-    a killed or failed run already mailed is not mailed again.
+    A send of kind preview in the ledger, one per edition, recorded, resumed and reported as readers' sends
+    are (digest.delivery.sender): an editor a killed or failed run already mailed is not mailed again.
     """
-    preview_ledger.ensure_previews(conn)
-    edition_id = outgoing.edition.id
-    envelope_from = parseaddr(outgoing.sender)[1]
-    reached, refusals = 0, []
-    try:
-        for editor in editors:
-            try:
-                address = normalize_address(editor)
-            except ValueError as exc:
-                refusals.append(f"{editor}: not a valid address ({exc})")
-                continue
-            message_id = preview_message_id(outgoing, address)
-            earlier = preview_ledger.find(conn, edition_id, address)
-            uncertain = False
-            if earlier is not None and earlier.status is PreviewStatus.SENDING:
-                verdict = transport.delivered_before(edition_id + PREVIEW_SUFFIX, address, message_id)
-                if verdict:
-                    preview_ledger.record_outcome(
-                        conn, edition_id, address, message_id,
-                        status=PreviewStatus.SENT, reply="found delivered after a restart", now=now,
-                    )
-                    earlier = preview_ledger.find(conn, edition_id, address)
-                elif verdict is None:
-                    uncertain = True
-                    log.warning(
-                        "%s: editor %s may already have the preview (the run stopped before the server's answer); "
-                        "sending it again with the same Message-ID %s", edition_id, address, message_id,
-                    )
-            if earlier is not None and earlier.status is PreviewStatus.SENT:
-                reached += 1
-                continue
-            message = preview_message(outgoing, address, deadline=deadline, on_deadline=on_deadline)
-            committed = False
-
-            def commit(address: str = address, message_id: str = message_id) -> None:
-                nonlocal committed
-                preview_ledger.mark_sending(conn, edition_id, address, message_id, now=now)
-                committed = True
-
-            try:
-                reply = transport.deliver(
-                    envelope_from, address, message,
-                    edition_id=edition_id + PREVIEW_SUFFIX, message_id=message_id, commit=commit,
-                )
-            except (PermanentFailure, TemporaryFailure) as exc:
-                lost_after_dot = committed and isinstance(exc, TemporaryFailure) and exc.connection_lost
-                preview_ledger.record_outcome(
-                    conn, edition_id, address, message_id,
-                    status=PreviewStatus.FAILED, reply=exc.reply, now=now, uncertain=uncertain or lost_after_dot,
-                )
-                refusals.append(f"{address}: {exc.reply}")
-                continue
-            preview_ledger.record_outcome(
-                conn, edition_id, address, message_id, status=PreviewStatus.SENT, reply=reply, now=now,
-                uncertain=uncertain,
-            )
-            reached += 1
-    finally:
-        transport.close()
-    return reached, refusals
+    editor_addresses, refusals = [], []
+    for editor in editors:
+        try:
+            editor_addresses.append(normalize_address(editor))
+        except ValueError as exc:
+            refusals.append(f"{editor}: not a valid address ({exc})")
+    begun = begin_send(
+        conn, outgoing, kind=SendKind.PREVIEW, run_at=now, recipients=editor_addresses, transport=transport, now=now
+    )
+    record = recompose_send(conn, begun, outgoing)
+    saved = outgoing_of(record)
+    report = deliver_send(
+        conn, config, record, transport,
+        messages=lambda editor, _: preview_message(saved, editor, deadline=deadline, on_deadline=on_deadline),
+    )
+    refused = ledger.deliveries(conn, record.send_id, (DeliveryStatus.FAILED,))
+    return report, refusals + [f"{row.recipient}: {row.last_reply}" for row in refused]

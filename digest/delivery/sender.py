@@ -68,7 +68,7 @@ from digest.config import Config
 from digest.delivery import ledger
 from digest.delivery.compose import Outgoing
 from digest.delivery.ledger import DeliveryStatus, SendKind
-from digest.delivery.message import MessageTemplate
+from digest.delivery.message import make_message_id
 from digest.delivery.signing import signing_key, unsubscribe_url
 from digest.delivery.snapshot import UnreadableSnapshot, outgoing_from_json, outgoing_to_json
 from digest.delivery.suppressions import is_suppressed
@@ -80,6 +80,9 @@ log = logging.getLogger(__name__)
 
 MAX_BACKOFF = 300.0
 """Seconds: the longest wait between two retries, however many came before."""
+
+MessageMaker = Callable[[str, str], bytes]
+"""One recipient's message, from their address and Message-ID."""
 
 
 def begin_send(
@@ -94,11 +97,12 @@ def begin_send(
 ) -> ledger.SendRecord:
     """Record an edition's send with every reader pending, before the first message leaves.
 
-    A real send is keyed by the edition id, so a second attempt at the same
-    edition finds the first one's ledger; dry runs and test copies get keys
-    of their own and never count as the edition having been sent.
+    A real send (and a preview) is keyed by the edition id, so a second attempt
+    at the same edition finds the first one's ledger; dry runs and test copies
+    get keys of their own; none but a real send counts as the edition having been sent.
     """
     edition = outgoing.edition
+    mail_key = kind.mail_key(edition.id)
 
     def create(send_id: str) -> bool:
         return ledger.create_send(
@@ -111,12 +115,13 @@ def begin_send(
             transport=transport.description,
             stories=[story.id for story in edition.stories],
             outgoing=outgoing_to_json(outgoing),
-            recipients=[(address, outgoing.message_id(address)) for address in recipients],
+            recipients=[(address, make_message_id(mail_key, address, outgoing.domain)) for address in recipients],
             now=now,
         )
 
-    if kind.reaches_readers:
-        send_id = edition.id
+    keyed = kind.keyed_send_id(edition.id)
+    if keyed is not None:
+        send_id = keyed
         create(send_id)
     else:
         rehearsal = send_id = f"{edition.id}~{kind}~{utc_stamp(now)}"
@@ -132,11 +137,13 @@ def begin_send(
 
 def recompose_send(conn: sqlite3.Connection, record: ledger.SendRecord, outgoing: Outgoing) -> ledger.SendRecord:
     """Replace a send's saved message when its headers changed (the config was fixed after it stopped on a bad
-    sender, say); readers already sent are untouched, the rest get ``outgoing``, with the same Message-IDs."""
-    before = outgoing_of(record)
+    sender, say); readers already sent are untouched, the rest get ``outgoing``, with the same Message-IDs.
+    A preview moved from the ledger previews had of their own has no saved message: it gets ``outgoing``."""
     fields = ("sender", "subject", "list_id", "unsubscribe_mailto", "base_url")
-    if all(getattr(before, field) == getattr(outgoing, field) for field in fields):
-        return record
+    if record.outgoing is not None:
+        before = outgoing_of(record)
+        if all(getattr(before, field) == getattr(outgoing, field) for field in fields):
+            return record
     log.info("%s: the configuration changed since the send began; readers not yet sent get the new headers",
              record.send_id)
     ledger.replace_outgoing(conn, record.send_id, outgoing_to_json(outgoing))
@@ -242,10 +249,13 @@ class Sender:
         wait: Callable[[float], object] | None = None,
         clock: Callable[[], float] = time.monotonic,
         now: Callable[[], datetime] = _utcnow,
+        messages: MessageMaker | None = None,
     ):
         self.conn = conn
         self.record = record
         self.outgoing = outgoing_of(record)
+        self.messages = messages or self._reader_messages()
+        self.mail_key = record.kind.mail_key(record.edition_id)
         self.transport = transport
         self.retries = retries
         self.retry_delay = retry_delay
@@ -263,7 +273,6 @@ class Sender:
 
     def run(self) -> SendReport:
         send_id = self.record.send_id
-        template = self.outgoing.template()
         self._settle_interrupted()
         self._give_up_if_due()
         queue = ledger.deliveries(self.conn, send_id, (DeliveryStatus.PENDING, DeliveryStatus.DEFERRED))
@@ -277,7 +286,7 @@ class Sender:
                 if self.stop.is_set():
                     interrupted = True
                     break
-                outcome = self._deliver_one(template, row)
+                outcome = self._deliver_one(row)
                 if outcome is DeliveryStatus.DEFERRED:
                     deferred.append(row)
                 elif outcome is None:
@@ -319,7 +328,7 @@ class Sender:
         """Decide about rows a killed process left in 'sending' (see the module docstring)."""
         record = self.record
         for row in ledger.deliveries(self.conn, record.send_id, (DeliveryStatus.SENDING,)):
-            verdict = self.transport.delivered_before(record.edition_id, row.recipient, row.message_id)
+            verdict = self.transport.delivered_before(self.mail_key, row.recipient, row.message_id)
             if verdict:
                 ledger.mark_delivered_earlier(
                     self.conn, record.send_id, row.recipient, reply="found delivered after a restart", now=self.now()
@@ -336,26 +345,39 @@ class Sender:
             )
             if verdict is None:
                 log.warning(
-                    "%s: %s may already have this message (the run stopped before the server's answer); "
+                    "%s: %s %s may already have the %s (the run stopped before the server's answer); "
                     "sending it again with the same Message-ID %s",
-                    record.send_id, row.recipient, row.message_id,
+                    record.send_id, record.kind.addressee, row.recipient,
+                    "preview" if record.kind is SendKind.PREVIEW else "edition", row.message_id,
                 )
 
-    def _deliver_one(self, template: MessageTemplate, row: ledger.Delivery) -> DeliveryStatus | None:
+    def _reader_messages(self) -> MessageMaker:
+        """The edition as each reader gets it, with their own unsubscribe link."""
+        template = self.outgoing.template()
+
+        def message(recipient: str, message_id: str) -> bytes:
+            return template.for_recipient(
+                recipient,
+                unsubscribe_url=unsubscribe_url(
+                    self.outgoing.base_url, self.record.name, recipient, self.secret, issued=self.outgoing.date
+                ),
+                message_id=message_id,
+            )
+
+        return message
+
+    def _deliver_one(self, row: ledger.Delivery) -> DeliveryStatus | None:
         """One reader's message, reconnecting as the retry policy allows: the row's new status, or None
-        when a stop was asked while waiting to reconnect."""
+        when a stop was asked while waiting to reconnect.
+
+        An editor's preview is not checked against the suppression list: leaving the readers' list (or a
+        bounce there) does not end their review work."""
         send_id = self.record.send_id
         recipient = row.recipient
-        if is_suppressed(self.conn, recipient):
+        if self.record.kind is not SendKind.PREVIEW and is_suppressed(self.conn, recipient):
             ledger.mark_suppressed(self.conn, send_id, recipient, self.now())
             return DeliveryStatus.SUPPRESSED
-        message = template.for_recipient(
-            recipient,
-            unsubscribe_url=unsubscribe_url(
-                self.outgoing.base_url, self.record.name, recipient, self.secret, issued=self.outgoing.date
-            ),
-            message_id=row.message_id,
-        )
+        message = self.messages(recipient, row.message_id)
         failures = 0
         while True:
             committed = False
@@ -371,7 +393,7 @@ class Sender:
                     self.envelope_from,
                     recipient,
                     message,
-                    edition_id=self.record.edition_id,
+                    edition_id=self.mail_key,
                     message_id=row.message_id,
                     commit=commit,
                 )
@@ -418,8 +440,10 @@ def deliver_send(
     *,
     stop: threading.Event | None = None,
     wait: Callable[[float], object] | None = None,
+    messages: MessageMaker | None = None,
 ) -> SendReport:
-    """Send (or resume) a recorded send with the retry policy from ``smtp:``."""
+    """Send (or resume) a recorded send with the retry policy from ``smtp:`` (``messages``: how each
+    recipient's message is made, by default the readers' edition with their own unsubscribe link)."""
     smtp = config.smtp
     sender = Sender(
         conn,
@@ -433,6 +457,7 @@ def deliver_send(
         secret=signing_key(config, conn),
         stop=stop,
         wait=wait,
+        messages=messages,
     )
     try:
         return sender.run()
