@@ -228,6 +228,11 @@ class Edition:
         return f"{self.name}-{self.date:%Y%m%dT%H%M%z}"
 
     @property
+    def section_titles(self) -> dict[str, str]:
+        """Each section's title by its theme: Also noted says which section a story had no room in."""
+        return {section.theme: section.title for section in self.sections}
+
+    @property
     def stories(self) -> tuple[EditionStory, ...]:
         also = self.also_noted.stories if self.also_noted else ()
         return tuple(s for sec in self.sections for s in sec.stories) + also

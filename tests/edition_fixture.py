@@ -117,8 +117,16 @@ def sample_edition() -> Edition:
     also_noted = Section(
         theme="also-noted",
         title="Also noted",
-        description="Stories that fit no theme of this edition.",
+        description="More on this edition's themes than its sections had room for, then the stories nearest to one.",
         stories=(
+            EditionStory(
+                id="licence-review",
+                title="Ministers to review export licences for drone parts",
+                summary=("Ministers will review the export licences granted for drone components this year.",),
+                sources=(RIGHTS_REVIEW,),
+                theme="arms-exports",
+                reason="Arms exports 91% (export licences +1.8)",
+            ),
             EditionStory(
                 id="detention-report",
                 title="Report documents detention conditions",

@@ -25,7 +25,7 @@ def test_json_holds_the_whole_edition():
         "stories": [],
     }
     assert document["also_noted"]["title"] == "Also noted"
-    assert [s["id"] for s in document["also_noted"]["stories"]] == ["detention-report"]
+    assert [s["id"] for s in document["also_noted"]["stories"]] == ["licence-review", "detention-report"]
 
 
 def test_story_carries_summary_sentences_reason_and_sources():
@@ -62,7 +62,7 @@ def test_story_carries_summary_sentences_reason_and_sources():
 def test_published_datetimes_keep_their_time_and_unthemed_stories_have_no_theme():
     document = json.loads(edition_to_json(sample_edition()))
     assert document["sections"][0]["stories"][1]["sources"][0]["published"] == "2026-11-19T14:30:00+00:00"
-    assert document["also_noted"]["stories"][0]["theme"] is None
+    assert [s["theme"] for s in document["also_noted"]["stories"]] == ["arms-exports", None]
 
 
 def test_json_is_stable_text_with_readable_unicode():

@@ -264,3 +264,13 @@ def test_email_stays_under_gmail_clip_at_the_largest_configured_edition():
     edition = Edition("weekly", "The Weekly Digest", CLOCK, sections, also_noted, "Description.")
     out = render_edition(edition, web_url=WEB_URL)
     assert len(out.email_html.encode("utf-8")) < GMAIL_CLIP
+
+
+def test_also_noted_says_which_section_a_story_had_no_room_in(rendered):
+    """An overflow story is marked with its section; a near miss, which fits no theme, is not."""
+    assert "[More on Arms exports]\nMinisters to review export licences" in rendered.text
+    assert rendered.text.count("[More on") == 1
+    for html in (rendered.web_html, rendered.email_html):
+        visible = words(html)
+        assert re.search(r"More on Arms exports\s*Ministers to review export licences for drone parts", visible)
+        assert visible.count("More on Arms exports") == 1
