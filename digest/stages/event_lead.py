@@ -39,13 +39,12 @@ and, two days on, "Coco Gauff and Iga Swiatek won't play in Billie Jean King
 Cup" share most of their leads' words).
 
 A word weighs more the rarer it is in English: 7.5 less its Zipf frequency
-(wordfreq's "small" list, shipped with the package: log10 of uses per billion
+(wordfreq's small English list, shipped in its wheel: log10 of uses per billion
 words, 7.7 for "the", 3.9 for "gaza"), between 0.5 and RARE; a word the list
-lacks (it ends near a Zipf frequency of 3) weighs RARE. The small list takes 4 MB
-of memory where the large one takes 37 MB, and the large one's finer view of
-rare words did no better on the train pairs. A fixed table keeps the weights the
-same in a build of two stories and of ten thousand, and in any order of them; an
-IDF fitted to the build's own stories would not.
+lacks (it stops near a Zipf frequency of 3) weighs RARE. The large list (37 MB
+in memory, not 5) did no better on the train pairs. A fixed table keeps the
+weights the same in a build of two stories and of ten thousand, and in any
+order of them; an IDF fitted to the build's own stories would not.
 
 The thresholds were set on the train half of tests/data/dedupe/pairs.jsonl
 (labelled pairs of real feed entries, see its README); bench/dedupe.py prints
@@ -54,12 +53,16 @@ precision and recall on the dev half.
 
 from __future__ import annotations
 
+import gzip
+import importlib.util
 import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
-from wordfreq import zipf_frequency
+import msgpack
 
 from digest.stages.text import STOPWORDS, WordTable, stem, words
 
@@ -123,6 +126,27 @@ PENDING = re.compile(
 """A decision still to come ("Supreme Court to Rule on …"): another story than the decision."""
 
 
+@cache
+def _zipf_frequencies() -> dict[str, float]:
+    """English word -> its Zipf frequency, from wordfreq's small English list.
+
+    Read from the package's data file (its documented "cBpack" format: gzipped
+    msgpack, a header, then one list of words per centibel of frequency) rather
+    than through wordfreq.zipf_frequency, whose import brings ftfy, langcodes
+    and regex: 18 MB more in the build's main process (measured), for one table
+    of 28,917 words that takes 5 MB. On every word of the labelled pairs both
+    give the same frequency but for one ("Re'im", which wordfreq splits in two).
+    """
+    spec = importlib.util.find_spec("wordfreq")
+    if spec is None or not spec.submodule_search_locations:
+        raise RuntimeError("wordfreq is not installed: pip install wordfreq")
+    packed = Path(spec.submodule_search_locations[0], "data", "small_en.msgpack.gz").read_bytes()
+    header, *by_centibel = msgpack.unpackb(gzip.decompress(packed), raw=False)
+    if header != {"format": "cB", "version": 1}:
+        raise RuntimeError(f"wordfreq's small_en list is in a format this does not read: {header}")
+    return {word: round(9 - centibels / 100, 2) for centibels, listed in enumerate(by_centibel) for word in listed}
+
+
 def _stem_and_weight(word: str) -> tuple[str, float] | None:
     """A word's stem and weight; None for a word that does not count (stop, calendar and kind words)."""
     lower = word.lower()
@@ -131,7 +155,7 @@ def _stem_and_weight(word: str) -> tuple[str, float] | None:
     stemmed = stem(word)
     if stemmed in CALENDAR_WORDS or stemmed in KIND_WORDS:
         return None
-    return stemmed, max(0.5, min(RARE, 7.5 - zipf_frequency(lower, "en", wordlist="small")))
+    return stemmed, max(0.5, min(RARE, 7.5 - _zipf_frequencies().get(lower.replace("’", "'"), 0.0)))
 
 
 _STEM_AND_WEIGHT = WordTable(_stem_and_weight)
