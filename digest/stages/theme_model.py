@@ -118,8 +118,14 @@ class Placement:
 
     @property
     def contributions(self) -> tuple[tuple[str, float], ...]:
-        """Features present in the story with their weights for this theme (in no order: see strongest())."""
-        return tuple((f, self.weights[f]) for f in self.present if f in self.weights)
+        """Features present in the story with their weights for this theme (in no order: see strongest()), a
+        feature of the title and the same feature of the whole story summed as one: a reader is told 'arms +2.2',
+        not 'arms in the title +1.6' beside an 'arms -0.6' that only corrects it."""
+        merged: dict[str, float] = {}
+        for feature in sorted(f for f in self.present if f in self.weights):
+            base = feature.removeprefix(IN_TITLE)
+            merged[base] = merged.get(base, 0.0) + self.weights[feature]
+        return tuple(merged.items())
 
     def strongest(self, n: int) -> list[tuple[str, float]]:
         """The n weights that moved the probability most, for or against."""
