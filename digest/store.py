@@ -80,6 +80,8 @@ def connect(path: Path | str) -> sqlite3.Connection:
                 f"{path}: cannot create the store's folder {path.parent} ({exc.strerror or exc}); "
                 "check `store:` in the config"
             ) from None
+        if path.is_dir():
+            raise DigestError(f"{path}: is a folder, not the store's file; check `store:` in the config (e.g. digest.sqlite)")
         mirror = store_identity.check_before_open(path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)

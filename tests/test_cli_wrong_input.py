@@ -102,3 +102,17 @@ def test_a_command_s_option_given_before_the_command_says_where_it_goes(args, hi
 def test_an_option_no_command_takes_gets_click_s_own_answer():
     result = CliRunner().invoke(main, ["--nope", "build"])
     assert result.exit_code == 2 and result.stderr.splitlines()[-1] == "Error: No such option '--nope'."
+
+
+def test_a_store_that_is_a_folder_is_named_as_such(tmp_path):
+    delivery_config(tmp_path, recipients=["ann@example.org"])
+    config = tmp_path / "schedule.yaml"
+    store = tmp_path / "digest.sqlite"  # where the config puts the store: a folder there
+    store.mkdir()
+    for command in (["store", "check"], ["editions"], ["build", "--out", str(tmp_path / "out")]):
+        result = CliRunner().invoke(main, [*command, "--config", str(config)])
+        assert result.exit_code == 1, result.output
+        assert result.stderr == (
+            f"digest: {store}: is a folder, not the store's file; check `store:` in the config (e.g. digest.sqlite)\n"
+        )
+    assert list(store.iterdir()) == []
