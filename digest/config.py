@@ -533,6 +533,9 @@ def describe_errors(path: Path, tree: Any, exc: ValidationError) -> str:
             loc, message = cause.loc, str(cause)
         if error["type"] == "extra_forbidden":
             message = "unknown key (check its spelling and indentation)"
+        if error["type"] == "too_short":  # pydantic: "Dictionary should have at least 1 item after validation, not 0"
+            least, found = error["ctx"]["min_length"], error["ctx"]["actual_length"]
+            message = f"needs at least {least} {'entry' if least == 1 else 'entries'}, has {found or 'none'}"
         lines.append(f"{path.name}:{_line_of(tree, loc) or '?'}: {_format_loc(loc)}: {message}")
     return "\n".join(lines)
 

@@ -116,3 +116,14 @@ def test_a_store_that_is_a_folder_is_named_as_such(tmp_path):
             f"digest: {store}: is a folder, not the store's file; check `store:` in the config (e.g. digest.sqlite)\n"
         )
     assert list(store.iterdir()) == []
+
+
+def test_a_config_without_themes_or_editions_says_what_each_needs(tmp_path):
+    config = tmp_path / "schedule.yaml"
+    config.write_text("themes: {}\neditions: {}\n", encoding="utf-8")
+    result = CliRunner().invoke(main, ["validate", "--config", str(config)])
+    assert result.exit_code == 2
+    assert result.stderr.splitlines()[-2:] == [
+        "schedule.yaml:1: themes: needs at least 1 entry, has none",
+        "schedule.yaml:2: editions: needs at least 1 entry, has none",
+    ]

@@ -252,7 +252,7 @@ def test_review_config_is_checked_with_its_line(tmp_path, feed_server, smtp):
     assert re.search(r"schedule\.yaml:\d+: editions\.weekly\.review\.editors#2: editor 'ed@@example' is not a valid",
                      checked.stderr)
     for review, complaint in (
-        ({"editors": [], "deadline": "6h"}, "editions.weekly.review.editors: List should have at least 1 item"),
+        ({"editors": [], "deadline": "6h"}, "editions.weekly.review.editors: needs at least 1 entry, has none"),
         ({"editors": [EDITOR], "deadline": "soon"}, "editions.weekly.review.deadline: 'soon' is not a duration"),
         ({"editors": [EDITOR], "on_deadline": "publish"}, "editions.weekly.review.on_deadline: Input should be"),
     ):
