@@ -41,8 +41,8 @@ Cup" share most of their leads' words).
 A word weighs more the rarer it is in English: 7.5 less its Zipf frequency
 (wordfreq's small English list, shipped in its wheel: log10 of uses per billion
 words, 7.7 for "the", 3.9 for "gaza"), between 0.5 and RARE; a word the list
-lacks (it stops near a Zipf frequency of 3) weighs RARE. The large list (37 MB
-in memory, not 5) did no better on the train pairs. A fixed table keeps the
+lacks (it stops near a Zipf frequency of 3) weighs RARE. The large list did no
+better on the train pairs and takes several times the memory (README). A fixed table keeps the
 weights the same in a build of two stories and of ten thousand, and in any
 order of them; an IDF fitted to the build's own stories would not.
 
@@ -133,8 +133,8 @@ def _zipf_frequencies() -> dict[str, float]:
     Read from the package's data file (its documented "cBpack" format: gzipped
     msgpack, a header, then one list of words per centibel of frequency) rather
     than through wordfreq.zipf_frequency, whose import brings ftfy, langcodes
-    and regex: 18 MB more in the build's main process (measured), for one table
-    of 28,917 words that takes 5 MB. On every word of the labelled pairs both
+    and regex, more memory in the build's main process than the table itself
+    (measured: README, Dedupe). On every word of the labelled pairs both
     give the same frequency but for one ("Re'im", which wordfreq splits in two).
     """
     spec = importlib.util.find_spec("wordfreq")

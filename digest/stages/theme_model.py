@@ -133,8 +133,9 @@ class Placement:
 
     def for_and_against(self, n: int) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
         """The n - 1 weights that pushed most towards the theme, and the one that pushed most against it."""
-        towards = heapq.nsmallest(n - 1, (c for c in self.contributions if c[1] > 0), key=lambda c: (-c[1], c[0]))
-        against = heapq.nsmallest(1, (c for c in self.contributions if c[1] < 0), key=lambda c: (c[1], c[0]))
+        contributions = self.contributions
+        towards = heapq.nsmallest(n - 1, (c for c in contributions if c[1] > 0), key=lambda c: (-c[1], c[0]))
+        against = heapq.nsmallest(1, (c for c in contributions if c[1] < 0), key=lambda c: (c[1], c[0]))
         return towards, against
 
 
