@@ -25,6 +25,19 @@ Migration = str | Callable[[sqlite3.Connection], None]
 BUSY_TIMEOUT = 30.0
 """Seconds a connection waits for another's write to finish before it gives up."""
 
+SQLITE_HEADER = b"SQLite format 3\x00"
+"""How every SQLite database file begins (sqlite.org/fileformat.html, "The Database Header")."""
+
+
+class NotAStore(DigestError):
+    """The store: path holds a file that is not an SQLite database: a mistake in the config (exit 2).
+
+    SQLite itself would take a file shorter than its header for an empty database and write
+    over it; whatever the file was, it is refused untouched.
+    """
+
+    exit_code = 2
+
 EDITION_MIGRATIONS = (
     """
     CREATE TABLE editions (
@@ -82,6 +95,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
             ) from None
         if path.is_dir():
             raise DigestError(f"{path}: is a folder, not the store's file; check `store:` in the config (e.g. digest.sqlite)")
+        _refuse_other_files(path)
         mirror = store_identity.check_before_open(path)
     try:
         conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
@@ -103,6 +117,23 @@ def connect(path: Path | str) -> sqlite3.Connection:
             conn.close()
             raise
     return conn
+
+
+def _refuse_other_files(path: Path) -> None:
+    """Refuse a file that is there, not empty, and not an SQLite database (an empty one is a new store)."""
+    try:
+        with path.open("rb") as existing:
+            start = existing.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise DigestError(f"{path}: cannot read the store ({exc.strerror or exc}); check `store:` in the config") from None
+    if start and start != SQLITE_HEADER:
+        size = path.stat().st_size
+        raise NotAStore(
+            f"{path}: not an SQLite database, so not digest's store ({size:,} byte{'' if size == 1 else 's'}, "
+            "left as they are); check `store:` in the config, or move that file away"
+        )
 
 
 def _use_wal(conn: sqlite3.Connection) -> None:

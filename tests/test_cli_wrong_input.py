@@ -127,3 +127,29 @@ def test_a_config_without_themes_or_editions_says_what_each_needs(tmp_path):
         "schedule.yaml:1: themes: needs at least 1 entry, has none",
         "schedule.yaml:2: editions: needs at least 1 entry, has none",
     ]
+
+
+@pytest.mark.parametrize("content", [b"x", b"notes for later\n" * 40], ids=["one byte", "a text file"])
+def test_a_store_path_holding_another_file_is_refused_and_the_file_kept(tmp_path, content):
+    delivery_config(tmp_path, recipients=["ann@example.org"])
+    config = tmp_path / "schedule.yaml"
+    store = tmp_path / "digest.sqlite"  # where the config puts the store: someone else's file there
+    store.write_bytes(content)
+    for command in (["store", "check"], ["editions"], ["build", "--out", str(tmp_path / "out"), "--now", NOW]):
+        result = CliRunner().invoke(main, [*command, "--config", str(config)])
+        assert result.exit_code == 2, result.output
+        size = f"{len(content):,} byte{'' if len(content) == 1 else 's'}"
+        assert result.stderr == (
+            f"digest: {store}: not an SQLite database, so not digest's store ({size}, left as they are); "
+            "check `store:` in the config, or move that file away\n"
+        )
+    assert store.read_bytes() == content
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["digest.sqlite", "schedule.yaml"]
+
+
+def test_an_empty_file_at_the_store_path_becomes_a_new_store(tmp_path):
+    delivery_config(tmp_path, recipients=["ann@example.org"])
+    (tmp_path / "digest.sqlite").touch()
+    result = CliRunner().invoke(main, ["store", "check", "--config", str(tmp_path / "schedule.yaml")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "digest.sqlite").read_bytes().startswith(b"SQLite format 3\x00")
