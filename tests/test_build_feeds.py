@@ -189,3 +189,22 @@ def test_spoofing_controls_and_huge_titles_reach_no_output(project, feed_server)
         content = path.read_text(encoding="utf-8")
         assert not set(content) & {"\u202e", "\u202c", "\u2066", "\u200b"}, path.name
         assert "settlers torch more " * 20 not in content, path.name
+
+
+def test_an_offline_build_warns_of_a_malformed_feed_as_its_last_fetch_left_it(project, feed_server):
+    url = feed_server.route("/monitor.rss", Route(fixture("malformed.rss"), etag='"v1"'))
+    assert digest(project, "feeds", "add", url, "--no-check").exit_code == 0
+    online = build(project, "2026-11-21T07:00:00+00:00", exit_code=3)
+    [warning] = [line for line in online["_stderr"].splitlines() if line.startswith("warning:")]
+    assert warning.startswith(f"warning: feed {url}: malformed feed (")
+    requests = len(feed_server.requests_to("/monitor.rss"))
+
+    offline = build(project, "2026-11-22T07:00:00+00:00", "--offline", exit_code=3)
+    assert len(feed_server.requests_to("/monitor.rss")) == requests  # nothing fetched
+    assert [line for line in offline["_stderr"].splitlines() if line.startswith("warning:")] == [
+        f"{warning} (as it was last read; not fetched: --offline)"
+    ]
+
+    feed_server.route("/monitor.rss", Route(fixture("themed.rss"), etag='"v2"'))  # the publisher fixed it
+    assert build(project, "2026-11-23T07:00:00+00:00")["_stderr"].count("warning:") == 0
+    assert build(project, "2026-11-24T07:00:00+00:00", "--offline")["_stderr"].count("warning:") == 0

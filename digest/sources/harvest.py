@@ -189,6 +189,16 @@ def _record(conn: sqlite3.Connection, url: str, outcome: _Outcome, now: datetime
     return FeedCheck(url, "ok", state, len(parsed.entries), new, parsed.problem)
 
 
+def _stored_warning(state: FeedState, threshold: int) -> str | None:
+    """An offline build's line for a feed, from what its last fetch left in the store: its failures once they
+    reach the threshold, else what was wrong with it when last read (the entries it gives are those)."""
+    if state.consecutive_failures >= threshold:
+        return f"feed {state.url}: {state.last_error}; failed {state.consecutive_failures} times in a row"
+    if state.last_problem:
+        return f"feed {state.url}: {state.last_problem} (as it was last read; not fetched: --offline)"
+    return None
+
+
 def _compile(patterns: Sequence[str]) -> list[re.Pattern[str]]:
     return [re.compile(p, re.IGNORECASE) for p in patterns]
 
@@ -305,11 +315,7 @@ def harvest(
         checked = {check.url: check for check in checks}
     else:
         states = feedstore.feed_states(conn, (feed.url for feed in feeds))
-        warnings = [
-            f"feed {state.url}: {state.last_error}; failed {state.consecutive_failures} times in a row"
-            for state in states.values()
-            if state.consecutive_failures >= threshold
-        ]
+        warnings = [w for state in states.values() if (w := _stored_warning(state, threshold)) is not None]
     first_at: dict[str, FeedConfig] = {}
     for feed in feeds:
         first_at.setdefault(feed.url, feed)
