@@ -216,7 +216,7 @@ def drop_story(
         if current is None or current.state is EditionState.PUBLISHED:
             raise DigestError(f"edition {record.id} is already published: its stories cannot be dropped")
         edition = current.edition()
-        story = _find_story(edition, story_ref)
+        story = find_story(edition, story_ref)
         remaining = without_story(edition, story.id)
         conn.execute(
             "INSERT INTO edition_drops (edition_id, story_id, title, reason, dropped_at, dropped_by) "
@@ -230,7 +230,7 @@ def drop_story(
     return story
 
 
-def _find_story(edition: Edition, reference: str) -> EditionStory:
+def find_story(edition: Edition, reference: str) -> EditionStory:
     """A story by its id, or by its number in the edition (1 is the first, as `digest editions` lists them)."""
     stories = edition.stories
     for story in stories:

@@ -4,6 +4,7 @@ wrong and how to find the right one, with exit code 2 (a mistake in the command 
 from __future__ import annotations
 
 import json
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -153,3 +154,21 @@ def test_an_empty_file_at_the_store_path_becomes_a_new_store(tmp_path):
     result = CliRunner().invoke(main, ["store", "check", "--config", str(tmp_path / "schedule.yaml")])
     assert result.exit_code == 0, result.output
     assert (tmp_path / "digest.sqlite").read_bytes().startswith(b"SQLite format 3\x00")
+
+
+def test_themes_learn_takes_a_story_by_its_number_as_the_edition_shows_it(built):
+    config, stories = built
+    learnt = digest(config, "themes", "learn", EDITION_ID, "2", "--not", "solidarity")
+    assert learnt.exit_code == 0, learnt.output
+    assert learnt.stdout.startswith(f"recorded: story 2 ({stories[1]}) of {EDITION_ID} does not belong to Solidarity")
+    edition_json = next((config.parent / "out").glob("*.json"))
+    by_file = digest(config, "themes", "learn", str(edition_json), "3", "--theme", "solidarity")
+    assert by_file.exit_code == 0, by_file.output
+    assert f"recorded: story 3 ({stories[2]}) of {edition_json} belongs to Solidarity" in by_file.stdout
+    with sqlite3.connect(config.parent / "digest.sqlite") as conn:
+        recorded = conn.execute("SELECT story, belongs FROM theme_corrections WHERE theme = 'solidarity'").fetchall()
+    assert {(stories[1], 0), (stories[2], 1)} <= set(recorded)
+
+    beyond = digest(config, "themes", "learn", EDITION_ID, str(len(stories) + 5), "--theme", "solidarity")
+    assert beyond.exit_code == 2
+    assert beyond.stderr.startswith(f"digest: edition {EDITION_ID} has no story '{len(stories) + 5}' (give its id, or its number from 1 to ")

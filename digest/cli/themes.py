@@ -41,8 +41,9 @@ def test(config_path: Path, text: str) -> None:
         )
 
 
-def _story_in_json(path: Path, story_id: str) -> tuple[str, tuple[str, str]]:
-    """(edition id, (title, summary)) of a story in an edition's JSON file, as `digest build` writes it."""
+def _story_in_json(path: Path, story_ref: str) -> tuple[str, str, tuple[str, str]]:
+    """(edition id, story id, (title, summary)) of a story in an edition's JSON file, as `digest build` writes it,
+    given by its id or by its number (1 is the first, in the order the edition shows them)."""
     from digest.editions import EditionNotFound
 
     if not path.is_file():
@@ -57,23 +58,35 @@ def _story_in_json(path: Path, story_id: str) -> tuple[str, tuple[str, str]]:
         edition_id = str(edition["id"])
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise DigestError(f"{path}: not an edition's JSON ({exc})") from None
+    story_id = story_ref
+    if story_ref not in stories and story_ref.isdigit() and 1 <= int(story_ref) <= len(stories):
+        story_id = list(stories)[int(story_ref) - 1]
     if story_id not in stories:
-        raise EditionNotFound(f"{path}: no story {story_id!r} (its stories: {', '.join(stories) or 'none'})")
-    return edition_id, (str(stories[story_id]["title"]), str(stories[story_id]["summary"]))
+        raise EditionNotFound(
+            f"{path}: no story {story_ref!r} (give its id or its number from 1 to {len(stories)}; its stories: "
+            f"{', '.join(stories) or 'none'})"
+        )
+    return edition_id, story_id, (str(stories[story_id]["title"]), str(stories[story_id]["summary"]))
 
 
-def _story_in_store(conn: sqlite3.Connection, edition_id: str, story_id: str) -> tuple[str, str]:
-    """(title, text) of a story of an edition the store recorded, or which editions and stories there are."""
+def _story_in_store(conn: sqlite3.Connection, edition_id: str, story_ref: str) -> tuple[str, tuple[str, str]]:
+    """(story id, (title, text)) of a story of an edition the store recorded, given by its id or by its number
+    as the edition shows it (`digest drop` and the review preview number them so), or which editions and
+    stories there are."""
     from digest import editions
     from digest.store import edition_story, edition_story_ids
 
+    story_id = story_ref
+    record = editions.find(conn, edition_id)
+    if story_ref.isdigit() and record is not None and record.content is not None:
+        story_id = editions.find_story(record.edition(), story_ref).id
     row = edition_story(conn, edition_id, story_id)
     if row is not None:
-        return row["title"], row["text"]
+        return story_id, (row["title"], row["text"])
     stories = edition_story_ids(conn, edition_id)
     if stories:
         raise editions.EditionNotFound(f"edition {edition_id} has no story {story_id!r}; its stories: {', '.join(stories)}")
-    if editions.find(conn, edition_id) is not None:
+    if record is not None:
         raise editions.EditionNotFound(
             f"edition {edition_id} has no stories recorded to learn from (built by an older digest): "
             "name its JSON file instead, as `digest build` writes it"
@@ -94,7 +107,8 @@ def learn(config_path: Path, edition: str, story: str, belongs_to: str | None, n
     """Record that STORY belongs to a theme (--theme) or not (--not); the next build learns from it.
 
     EDITION is an edition's JSON file (as `digest build` writes it) or an edition id the
-    store has recorded; STORY is a story id from that JSON (or from `--explain`).
+    store has recorded; STORY is a story's id (from that JSON, or `--explain`) or its number
+    as the edition shows its stories (1 is the first; the review preview lists them so).
     """
     from digest.store import connect, record_theme_correction
 
@@ -106,10 +120,11 @@ def learn(config_path: Path, edition: str, story: str, belongs_to: str | None, n
         raise ConfigError(f"unknown theme {theme!r}; the config has {', '.join(config.themes)}")
     edition_id, text = edition, None
     if edition.endswith(".json") or Path(edition).is_file():
-        edition_id, text = _story_in_json(Path(edition), story)
+        edition_id, story_id, text = _story_in_json(Path(edition), story)
     conn = connect(config.path(config.store))
     if text is None:
-        text = _story_in_store(conn, edition, story)
-    record_theme_correction(conn, edition_id, story, theme, belongs_to is not None, datetime.now(UTC), text)
+        story_id, text = _story_in_store(conn, edition, story)
+    record_theme_correction(conn, edition_id, story_id, theme, belongs_to is not None, datetime.now(UTC), text)
     verb = "belongs to" if belongs_to else "does not belong to"
-    click.echo(f"recorded: story {story} of {edition} {verb} {config.themes[theme].title}; the next build learns it")
+    named = story_id if story_id == story else f"{story} ({story_id})"
+    click.echo(f"recorded: story {named} of {edition} {verb} {config.themes[theme].title}; the next build learns it")
