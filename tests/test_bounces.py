@@ -150,16 +150,42 @@ def test_a_notice_that_quotes_no_message_is_recorded_without_an_edition(tmp_path
         assert bounces.bounce_counts(conn) == {}
 
 
-def test_bad_sources_are_clear_errors(tmp_path, monkeypatch):
+def test_bad_sources_are_one_line_usage_errors(tmp_path, monkeypatch):
     delivery_config(tmp_path, recipients=READERS)
     (tmp_path / "plain").mkdir()
-    assert "not a Maildir" in run_bounces(tmp_path, "--maildir", str(tmp_path / "plain")).stderr
+    plain = run_bounces(tmp_path, "--maildir", str(tmp_path / "plain"))
+    assert plain.exit_code == 2
+    assert plain.stderr == f"digest: {tmp_path / 'plain'}: not a Maildir (it needs new/ and cur/ folders)\n"
     assert run_bounces(tmp_path).exit_code == 2
     for name in ("DIGEST_IMAP_HOST", "DIGEST_IMAP_USER", "DIGEST_IMAP_PASSWORD"):
         monkeypatch.delenv(name, raising=False)
     result = run_bounces(tmp_path, "--imap")
-    assert result.exit_code == 1
-    assert "IMAP: environment variables DIGEST_IMAP_HOST, DIGEST_IMAP_USER, and DIGEST_IMAP_PASSWORD are not set" in result.stderr
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "digest: IMAP: environment variables DIGEST_IMAP_HOST, DIGEST_IMAP_USER, and DIGEST_IMAP_PASSWORD are not set\n"
+    )
+    monkeypatch.setenv("DIGEST_IMAP_HOST", "imap.example.org:imaps")
+    monkeypatch.setenv("DIGEST_IMAP_USER", "bounces@example.org")
+    monkeypatch.setenv("DIGEST_IMAP_PASSWORD", "s3cret pass")
+    port = run_bounces(tmp_path, "--imap")
+    assert port.exit_code == 2
+    assert port.stderr == (
+        "digest: IMAP: DIGEST_IMAP_HOST='imap.example.org:imaps': the port 'imaps' is not a number "
+        "(give host or host:port)\n"
+    )
+
+
+def test_an_imap_folder_the_server_lacks_is_a_usage_error(tmp_path, sent, monkeypatch):
+    with ImapServer(tmp_path, ("bounces@example.org", "s3cret pass"), [], mailbox="Bounces") as server:
+        monkeypatch.setenv("DIGEST_IMAP_HOST", f"127.0.0.1:{server.port}")
+        monkeypatch.setenv("DIGEST_IMAP_USER", "bounces@example.org")
+        monkeypatch.setenv("DIGEST_IMAP_PASSWORD", "s3cret pass")
+        monkeypatch.setenv("SSL_CERT_FILE", str(server.certificate))
+        result = run_bounces(tmp_path, "--imap")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        f"digest: IMAP 127.0.0.1:{server.port}: no folder 'INBOX'; check bounces.imap_folder in the config\n"
+    )
 
 
 def test_bounces_are_read_from_an_imap_folder_over_verified_tls(tmp_path, sent, monkeypatch):

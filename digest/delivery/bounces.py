@@ -245,10 +245,17 @@ def read_messages(conn: sqlite3.Connection, messages: Iterable[bytes], config: B
     return report
 
 
+class BounceSourceRefused(DeliveryError):
+    """Where to read bounces from is wrong as given (not a Maildir, the IMAP settings unset or malformed,
+    no such folder): a mistake in the command line, the config or the environment (exit 2)."""
+
+    exit_code = 2
+
+
 def maildir_messages(path: Path) -> Iterator[bytes]:
     """Every message of a Maildir (new/ and cur/), left where it is."""
     if not (path / "new").is_dir() or not (path / "cur").is_dir():
-        raise DeliveryError(f"{path}: not a Maildir (it needs new/ and cur/ folders)")
+        raise BounceSourceRefused(f"{path}: not a Maildir (it needs new/ and cur/ folders)")
     box = mailbox.Maildir(path, factory=None, create=False)
     for key in sorted(box.iterkeys()):
         with box.get_file(key) as handle:
@@ -261,9 +268,13 @@ def imap_messages(config: BouncesConfig, environ: Mapping[str, str]) -> Iterator
     names = (config.imap_host_env, config.imap_user_env, config.imap_password_env)
     missing = [name for name in names if not environ.get(name)]
     if missing:
-        raise DeliveryError(f"IMAP: {variables_not_set(missing)}")
+        raise BounceSourceRefused(f"IMAP: {variables_not_set(missing)}")
     server = environ[config.imap_host_env]
     host, _, port = server.partition(":")
+    if port and not port.isdigit():
+        raise BounceSourceRefused(
+            f"IMAP: {config.imap_host_env}={server!r}: the port {port!r} is not a number (give host or host:port)"
+        )
     user = environ[config.imap_user_env]
     try:
         # imaplib's default context verifies nothing: the server's certificate must be checked
@@ -274,7 +285,9 @@ def imap_messages(config: BouncesConfig, environ: Mapping[str, str]) -> Iterator
                 raise DeliveryError(f"IMAP {server}: the server refused the login of {user!r} ({exc})") from None
             status, _ = imap.select(config.imap_folder, readonly=True)
             if status != "OK":
-                raise DeliveryError(f"IMAP {server}: no folder {config.imap_folder!r}")
+                raise BounceSourceRefused(
+                    f"IMAP {server}: no folder {config.imap_folder!r}; check bounces.imap_folder in the config"
+                )
             _, found = imap.uid("SEARCH", "ALL")
             for uid in found[0].split():
                 _, data = imap.uid("FETCH", uid, "(BODY.PEEK[])")
