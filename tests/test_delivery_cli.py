@@ -94,6 +94,24 @@ def test_to_sends_one_test_copy_and_leaves_the_readers_ledger_alone(tmp_path, se
     assert server.copies_per_recipient() == {"editor@example.org": 1, **{a: 1 for a in READERS}}
 
 
+def test_a_test_copy_the_server_never_takes_says_to_send_it_again_not_to_resume(tmp_path):
+    with SmtpServer() as gone:
+        port = gone.port  # a port nobody listens on once the server has stopped
+    config = delivery_config(tmp_path, recipients=READERS, port=port)
+    result = CliRunner().invoke(send, ["--config", str(tmp_path / "schedule.yaml"), "--to", "editor@example.org",
+                                       "--now", NOW])
+    assert result.exit_code == 1
+    *reconnecting, line = result.stderr.splitlines()
+    assert len(reconnecting) == 3 and all("reconnecting in" in warning for warning in reconnecting)
+    assert line.startswith(f"digest: SMTP 127.0.0.1:{port} (none): giving up after 4 failed connections (")
+    assert line.endswith(
+        "); the test copy to editor@example.org was not sent; send it again (`digest send --to editor@example.org`)"
+    )
+    assert "resume" not in line
+    with closing(connect(config.store)) as conn:
+        assert ledger.find_send(conn, EDITION_ID) is None  # the readers' send was never begun
+
+
 def test_sending_the_same_edition_again_mails_nobody_twice(tmp_path, server):
     delivery_config(tmp_path, recipients=READERS, port=server.port)
     for _ in range(2):

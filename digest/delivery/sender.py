@@ -271,6 +271,16 @@ class Sender:
     def backoff(self, failures: int) -> float:
         return min(self.retry_delay * 2.0 ** (failures - 1), MAX_BACKOFF)
 
+    def _after_giving_up(self, recipient: str) -> str:
+        """What is left to do once the server stays out of reach: resume a send the ledger keeps (readers',
+        editors' previews), or send afresh a test copy, which is a one-off with nothing to resume."""
+        kind = self.record.kind
+        if kind.keyed_send_id(self.record.edition_id) is not None:
+            return "the send can be resumed"
+        if kind is SendKind.TEST:
+            return f"the test copy to {recipient} was not sent; send it again (`digest send --to {recipient}`)"
+        return f"this {kind} stopped; run it again (it is not resumed)"
+
     def run(self) -> SendReport:
         send_id = self.record.send_id
         self._settle_interrupted()
@@ -418,7 +428,7 @@ class Sender:
                 if failures > self.retries:
                     raise DeliveryError(
                         f"{self.transport.description}: giving up after {failures} failed connections "
-                        f"({exc.reply}); the send can be resumed"
+                        f"({exc.reply}); {self._after_giving_up(recipient)}"
                     ) from None
                 delay = self.backoff(failures)
                 log.warning("%s: %s; reconnecting in %.1fs", send_id, exc.reply, delay)
