@@ -210,6 +210,18 @@ class EditionConfig(Strict):
     readers get it; needs a ``schedule:``."""
 
 
+def url_form_problem(value: str) -> str | None:
+    """What is malformed in a URL given by hand (a feed in the config, `digest read URL`), or None: a space
+    (which an HTTP library would quietly encode or strip), a host or port that cannot be read."""
+    if any(character.isspace() for character in value):
+        return f"{value!r} has a space in it (write a space in a URL as %20)"
+    try:
+        urlsplit(value).port  # noqa: B018 - reading it is the check: a bad host or port raises
+    except ValueError as exc:
+        return f"{value!r} is not a valid URL: {exc}"
+    return None
+
+
 class FeedConfig(Strict):
     url: str
     name: str | None = None
@@ -229,12 +241,8 @@ class FeedConfig(Strict):
     def _http(cls, value: str) -> str:
         if not re.match(r"^https?://[^\s/]+", value):
             raise ValueError(f"{value!r} is not an http(s) URL")
-        if any(character.isspace() for character in value):
-            raise ValueError(f"{value!r} has a space in it (write a space in a URL as %20)")
-        try:
-            urlsplit(value).port  # noqa: B018 - reading it is the check: a bad host or port raises
-        except ValueError as exc:
-            raise ValueError(f"{value!r} is not a valid URL: {exc}") from None
+        if (problem := url_form_problem(value)) is not None:
+            raise ValueError(problem)
         return value
 
     @field_validator("include", "exclude")

@@ -289,6 +289,13 @@ def test_digest_run_in_the_repository_with_its_own_config_would_be_caught(monkey
         (["send", "--config", "{tmp}/schedule.yaml", "--to", "reader.example.org"], 2,
          "Error: Invalid value for '--to': 'reader.example.org' is not a valid address: "
          "An email address must have an @-sign."),
+        # a malformed address for `digest read`: refused before anything is fetched, saying what is wrong
+        (["read", "http://example.org/a page"], 2,
+         "Error: Invalid value for URL: 'http://example.org/a page' has a space in it (write a space in a URL as %20)"),
+        (["read", "https://example.org:80800/page"], 2,
+         "Error: Invalid value for URL: 'https://example.org:80800/page' is not a valid URL: Port out of range 0-65535"),
+        (["read", "http://[2001:db8::1/page"], 2,
+         "Error: Invalid value for URL: 'http://[2001:db8::1/page' is not a valid URL: Invalid IPv6 URL"),
         # not an OPML file: the file and lxml's reason, without lxml's '(<string>, line 1)'
         (["feeds", "import", "--config", "{tmp}/schedule.yaml", "{tmp}/schedule.yaml"], 1,
          "digest: schedule.yaml: not valid XML: Start tag expected, '<' not found, line 1, column 1"),

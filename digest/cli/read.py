@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 import click
 
 from digest.cli.common import CONFIG_OPTION, JSON_OPTION, DigestCommand, ExitCode, finish, json_document
-from digest.config import FetchConfig, load_config
+from digest.config import FetchConfig, load_config, url_form_problem
 from digest.sources.sanitize import WEB_SCHEMES, safe_url
 
 if TYPE_CHECKING:
@@ -30,6 +30,8 @@ def read(urls: tuple[str, ...], config_path: Path, as_json: bool) -> None:
     from digest.pipeline import read_articles
 
     for url in urls:
+        if (problem := url_form_problem(url)) is not None:
+            raise click.BadParameter(problem, param_hint="URL")
         if not safe_url(url, schemes=WEB_SCHEMES) or not urlsplit(url).hostname:
             raise click.BadParameter(f"{url!r} is not an http(s) address", param_hint="URL")
     fetch = load_config(config_path).fetch if config_path.exists() else FetchConfig()
