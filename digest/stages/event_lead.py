@@ -20,8 +20,10 @@ story merged away is a story lost to the reader):
   least 21 dead" and "at least 25 dead" are two reports a reader should see;
   number words count, so "Six suspects" and "7 suspects" disagree, while figures
   within SAME_FIGURE of each other agree: "$147M" and "$147.5 million");
-- rare words: each headline has a rare word (RARE: mostly a name) the other's
-  lead lacks ("Al-Rantisi Hospital" and "Al-Shifa hospital" are two hospitals);
+- names: each headline has a rare word (RARE) that its lead never writes in
+  lower case (a name, then) and the other's lead lacks ("Al-Rantisi Hospital"
+  and "Al-Shifa hospital" are two hospitals; "sidesteps" and "bypasses" are
+  words, and disagree on nothing);
 - steps: a headline names a step of a process (STEP_WORDS: a bid, an arrest,
   bail, a ruling struck down …) that the other's lead does not: a parole bid
   and parole granted are two stories;
@@ -37,6 +39,12 @@ matches by leads only stories published at most LEAD_HOURS apart: a looser
 match needs a tighter window ("Iga Swiatek ends Coco Gauff's winning streak"
 and, two days on, "Coco Gauff and Iga Swiatek won't play in Billie Jean King
 Cup" share most of their leads' words).
+
+A compound written with a hyphen is one word when its parts are in lower case
+or English writes it as one ("cease-fire" finds "ceasefire", "front-bench"
+finds "frontbenchers"), and is found in a lead holding its parts too; a name's
+compound ("Hamas-run", "al-Shifa") stays two words. A rare name is found in a
+lead that spells it another way (spelling_key: "Zelenskyy" and "Zelenskiy").
 
 A word weighs more the rarer it is in English: 7.5 less its Zipf frequency
 (wordfreq's small English list, shipped in its wheel: log10 of uses per billion
@@ -57,10 +65,12 @@ import gzip
 import importlib.util
 import math
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
+from typing import Any
 
 import msgpack
 
@@ -79,6 +89,9 @@ RARE = 4.5
 names, mostly): one rare word does not outweigh the rest of a headline."""
 LEAD_WORDS = 40
 """A lead is the headline and the first this many words of the text (a teaser's sentence or two)."""
+MIN_KEY = 5
+"""Rare names are matched by their spelling_key only when it has at least this many letters: shorter keys
+("hms" of "Hamas" and "Homs") are shared by different names."""
 SAME_FIGURE = 0.01
 """Two figures this close (relatively) are one figure told two ways: "$147M" and "$147.5 million"."""
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
@@ -110,6 +123,9 @@ KIND_WORDS = frozenset(
 QUESTION_WORDS = frozenset("why how what who".split())
 """…and these when they open the headline or a part of it ("Israel attack: What is Hamas"), not
 within it ("actor who starred in")."""
+COMPOUND = re.compile(r"\b([^\W\d_]+)-([^\W\d_]+)\b")
+"""Two words joined by a hyphen ("cease-fire", "front-bench"), which other writers may spell as one word
+("ceasefire", "frontbenchers"); see _joined for which are taken as one."""
 HEADLINE_PART = re.compile(r"[:|—–]\s*|\s-\s")
 STEP_WORDS = frozenset(
     stem(word)
@@ -161,6 +177,10 @@ def _stem_and_weight(word: str) -> tuple[str, float] | None:
 _STEM_AND_WEIGHT = WordTable(_stem_and_weight)
 
 
+_NONE: Mapping[str, Any] = MappingProxyType({})
+"""The compounds of a headline without any (most): one shared empty mapping, not one dict per story."""
+
+
 @dataclass(frozen=True, slots=True)
 class Lead:
     """What matching by leads needs of a story: its headline's and its lead's weighted stems, and the guards'."""
@@ -179,11 +199,25 @@ class Lead:
     """Kind words of the headline, "?" for a question, "…" for a decision still to come."""
     steps: frozenset[str]
     rare: frozenset[str]
-    """Rare stems of the headline."""
+    """Rare stems of the headline never written in lower case in its lead (names, mostly)."""
+    compounds: Mapping[str, Mapping[str, float]]
+    """Stem of a compound of the headline ("ceasefir" of "cease-fire") -> its parts' stems."""
 
     def covered_by(self, other: Lead) -> float:
         """The weighted share of this headline's stems that the other's lead holds."""
-        return sum(w for s, w in self.title.items() if s in other.lead) / self.title_weight
+        lead = other.lead
+        return sum(
+            w if s in lead or w >= RARE and other.names_a_variant_of(s)
+            else w * _share_in(self.compounds.get(s, _NONE), lead)
+            for s, w in self.title.items()
+        ) / self.title_weight
+
+    def names_a_variant_of(self, name: str) -> bool:
+        """Whether the lead holds another spelling of a rare name ("Zelenskiy" of "Zelenskyy"), by spelling_key."""
+        key = spelling_key(name)
+        return len(key) >= MIN_KEY and any(
+            w >= RARE and s != name and spelling_key(s) == key for s, w in self.lead.items()
+        )
 
     def same_event(self, other: Lead) -> bool:
         """Whether the two leads tell one event (see the module's docstring)."""
@@ -198,8 +232,12 @@ class Lead:
             _disagree(self.title_figures, other.title_figures)
             or _disagree(self.figures, other.figures)
             or self.other_piece(other)
-            or bool(self.rare.difference(other.lead)) and bool(other.rare.difference(self.lead))
+            or self._lacks_a_name_of(other) and other._lacks_a_name_of(self)
         )
+
+    def _lacks_a_name_of(self, other: Lead) -> bool:
+        """Whether this headline has a rare name that the other's lead lacks, in any spelling."""
+        return any(s not in other.lead and not other.names_a_variant_of(s) for s in self.rare)
 
     def other_piece(self, other: Lead) -> bool:
         """Whether the headlines are of different kinds, or one names a step the other's lead does not."""
@@ -219,7 +257,7 @@ def _disagree(figures: frozenset[float], others: frozenset[float]) -> bool:
 
 def lead_of(title: str, paragraphs: Sequence[str]) -> Lead | None:
     """What matching by leads needs of a story (None: its headline is too short to match on)."""
-    title_stems = _weighted_stems(title)
+    title_stems, compounds = _title_terms(title)
     if len(title_stems) < MIN_STEMS:
         return None
     first = " ".join(" ".join(paragraphs[:2]).split()[:LEAD_WORDS])
@@ -229,6 +267,10 @@ def lead_of(title: str, paragraphs: Sequence[str]) -> Lead | None:
             lead[s] = w
     title_words = words(title)
     title_figures = _figures(title, title_words)
+    rare = [s for s, w in title_stems.items() if w >= RARE]
+    if rare:
+        lower = {stem(w) for text in (title, first) for w in words(COMPOUND.sub(_joined, text)) if w[0].islower()}
+        rare = [s for s in rare if s not in lower]
     return Lead(
         title_stems,
         sum(title_stems.values()),
@@ -238,8 +280,44 @@ def lead_of(title: str, paragraphs: Sequence[str]) -> Lead | None:
         title_figures | _figures(first, words(first)),
         _kinds(title, title_words) | ({"…"} if PENDING.search(f"{title} {first}") else set()),
         frozenset(title_stems).intersection(STEP_WORDS),
-        frozenset(s for s, w in title_stems.items() if w >= RARE),
+        frozenset(rare),
+        compounds,
     )
+
+
+def _title_terms(title: str) -> tuple[dict[str, float], Mapping[str, Mapping[str, float]]]:
+    """A headline's weighted stems, a compound ("cease-fire") one stem, and each compound's parts' stems."""
+    if "-" not in title:
+        return _weighted_stems(title), _NONE
+    compounds: dict[str, Mapping[str, float]] = {}
+    for found in COMPOUND.finditer(title):
+        joined = _joined(found)
+        stem_and_weight = _STEM_AND_WEIGHT[joined] if joined != found[0] else None
+        if stem_and_weight is not None:
+            compounds[stem_and_weight[0]] = _weighted_stems(found[0])
+    return _weighted_stems(COMPOUND.sub(_joined, title)), compounds or _NONE
+
+
+def spelling_key(name: str) -> str:
+    """A name's consonants after its first letter, doubles written once: one key for the spellings of a
+    name transliterated ("zelenskyy", "zelenskiy" and "zelensky": "zlnsk")."""
+    key = name[:1] + "".join(c for c in name[1:] if c not in "aeiouy")
+    return "".join(c for i, c in enumerate(key) if i == 0 or c != key[i - 1])
+
+
+def _joined(compound: re.Match[str]) -> str:
+    """A compound as one word when English writes it so or it names nothing ("front-bench"); a name's
+    compound ("Hamas-run", "al-Shifa") keeps its parts."""
+    joined = compound[1] + compound[2]
+    if compound[1][0].islower() and compound[2][0].islower() or joined.lower() in _zipf_frequencies():
+        return joined
+    return compound[0]
+
+
+def _share_in(parts: Mapping[str, float], lead: dict[str, float]) -> float:
+    """The weighted share of a compound's parts that a lead holds ("long range" for "long-range")."""
+    total = sum(parts.values())
+    return sum(w for s, w in parts.items() if s in lead) / total if total else 0.0
 
 
 def _kinds(title: str, title_words: Sequence[str]) -> frozenset[str]:

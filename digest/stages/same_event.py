@@ -19,7 +19,8 @@ words, though. Two stories report the same event when:
 - their names do not disagree: in two sentence-case headlines the capitalised words
   past the first are names, and when each headline has a name the other lacks
   ("Thousands march in London …", "Thousands march in Paris …") they are two
-  events. Title-case headlines capitalise every word, so they say nothing here.
+  events; a name spelt two ways is one name (event_lead.spelling_key: "Zelenskyy",
+  "Zelenskiy"). Title-case headlines capitalise every word, so they say nothing here.
 
 Read one by one on ../shared/corpus/real_entries (4,808 stories of 23 outlets, Oct-Dec
 2023, dated by the day they were captured), the 67 stories this merges are one event
@@ -49,7 +50,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
 from digest.models import Story
-from digest.stages.event_lead import CALENDAR_WORDS, LEAD_HOURS, MIN_COVERAGE, Lead, lead_of
+from digest.stages.event_lead import CALENDAR_WORDS, LEAD_HOURS, MIN_COVERAGE, MIN_KEY, Lead, lead_of, spelling_key
 from digest.stages.text import content_stems
 
 SAME_EVENT = 0.6
@@ -114,7 +115,15 @@ class _Report:
     def _names_disagree(self, other: _Report) -> bool:
         if self.names is None or other.names is None:
             return False
-        return bool(self.names - other.stems) and bool(other.names - self.stems)
+        return _lacks_a_name(self.names - other.stems, other.names) and _lacks_a_name(other.names - self.stems, self.names)
+
+
+def _lacks_a_name(missing: frozenset[str], names: frozenset[str]) -> bool:
+    """Whether a name of ``missing`` is none of ``names`` in another spelling ("Zelenskyy", "Zelenskiy")."""
+    if not missing:
+        return False
+    keys = {key for key in map(spelling_key, names) if len(key) >= MIN_KEY}
+    return any(spelling_key(name) not in keys for name in missing)
 
 
 class SameEvents:
