@@ -156,3 +156,18 @@ def test_a_name_spelt_two_ways_is_one_name():
     hamas, homs = lead_of("Hamas fighters seen near the city", ()), lead_of("Homs fighters seen near the city", ())
     assert hamas is not None and homs is not None and not hamas.names_a_variant_of("hom")
     assert spelling_key("homs") != spelling_key("hama") and len(spelling_key("homs")) < MIN_KEY
+
+
+def test_leads_giving_one_amount_need_no_more_likeness_than_the_headlines_coverage():
+    # 24 November 2023: the same night's riot in Dublin, 34 arrests in each lead
+    dublin = pair("8c7d50838215")
+    assert dublin["label"] == "same" and "34" in dublin["a"]["title"] and "34" in dublin["b"]["text"]
+    assert merged(dublin)
+    without = {**dublin, "b": {**dublin["b"], "text": dublin["b"]["text"].replace("34", "")}}
+    assert not merged(without)
+    # a rank is no amount: Kohli's 50th ODI ton, and his word on it, are two stories
+    kohli = pair("d7d3da28bfb2")
+    assert kohli["label"] == "different" and "50th" in kohli["a"]["text"] + kohli["b"]["text"]
+    assert not merged(kohli)
+    assert lead_of("Wordle today: Hint and answer #888 for Friday, November 24", ("Day 11 of the war, 2023",)).amounts == {888.0}
+    assert lead_of("US approves $147M weapons sale to Israel", ("Valued at $147.5 million.",)).amounts == {147.0, 147.5}
