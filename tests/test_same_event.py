@@ -169,5 +169,5 @@ def test_leads_giving_one_amount_need_no_more_likeness_than_the_headlines_covera
     kohli = pair("d7d3da28bfb2")
     assert kohli["label"] == "different" and "50th" in kohli["a"]["text"] + kohli["b"]["text"]
     assert not merged(kohli)
-    assert lead_of("Wordle today: Hint and answer #888 for Friday, November 24", ("Day 11 of the war, 2023",)).amounts == {888.0}
-    assert lead_of("US approves $147M weapons sale to Israel", ("Valued at $147.5 million.",)).amounts == {147.0, 147.5}
+    assert lead_of("Wordle today: Hint and answer #888 for Friday, November 24", ("Day 11 of the war, 2023",)).amounts == (888.0,)
+    assert lead_of("US approves $147M weapons sale to Israel", ("Valued at $147.5 million.",)).amounts == (147.0, 147.5)

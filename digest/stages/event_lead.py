@@ -69,7 +69,7 @@ import gzip
 import importlib.util
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -208,8 +208,8 @@ class Lead:
     title_figures: frozenset[float]
     figures: frozenset[float]
     """Numbers in the lead (number words included)."""
-    amounts: frozenset[float]
-    """The lead's amounts (AMOUNT)."""
+    amounts: tuple[float, ...]
+    """The lead's amounts (AMOUNT): a tuple, since most leads have none and the empty tuple is shared."""
     kinds: frozenset[str]
     """Kind words of the headline, "?" for a question, "…" for a decision still to come."""
     steps: frozenset[str]
@@ -270,7 +270,7 @@ def _disagree(figures: frozenset[float], others: frozenset[float]) -> bool:
     return bool(figures) and bool(others) and not _agree(figures, others)
 
 
-def _agree(figures: frozenset[float], others: frozenset[float]) -> bool:
+def _agree(figures: Collection[float], others: Collection[float]) -> bool:
     """Whether a figure of one is (within SAME_FIGURE) one of the other's."""
     return any(abs(a - b) <= SAME_FIGURE * max(a, b) for a in figures for b in others)
 
@@ -341,12 +341,12 @@ def _share_in(parts: Mapping[str, float], lead: dict[str, float]) -> float:
     return sum(w for s, w in parts.items() if s in lead) / total if total else 0.0
 
 
-def _amounts(text: str) -> frozenset[float]:
+def _amounts(text: str) -> tuple[float, ...]:
     """A text's amounts (AMOUNT): figures of at least MIN_AMOUNT, not years."""
     if not HAS_DIGIT.search(text):
-        return frozenset()
-    amounts = (float(found.replace(",", "")) for found in AMOUNT.findall(NOT_AMOUNTS.sub(" ", text)))
-    return frozenset(a for a in amounts if a >= MIN_AMOUNT and not (YEARS[0] <= a <= YEARS[1] and a.is_integer()))
+        return ()
+    amounts = {float(found.replace(",", "")) for found in AMOUNT.findall(NOT_AMOUNTS.sub(" ", text))}
+    return tuple(sorted(a for a in amounts if a >= MIN_AMOUNT and not (YEARS[0] <= a <= YEARS[1] and a.is_integer())))
 
 
 def _kinds(title: str, title_words: Sequence[str]) -> frozenset[str]:
