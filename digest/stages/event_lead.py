@@ -11,7 +11,7 @@ leads when:
 - each headline's words are found in the other's lead: the weighted share of
   each headline's stems found there (its coverage) is at least MIN_COVERAGE;
 - the lower coverage plus the cosine similarity of the two leads' weighted stems
-  reaches SAME_LEAD, or the two leads give one amount (AMOUNT: "34 arrests",
+  reaches SAME_LEAD, or the two leads give one amount (_amounts: "34 arrests",
   "$700 million", a score of "36-14"; not a rank, a day or a year), which
   says more than any word: "Police Arrest 34 in Dublin Riot Following School
   Stabbing" and "Dublin riot: 'Huge destruction' after school stabbing leads
@@ -71,7 +71,7 @@ import math
 import re
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from types import MappingProxyType
 from typing import Any
@@ -99,12 +99,15 @@ MIN_KEY = 5
 SAME_FIGURE = 0.01
 """Two figures this close (relatively) are one figure told two ways: "$147M" and "$147.5 million"."""
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
-AMOUNT = re.compile(r"(?<![\d.,])\d+(?:,\d{3})*(?:\.\d+)?(?![\d.,]*(?:st|nd|rd|th)\b)", re.IGNORECASE)
-"""A figure that tells one event from another: an amount, a toll, a score ("$147.5 million", "34 arrests",
-"36-14"), not a rank ("50th ton"), nor a day (NOT_AMOUNTS) or a year (YEARS)."""
-MONTH = r"(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
-NOT_AMOUNTS = re.compile(rf"\b(?:{MONTH}\s+\d{{1,2}}|\d{{1,2}}\s+{MONTH}|day\s+\d+)\b", re.IGNORECASE)
-"""Days of a month ("November 24", "24 November") and of a war or a festival ("day 11")."""
+ORDINAL_ENDINGS = frozenset(("st", "nd", "rd", "th"))
+MONTH = (
+    r"(?:january|february|march|april|may|june|july|august|september|october|november|december"
+    r"|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec)\.?"
+)
+DAY_BEFORE = re.compile(rf"\b(?:{MONTH}|day)\s+$", re.IGNORECASE)
+DAY_AFTER = re.compile(rf"\s+{MONTH}(?![a-z])", re.IGNORECASE)
+"""A number after a month or "day", or a day's number before a month, is a day ("November 24", "24 November",
+"day 11"), not an amount."""
 MIN_AMOUNT = 10
 """Smaller figures ("2 shot dead", "3 shadow ministers") are shared by many events."""
 YEARS = (1900, 2100)
@@ -209,7 +212,7 @@ class Lead:
     figures: frozenset[float]
     """Numbers in the lead (number words included)."""
     amounts: tuple[float, ...]
-    """The lead's amounts (AMOUNT): a tuple, since most leads have none and the empty tuple is shared."""
+    """The lead's amounts (_amounts): a tuple, since most leads have none and the empty tuple is shared."""
     kinds: frozenset[str]
     """Kind words of the headline, "?" for a question, "…" for a decision still to come."""
     steps: frozenset[str]
@@ -221,11 +224,15 @@ class Lead:
     def covered_by(self, other: Lead) -> float:
         """The weighted share of this headline's stems that the other's lead holds."""
         lead = other.lead
-        return sum(
-            w if s in lead or w >= RARE and other.names_a_variant_of(s)
-            else w * _share_in(self.compounds.get(s, _NONE), lead)
-            for s, w in self.title.items()
-        ) / self.title_weight
+        covered = 0.0
+        for s, w in self.title.items():
+            if s in lead:
+                covered += w
+            elif s in self.compounds:
+                covered += w * _share_in(self.compounds[s], lead)
+            elif w >= RARE and other.names_a_variant_of(s):
+                covered += w
+        return covered / self.title_weight
 
     def names_a_variant_of(self, name: str) -> bool:
         """Whether the lead holds another spelling of a rare name ("Zelenskiy" of "Zelenskyy"), by spelling_key."""
@@ -287,9 +294,14 @@ def lead_of(title: str, paragraphs: Sequence[str]) -> Lead | None:
             lead[s] = w
     title_words = words(title)
     title_figures = _figures(title, title_words)
+    figures = title_figures | _figures(first, words(first))
     rare = [s for s, w in title_stems.items() if w >= RARE]
     if rare:
-        lower = {stem(w) for text in (title, first) for w in words(COMPOUND.sub(_joined, text)) if w[0].islower()}
+        texts = (title, first) if "-" not in title and "-" not in first else (title, first, COMPOUND.sub(_joined, f"{title} {first}"))
+        lower = {
+            found[0] for text in texts for w in words(text)
+            if w[0].islower() and (found := _STEM_AND_WEIGHT[w]) is not None and found[1] >= RARE
+        }
         rare = [s for s in rare if s not in lower]
     return Lead(
         title_stems,
@@ -297,7 +309,7 @@ def lead_of(title: str, paragraphs: Sequence[str]) -> Lead | None:
         lead,
         math.sqrt(sum(w * w for w in lead.values())),
         title_figures,
-        title_figures | _figures(first, words(first)),
+        figures,
         _amounts(f"{title} {first}"),
         _kinds(title, title_words) | ({"…"} if PENDING.search(f"{title} {first}") else set()),
         frozenset(title_stems).intersection(STEP_WORDS),
@@ -319,6 +331,7 @@ def _title_terms(title: str) -> tuple[dict[str, float], Mapping[str, Mapping[str
     return _weighted_stems(COMPOUND.sub(_joined, title)), compounds or _NONE
 
 
+@lru_cache(maxsize=4096)
 def spelling_key(name: str) -> str:
     """A name's consonants after its first letter, doubles written once: one key for the spellings of a
     name transliterated ("zelenskyy", "zelenskiy" and "zelensky": "zlnsk")."""
@@ -342,11 +355,24 @@ def _share_in(parts: Mapping[str, float], lead: dict[str, float]) -> float:
 
 
 def _amounts(text: str) -> tuple[float, ...]:
-    """A text's amounts (AMOUNT): figures of at least MIN_AMOUNT, not years."""
+    """A text's amounts: figures that tell one event from another ("$147.5 million", "34 arrests", a score of
+    "36-14"), of at least MIN_AMOUNT, not a rank ("50th ton"), a day (DAY_BEFORE, DAY_AFTER) or a year."""
     if not HAS_DIGIT.search(text):
         return ()
-    amounts = {float(found.replace(",", "")) for found in AMOUNT.findall(NOT_AMOUNTS.sub(" ", text))}
-    return tuple(sorted(a for a in amounts if a >= MIN_AMOUNT and not (YEARS[0] <= a <= YEARS[1] and a.is_integer())))
+    amounts = set()
+    for found in NUMBER.finditer(text):
+        value = float(found[0].replace(",", ""))
+        start, end = found.span()
+        if (
+            value < MIN_AMOUNT
+            or YEARS[0] <= value <= YEARS[1] and value.is_integer()
+            or text[end : end + 2].lower() in ORDINAL_ENDINGS
+            or DAY_BEFORE.search(text, max(0, start - 12), start)
+            or value <= 31 and DAY_AFTER.match(text, end, end + 12)
+        ):
+            continue
+        amounts.add(value)
+    return tuple(sorted(amounts))
 
 
 def _kinds(title: str, title_words: Sequence[str]) -> frozenset[str]:

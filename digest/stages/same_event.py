@@ -120,10 +120,16 @@ class _Report:
 
 def _lacks_a_name(missing: frozenset[str], names: frozenset[str]) -> bool:
     """Whether a name of ``missing`` is none of ``names`` in another spelling ("Zelenskyy", "Zelenskiy")."""
-    if not missing:
-        return False
-    keys = {key for key in map(spelling_key, names) if len(key) >= MIN_KEY}
-    return any(spelling_key(name) not in keys for name in missing)
+    keys: set[str] | None = None
+    for name in missing:
+        key = spelling_key(name)
+        if len(key) < MIN_KEY:
+            return True
+        if keys is None:
+            keys = {other for other in map(spelling_key, names) if len(other) >= MIN_KEY}
+        if key not in keys:
+            return True
+    return False
 
 
 class SameEvents:
