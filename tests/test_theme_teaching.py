@@ -258,12 +258,12 @@ def test_a_protest_that_never_names_the_cause_is_not_solidarity_nor_also_noted()
     text = "Hundreds of demonstrators gathered and chanted slogans, organisers said."
     elsewhere = chosen.decide(bundled_story(title, text))
     assert elsewhere.theme is None
-    assert elsewhere.cause_unnamed == ("solidarity",)
+    assert set(elsewhere.cause_unnamed) == {"solidarity", "settler-violence"}  # nor names harm done by settlers
     assert "which Solidarity needs" in elsewhere.reason
     assert relevance(elsewhere, {"solidarity": 0.45, "arms-exports": 0.55}) == 0.0
     named = chosen.decide(bundled_story(title.replace("Religious groups", "Pro-Palestinian groups"), text))
     assert named.theme == "solidarity"
-    assert named.cause_unnamed == ()
+    assert named.cause_unnamed == ("settler-violence",)
 
 
 def test_a_feed_about_the_cause_names_it_for_its_stories():
@@ -295,3 +295,14 @@ def test_themes_test_refuses_an_empty_text():
     result = CliRunner().invoke(main, ["themes", "test", "--config", str(ROOT / "schedule.yaml"), "  \n "])
     assert result.exit_code == 2
     assert "TEXT" in result.output and "is empty: give a headline" in result.output
+
+
+def test_settler_violence_needs_a_word_of_harm_done():
+    """Settler politics and settlement plans name settlers and the West Bank but no violence: not the theme."""
+    chosen = classifier(load_config(ROOT / "schedule.yaml").themes)
+    politics = chosen.decide(bundled_story("Settler leaders call for annexation of the West Bank"))
+    assert politics.theme is None
+    assert "settler-violence" in politics.cause_unnamed
+    assert "which Settler violence needs" in politics.reason
+    attack = chosen.decide(bundled_story("Settler leaders' followers attack West Bank village"))
+    assert attack.theme == "settler-violence"
