@@ -54,8 +54,15 @@ from digest.stages.dedupe import Deduper, StoryText, dedupe_stories, story_texts
 from digest.stages.split import split_document, split_documents
 from digest.stages.summarize import has_sentences, summarize_many
 from digest.stages.theme_apart import train_apart
-from digest.stages.theme_classifier import ThemeClassifier, assign_themes, classifier, decide_all, teaching
-from digest.stages.theme_model import CORRECTION_WEIGHT, Example, ThemeModel, training_key
+from digest.stages.theme_classifier import (
+    ThemeClassifier,
+    assign_themes,
+    classifier,
+    decide_all,
+    model_key,
+    teaching,
+)
+from digest.stages.theme_model import CORRECTION_WEIGHT, Example, ThemeModel
 from digest.store import keep_theme_model, kept_theme_model, record_edition_stories, theme_corrections
 
 
@@ -448,7 +455,7 @@ def theme_classifier(
         for row in (theme_corrections(conn) if conn is not None else [])
     ]
     examples = teaching(themes, corrections)
-    key = training_key(tuple(themes), examples)
+    key = model_key(themes, examples)
     kept = kept_theme_model(conn, key) if conn is not None else None
     if kept is not None:
         return classifier(themes, model=ThemeModel.from_json(kept))

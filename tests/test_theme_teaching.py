@@ -306,3 +306,27 @@ def test_settler_violence_needs_a_word_of_harm_done():
     assert "which Settler violence needs" in politics.reason
     attack = chosen.decide(bundled_story("Settler leaders' followers attack West Bank village"))
     assert attack.theme == "settler-violence"
+
+
+def test_a_kept_model_is_trained_again_when_a_theme_s_term_groups_change(tmp_path):
+    """The term groups are features: a model kept in the store from before they changed would weigh old groups."""
+    import sqlite3
+
+    from digest.store import connect
+
+    yaml = YAML()
+    config = yaml.load((ROOT / "schedule.yaml").read_text(encoding="utf-8"))
+    path = tmp_path / "schedule.yaml"
+    connect(tmp_path / "digest.sqlite").close()  # `themes test` keeps its model in a store that exists
+
+    def models_kept_after_test() -> int:
+        with path.open("w", encoding="utf-8") as out:
+            yaml.dump(config, out)
+        _test(path, "Settlers torch olive groves near Nablus")
+        with sqlite3.connect(tmp_path / "digest.sqlite") as conn:
+            return int(conn.execute("SELECT count(*) FROM theme_models").fetchone()[0])
+
+    assert models_kept_after_test() == 1
+    assert models_kept_after_test() == 1
+    config["themes"]["settler-violence"]["signals"]["require"][0].append("squatter*")
+    assert models_kept_after_test() == 2

@@ -17,8 +17,8 @@ from collections.abc import Mapping, Sequence
 
 from digest.config import Theme
 from digest.errors import DigestError
-from digest.stages.theme_classifier import remember_model, train_model, trained_here
-from digest.stages.theme_model import Example, ThemeModel, training_key
+from digest.stages.theme_classifier import model_key, remember_model, train_model, trained_here
+from digest.stages.theme_model import Example, ThemeModel
 
 REQUEST_SCHEMA = "digest-theme-training/1"
 
@@ -28,7 +28,7 @@ def train_apart(themes: Mapping[str, Theme], examples: Sequence[Example]) -> The
 
     A process trains each training set once: a model it already has is not trained again.
     """
-    key = training_key(tuple(themes), examples)
+    key = model_key(themes, examples)
     if (known := trained_here(key)) is not None:
         return known
     request = json.dumps({

@@ -11,6 +11,7 @@ listed under "Also noted".
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from functools import partial
@@ -233,9 +234,16 @@ def remember_model(key: str, model: ThemeModel) -> ThemeModel:
     return model
 
 
+def model_key(themes: Mapping[str, Theme], examples: Sequence[Example]) -> str:
+    """The training key of a model for these themes: their signals too, since the term groups are features
+    (a model kept from before a theme's groups changed would weigh groups that are no longer there)."""
+    signals = {key: theme.signals.model_dump(mode="json") if theme.signals else None for key, theme in themes.items()}
+    return training_key((json.dumps(signals, sort_keys=True),), examples)
+
+
 def train_model(themes: Mapping[str, Theme], examples: Sequence[Example]) -> ThemeModel:
     """A model for these themes trained on ``examples`` (teaching()), with the themes' rule signals as features."""
-    key = training_key(tuple(themes), examples)
+    key = model_key(themes, examples)
     if (known := trained_here(key)) is not None:
         return known
     with_signals = ruled(themes)
