@@ -94,8 +94,7 @@ names, mostly): one rare word does not outweigh the rest of a headline."""
 LEAD_WORDS = 40
 """A lead is the headline and the first this many words of the text (a teaser's sentence or two)."""
 MIN_KEY = 5
-"""Rare names are matched by their spelling_key only when it has at least this many letters: shorter keys
-("hms" of "Hamas" and "Homs") are shared by different names."""
+"""Rare names match by spelling_key only when it has this many letters: "hms" is "Hamas" and "Homs"."""
 SAME_FIGURE = 0.01
 """Two figures this close (relatively) are one figure told two ways: "$147M" and "$147.5 million"."""
 NUMBER = re.compile(r"\d+(?:,\d{3})*(?:\.\d+)?")
@@ -194,7 +193,7 @@ _STEM_AND_WEIGHT = WordTable(_stem_and_weight)
 
 
 _NONE: Mapping[str, Any] = MappingProxyType({})
-"""The compounds of a headline without any (most): one shared empty mapping, not one dict per story."""
+"""The compounds of a headline without any: one shared empty mapping, not one dict per story."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +218,7 @@ class Lead:
     rare: frozenset[str]
     """Rare stems of the headline never written in lower case in its lead (names, mostly)."""
     compounds: Mapping[str, Mapping[str, float]]
-    """Stem of a compound of the headline ("ceasefir" of "cease-fire") -> its parts' stems."""
+    """Stem of a compound of the headline ("ceasefir" of "cease-fire") -> its parts' stems and weights."""
 
     def covered_by(self, other: Lead) -> float:
         """The weighted share of this headline's stems that the other's lead holds."""
@@ -343,7 +342,7 @@ def _joined(compound: re.Match[str]) -> str:
     """A compound as one word when English writes it so or it names nothing ("front-bench"); a name's
     compound ("Hamas-run", "al-Shifa") keeps its parts."""
     joined = compound[1] + compound[2]
-    if compound[1][0].islower() and compound[2][0].islower() or joined.lower() in _zipf_frequencies():
+    if compound[1][0].islower() and compound[2][0].islower() or _zipf_frequencies().get(joined.lower(), 0.0) > 0:
         return joined
     return compound[0]
 
