@@ -330,3 +330,24 @@ def test_a_kept_model_is_trained_again_when_a_theme_s_term_groups_change(tmp_pat
     assert models_kept_after_test() == 1
     config["themes"]["settler-violence"]["signals"]["require"][0].append("squatter*")
     assert models_kept_after_test() == 2
+
+
+def test_term_groups_are_read_over_a_long_story_s_opening_not_its_whole_text():
+    """Over a whole article nearly every war report names a weapon somewhere and a trade word somewhere else;
+    the groups are read where a feed's summary and the model's examples are: the first 150 words."""
+    chosen = classifier(load_config(ROOT / "schedule.yaml").themes)
+    opening = "Missiles struck the city overnight, the army said. "
+    filler = "Residents described the night and the damage to their street in the morning. " * 14
+    late = chosen.features(bundled_story("A night of strikes", opening + filler + "Officials later sold bonds."))[0]
+    early = chosen.features(bundled_story("A night of strikes", opening + "Officials later sold bonds. " + filler))[0]
+    assert "<arms-exports every group>" in early
+    assert "<arms-exports every group>" not in late
+    assert "<arms-exports group 1>" in late
+
+
+def test_a_cause_named_late_in_a_long_story_still_counts():
+    """must_name asks whether a story names its cause at all: its whole text, not only its opening."""
+    chosen = classifier(load_config(ROOT / "schedule.yaml").themes)
+    filler = "Students gathered on the lawn and chanted as speakers took turns at the microphone. " * 14
+    story = bundled_story("Students protest on campus", filler + "They called for a ceasefire in Gaza.")
+    assert "solidarity" not in chosen.decide(story).cause_unnamed

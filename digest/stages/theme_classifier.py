@@ -25,6 +25,7 @@ from digest.stages.theme_model import (
     Placement,
     ThemeModel,
     examples_of,
+    lede_of,
     read_story,
     shipped_examples,
     train,
@@ -109,35 +110,42 @@ class ThemeClassifier:
         self.signals = self.signals or RuleSignals(self.themes)
         return self.signals
 
-    def features(self, story: Story) -> tuple[frozenset[str], dict[str, str], int]:
-        """The story's features, how a reason shows them (for those not the story's own words), its length."""
+    def features(self, story: Story) -> tuple[frozenset[str], dict[str, str], tuple[Terms, Terms]]:
+        """The story's features, how a reason shows them (for those not the story's own words), and the terms
+        of its title and of its whole text.
+
+        The term groups are read over the title and the first LONG_STORY_WORDS words, as much as a feed's
+        summary holds and the model's examples (headlines and ledes) taught it: over the whole of a long
+        story nearly every war report names a weapon somewhere and a trade word somewhere else.
+        """
         index = self._term_index()
         title, body = Terms(story.title or "", index), Terms(story.text, index)
-        signals = self._rules()(story, title, body)
+        long = len(body.tokens) > LONG_STORY_WORDS
+        lede = Terms(lede_of(story.text, LONG_STORY_WORDS), index) if long else body
+        signals = self._rules()(story, title, lede)
         found, seen = read_story(story.title or "", story.text)
         shown = dict(reversed(seen))
         shown.update(signals)
-        return found | signals.keys(), shown, len(body.tokens)
+        return found | signals.keys(), shown, (title, body)
 
     def decide(self, story: Story) -> ThemeDecision:
-        features, signals, length = self.features(story)
+        features, signals, (title, body) = self.features(story)
         placements = self.model.place(features, story.theme_hints, HINT_LOGIT)
         placements.sort(key=lambda p: (-p.probability, p.theme))
         scores = tuple((p.theme, round(p.probability, 3)) for p in placements)
         placed = [p for p in placements if p.probability >= self.themes[p.theme].min_probability]
-        gated = {key: cause for key in self.themes if (cause := self._unnamed_cause(key, story, features)) is not None}
+        named = title.found.keys() | body.found.keys()
+        gated = {key: cause for key in self.themes if (cause := self._unnamed_cause(key, story, named)) is not None}
         # a theme with term groups names every one of them, or it is missing some
         missing = tuple(key for key in self._rules().groups if f"<{key} every group>" not in signals)
         unnamed = [p for p in placed if p.theme in gated]
         placed = [p for p in placed if p.theme not in gated]
-        if not placed and length >= LONG_STORY_WORDS:
-            placed = [p for p in placements if f"<{p.theme} rules>" in signals]
+        if not placed and len(body.tokens) >= LONG_STORY_WORDS:
+            whole = self._rules()(story, title, body)
+            placed = [p for p in placements if f"<{p.theme} rules>" in whole]
             if placed:
                 best = placed[0]
-                index = self._term_index()
-                rules = score_theme(
-                    best.theme, self.themes[best.theme], story, Terms(story.title or "", index), Terms(story.text, index)
-                )
+                rules = score_theme(best.theme, self.themes[best.theme], story, title, body)
                 reason = (
                     f"{rules.describe(self.themes[best.theme].title)} by its keyword rules, over a long story; "
                     f"from its title and lede alone {self._describe(best, story, signals)}"
@@ -161,16 +169,16 @@ class ThemeClassifier:
             reason += "; ahead of " + ", ".join(f"{self.themes[p.theme].title} {p.probability:.0%}" for p in placed[1:])
         return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing)
 
-    def _unnamed_cause(self, theme: str, story: Story, features: frozenset[str]) -> list[str] | None:
+    def _unnamed_cause(self, theme: str, story: Story, named: Set[str]) -> list[str] | None:
         """The terms of the theme's cause (signals.must_name) when the story never mentions one: not in its
-        title or text, nor in its feed's name (a search feed named "Gaza"), and its feed is not hinted for the
-        theme; else None."""
+        title or whole text (``named``), nor in its feed's name (a search feed named "Gaza"), and its feed is
+        not hinted for the theme; else None."""
         signals = self.themes[theme].signals
         if signals is None or signals.must_name is None or theme in story.theme_hints:
             return None
-        if f"<{theme}{NO_GROUP}{signals.must_name}>" not in features:
-            return None
         _, members, group = self._rules().groups[theme][signals.must_name - 1]
+        if members & named:
+            return None
         return None if self._terms_of_sources(story.sources) & members else group
 
     def _terms_of_sources(self, sources: Sequence[SourceRef]) -> Set[str]:
