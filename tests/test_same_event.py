@@ -171,3 +171,25 @@ def test_leads_giving_one_amount_need_no_more_likeness_than_the_headlines_covera
     assert not merged(kohli)
     assert lead_of("Wordle today: Hint and answer #888 for Friday, November 24", ("Day 11 of the war, 2023",)).amounts == (888.0,)
     assert lead_of("US approves $147M weapons sale to Israel", ("Valued at $147.5 million.",)).amounts == (147.0, 147.5)
+
+
+def test_the_compact_word_table_gives_wordfreq_s_own_frequencies():
+    wordfreq = pytest.importorskip("wordfreq")
+    import math
+
+    from digest.stages.event_lead import _zipf_table
+
+    table = _zipf_table()
+    listed = wordfreq.get_frequency_dict("en", wordlist="small")
+    assert len(table.centibels) == len(listed)
+    assert all(table.zipf(word) == round(math.log10(frequency) + 9, 2) for word, frequency in listed.items())
+    assert [table.zipf(word) for word in ("gaza", "the", "")] == [3.92, 7.73, 0.0]
+    assert {table.zipf(word) for word in ("al-rantisi", "zzzqx", "ʼ", "\U0010ffff")} == {0.0}
+
+
+def test_a_story_s_lead_is_not_kept_in_the_words_cache():
+    from digest.stages.text import words
+
+    words.cache_clear()
+    lead_of("Mike Pence drops out of the presidential race", ["Former US Vice President Mike Pence withdraws."])
+    assert words.cache_info().currsize == 1  # the headline, which other stages ask for too; not the lead

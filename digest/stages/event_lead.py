@@ -67,8 +67,11 @@ from __future__ import annotations
 
 import gzip
 import importlib.util
+import itertools
 import math
 import re
+from array import array
+from bisect import bisect_left
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -78,7 +81,7 @@ from typing import Any
 
 import msgpack
 
-from digest.stages.text import STOPWORDS, WordTable, stem, words
+from digest.stages.text import STOPWORDS, WordTable, stem, words, words_once
 
 MIN_STEMS = 3
 """Shorter headlines ("Wednesday Briefing") say too little to match on."""
@@ -157,25 +160,61 @@ PENDING = re.compile(
 """A decision still to come ("Supreme Court to Rule on …"): another story than the decision."""
 
 
-@cache
-def _zipf_frequencies() -> dict[str, float]:
-    """English word -> its Zipf frequency, from wordfreq's small English list.
+@dataclass(frozen=True, slots=True)
+class ZipfTable:
+    """English words and their Zipf frequencies, from wordfreq's small English list, kept compact.
 
-    Read from the package's data file (its documented "cBpack" format: gzipped
-    msgpack, a header, then one list of words per centibel of frequency) rather
-    than through wordfreq.zipf_frequency, whose import brings ftfy, langcodes
-    and regex, more memory in the build's main process than the table itself
-    (measured: README, Dedupe). On every word of the labelled pairs both
-    give the same frequency but for one ("Re'im", which wordfreq splits in two).
+    The words, sorted, in one UTF-8 string with where each starts, and each one's
+    frequency in centibels: a dict of them (a string object and a float per word)
+    took several times the memory in the build's main process (measured: README,
+    Dedupe). A word is found by bisection; words are looked up once each
+    (_STEM_AND_WEIGHT remembers them).
+    """
+
+    text: bytes
+    starts: array[int]
+    """Where each word starts in ``text``, and at the end its length."""
+    centibels: array[int]
+    """Each word's frequency: a Zipf frequency of 9 less centibels / 100."""
+
+    def zipf(self, word: str) -> float:
+        """The word's Zipf frequency, 0.0 for a word the list lacks."""
+        encoded = word.encode()
+        at = bisect_left(range(len(self.centibels)), encoded, key=self._word)
+        if at < len(self.centibels) and self._word(at) == encoded:
+            return round(9 - self.centibels[at] / 100, 2)
+        return 0.0
+
+    def _word(self, index: int) -> bytes:
+        return self.text[self.starts[index]:self.starts[index + 1]]
+
+
+@cache
+def _zipf_table() -> ZipfTable:
+    """wordfreq's small English list, read from the package's data file.
+
+    Its documented "cBpack" format: gzipped msgpack, a header, then one list of
+    words per centibel of frequency. Read rather than through
+    wordfreq.zipf_frequency, whose import brings ftfy, langcodes and regex,
+    more memory in the build's main process than the table itself (measured:
+    README, Dedupe). On every word of the labelled pairs both give the same
+    frequency but for one ("Re'im", which wordfreq splits in two).
     """
     spec = importlib.util.find_spec("wordfreq")
     if spec is None or not spec.submodule_search_locations:
         raise RuntimeError("wordfreq is not installed: pip install wordfreq")
     packed = Path(spec.submodule_search_locations[0], "data", "small_en.msgpack.gz").read_bytes()
-    header, *by_centibel = msgpack.unpackb(gzip.decompress(packed), raw=False)
-    if header != {"format": "cB", "version": 1}:
+    unpacker = msgpack.Unpacker(raw=True)  # words as UTF-8 bytes, as the table keeps them
+    unpacker.feed(gzip.decompress(packed))
+    buckets = unpacker.read_array_header() - 1
+    header = unpacker.unpack()
+    if header != {b"format": b"cB", b"version": 1}:
         raise RuntimeError(f"wordfreq's small_en list is in a format this does not read: {header}")
-    return {word: round(9 - centibels / 100, 2) for centibels, listed in enumerate(by_centibel) for word in listed}
+    listed = sorted(
+        (unpacker.unpack(), centibels) for centibels in range(buckets) for _ in range(unpacker.read_array_header())
+    )
+    starts = array("I", itertools.accumulate((len(word) for word, _ in listed), initial=0))
+    return ZipfTable(b"".join(word for word, _ in listed), starts, array("H", (c for _, c in listed)))
 
 
 def _stem_and_weight(word: str) -> tuple[str, float] | None:
@@ -186,7 +225,7 @@ def _stem_and_weight(word: str) -> tuple[str, float] | None:
     stemmed = stem(word)
     if stemmed in CALENDAR_WORDS or stemmed in KIND_WORDS:
         return None
-    return stemmed, max(0.5, min(RARE, 7.5 - _zipf_frequencies().get(lower.replace("’", "'"), 0.0)))
+    return stemmed, max(0.5, min(RARE, 7.5 - _zipf_table().zipf(lower.replace("’", "'"))))
 
 
 _STEM_AND_WEIGHT = WordTable(_stem_and_weight)
@@ -293,12 +332,12 @@ def lead_of(title: str, paragraphs: Sequence[str]) -> Lead | None:
             lead[s] = w
     title_words = words(title)
     title_figures = _figures(title, title_words)
-    figures = title_figures | _figures(first, words(first))
+    figures = title_figures | _figures(first, words_once(first))
     rare = [s for s, w in title_stems.items() if w >= RARE]
     if rare:
         texts = (title, first) if "-" not in title and "-" not in first else (title, first, COMPOUND.sub(_joined, f"{title} {first}"))
         lower = {
-            found[0] for text in texts for w in words(text)
+            found[0] for text in texts for w in words_once(text)
             if w[0].islower() and (found := _STEM_AND_WEIGHT[w]) is not None and found[1] >= RARE
         }
         rare = [s for s in rare if s not in lower]
@@ -342,7 +381,7 @@ def _joined(compound: re.Match[str]) -> str:
     """A compound as one word when English writes it so or it names nothing ("front-bench"); a name's
     compound ("Hamas-run", "al-Shifa") keeps its parts."""
     joined = compound[1] + compound[2]
-    if compound[1][0].islower() and compound[2][0].islower() or _zipf_frequencies().get(joined.lower(), 0.0) > 0:
+    if compound[1][0].islower() and compound[2][0].islower() or _zipf_table().zipf(joined.lower()) > 0:
         return joined
     return compound[0]
 
@@ -388,9 +427,10 @@ def _kinds(title: str, title_words: Sequence[str]) -> frozenset[str]:
 
 
 def _weighted_stems(text: str) -> dict[str, float]:
-    """Content stems of a text -> the weight of their rarest form in it."""
+    """Content stems of a text -> the weight of their rarest form in it (words_once: most are leads,
+    each read once; a headline's words are remembered where other stages ask for them too)."""
     weighted: dict[str, float] = {}
-    for found in map(_STEM_AND_WEIGHT.__getitem__, words(text)):
+    for found in map(_STEM_AND_WEIGHT.__getitem__, words_once(text)):
         if found is not None and found[1] > weighted.get(found[0], 0.0):
             weighted[found[0]] = found[1]
     return weighted

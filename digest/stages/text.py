@@ -113,6 +113,12 @@ def words(text: str) -> tuple[str, ...]:
     return _ascii_words(encoded)
 
 
+def words_once(text: str) -> tuple[str, ...]:
+    """words() of a text asked for once (a story's lead), not remembered: thousands of them would fill
+    words()' cache and hold every word of each in the build's main process."""
+    return words.__wrapped__(text)
+
+
 def _ascii_words(encoded: bytes) -> tuple[str, ...]:
     """words() of a text whose word characters are all ASCII letters, encoded in UTF-8 (and with no NUL).
 
