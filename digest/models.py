@@ -8,7 +8,7 @@ records a Drop so `digest build --explain` can show why.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import Enum, StrEnum
 from typing import Literal
 
@@ -17,6 +17,12 @@ FullText = Literal["auto", "always", "never"]
 
 PUBLISHER_NOT_NAMED = "Publisher not named"
 """A source's name when nothing names its publisher: not its feed, its page, nor its text."""
+
+
+def assume_utc(moment: datetime) -> datetime:
+    """A moment as given when it has a time zone; one given without (a feed's or a mail's date, `--now`) is
+    read as UTC. The one place that decides it, here because every layer, stages included, may import models."""
+    return moment if moment.utcoffset() is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from digest.models import assume_utc
+
 
 def utc_stamp(moment: datetime) -> str:
     """'2026-11-23T07:00:00.000000+00:00' for any aware datetime; a naive one is refused, not guessed."""
@@ -32,7 +34,4 @@ def restamp(text: str | None) -> str | None:
     """
     if text is None:
         return None
-    moment = datetime.fromisoformat(text)
-    if moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=UTC)
-    return utc_stamp(moment)
+    return utc_stamp(assume_utc(datetime.fromisoformat(text)))

@@ -309,6 +309,7 @@ def test_retry_after_as_a_date_is_waited():
     now = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
     assert retry_after_seconds("Fri, 04 Dec 2026 12:00:30 GMT", now) == 30.0
     assert retry_after_seconds("Fri, 04 Dec 2026 11:00:00 GMT", now) == 0.0
+    assert retry_after_seconds("Fri, 04 Dec 2026 12:00:30 -0000", now) == 30.0  # no zone given: read as UTC
     assert retry_after_seconds("soon", now) is None
 
 

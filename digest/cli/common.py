@@ -15,7 +15,7 @@ import shutil
 import sqlite3
 import sys
 from collections.abc import Iterable
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +23,7 @@ import click
 from rich.cells import cell_len, set_cell_size
 
 from digest.errors import DigestError, system_error
+from digest.models import assume_utc
 
 JSON_SCHEMA = 1
 """Bumped only if a key of the shared JSON convention ever changes meaning."""
@@ -119,7 +120,7 @@ def parse_instant(value: str | None, option: str) -> datetime | None:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO date or date-time", param_hint=option) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    return assume_utc(parsed)
 
 
 class _ReportsDigestErrors:

@@ -38,6 +38,7 @@ from digest.config import BouncesConfig
 from digest.delivery import ledger, suppressions
 from digest.delivery.subscribers import SuppressionReason
 from digest.errors import DeliveryError, variables_not_set
+from digest.models import assume_utc
 from digest.store import migrate
 from digest.timestamps import utc_stamp
 
@@ -116,7 +117,7 @@ def _bounced_at(message: Message, fallback: datetime) -> datetime:
         moment = parsedate_to_datetime(message.get("Date", ""))
     except (TypeError, ValueError, IndexError):
         return fallback
-    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return assume_utc(moment).astimezone(UTC)
 
 
 def _original_message_id(message: Message) -> str | None:

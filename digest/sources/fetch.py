@@ -30,6 +30,7 @@ import tenacity
 
 from digest.config import FetchConfig
 from digest.errors import FetchError, FetchFailure
+from digest.models import assume_utc
 from digest.sources.netguard import GuardedBackend
 
 GZIP_MAGIC = b"\x1f\x8b"
@@ -65,11 +66,9 @@ def retry_after_seconds(value: str | None, now: datetime) -> float | None:
     if value.isdigit():
         return float(value)
     try:
-        when = parsedate_to_datetime(value)
+        when = assume_utc(parsedate_to_datetime(value))
     except (TypeError, ValueError):
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
     return max(0.0, (when - now).total_seconds())
 
 

@@ -49,7 +49,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from digest.models import Story
+from digest.models import Story, assume_utc
 from digest.stages.event_lead import CALENDAR_WORDS, LEAD_HOURS, MIN_COVERAGE, MIN_KEY, Lead, lead_of, spelling_key
 from digest.stages.text import content_stems
 
@@ -202,7 +202,7 @@ def _report(story: Story, by_lead: bool) -> _Report | None:
     if published is None or not story.title:
         return None
     if isinstance(published, datetime):
-        published = published if published.tzinfo is not None else published.replace(tzinfo=UTC)
+        published = assume_utc(published)
         day = published.date()
     else:
         day, published = published, datetime.combine(published, time(), UTC)
