@@ -207,6 +207,8 @@ class EditionStory:
     sources: tuple[SourceRef, ...]
     theme: str | None
     reason: str
+    near_theme: str | None = None
+    """A near miss in Also noted (a story no theme took): the theme it came nearest to."""
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ def sample_edition() -> Edition:
                 sources=(RIGHTS_REVIEW,),
                 theme=None,
                 reason="fits no theme (best: solidarity 1.2 < 3.0)",
+                near_theme="solidarity",
             ),
         ),
     )

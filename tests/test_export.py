@@ -44,6 +44,7 @@ def test_story_carries_summary_sentences_reason_and_sources():
             "Campaigners said the licences cover rifles and ammunition used in recent raids.",
         ],
         "theme": "arms-exports",
+        "near_theme": None,
         "reason": "arms-exports: 6.2 per 100 words (min 3.0)",
         "sources": [
             {
@@ -63,6 +64,7 @@ def test_published_datetimes_keep_their_time_and_unthemed_stories_have_no_theme(
     document = json.loads(edition_to_json(sample_edition()))
     assert document["sections"][0]["stories"][1]["sources"][0]["published"] == "2026-11-19T14:30:00+00:00"
     assert [s["theme"] for s in document["also_noted"]["stories"]] == ["arms-exports", None]
+    assert [s["near_theme"] for s in document["also_noted"]["stories"]] == [None, "solidarity"]
 
 
 def test_json_is_stable_text_with_readable_unicode():

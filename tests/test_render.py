@@ -266,11 +266,14 @@ def test_email_stays_under_gmail_clip_at_the_largest_configured_edition():
     assert len(out.email_html.encode("utf-8")) < GMAIL_CLIP
 
 
-def test_also_noted_says_which_section_a_story_had_no_room_in(rendered):
-    """An overflow story is marked with its section; a near miss, which fits no theme, is not."""
+def test_also_noted_says_which_section_a_story_had_no_room_in_and_which_theme_a_near_miss_is_near(rendered):
+    """An overflow story is marked with its section; a near miss, which fits no theme, with the theme it came
+    nearest to."""
     assert "[More on Arms exports]\nMinisters to review export licences" in rendered.text
-    assert rendered.text.count("[More on") == 1
+    assert "[Near Solidarity]\nReport documents detention conditions" in rendered.text
+    assert rendered.text.count("[More on") == 1 and rendered.text.count("[Near ") == 1
     for html in (rendered.web_html, rendered.email_html):
         visible = words(html)
         assert re.search(r"More on Arms exports\s*Ministers to review export licences for drone parts", visible)
-        assert visible.count("More on Arms exports") == 1
+        assert re.search(r"Near Solidarity\s*Report documents detention conditions", visible)
+        assert visible.count("More on Arms exports") == 1 and visible.count("Near Solidarity") == 1

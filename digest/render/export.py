@@ -39,6 +39,7 @@ def _story(story: EditionStory) -> dict[str, Any]:
         "summary": " ".join(story.summary),
         "sentences": list(story.summary),
         "theme": story.theme,
+        "near_theme": story.near_theme,
         "reason": story.reason,
         "sources": [_source(source) for source in story.sources],
     }
@@ -94,6 +95,7 @@ def _story_of(data: dict[str, Any]) -> EditionStory:
         ),
         theme=data["theme"],
         reason=data["reason"],
+        near_theme=data.get("near_theme"),
     )
 
 

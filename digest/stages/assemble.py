@@ -20,7 +20,7 @@ from digest.stages.headline import heading
 ALSO_NOTED = "also-noted"
 
 
-def _edition_story(item: SummarizedStory) -> EditionStory:
+def _edition_story(item: SummarizedStory, near_theme: str | None = None) -> EditionStory:
     return EditionStory(
         id=item.story.id,
         title=heading(item.story),
@@ -28,6 +28,7 @@ def _edition_story(item: SummarizedStory) -> EditionStory:
         sources=item.story.sources,
         theme=item.decision.theme,
         reason=item.decision.reason,
+        near_theme=near_theme,
     )
 
 
@@ -63,14 +64,21 @@ def pick(
 def relevance(decision: ThemeDecision, bars: Mapping[str, float]) -> float:
     """How near the story came to one of these themes: its score as a share of the theme's bar
     (min_probability), counting only themes whose every term group it names (and whose cause)."""
-    return max(
-        (
-            score / bars[theme]
-            for theme, score in decision.scores
-            if theme in bars and theme not in decision.cause_unnamed and theme not in decision.terms_missing
-        ),
-        default=0.0,
-    )
+    return max(_nearness(decision, bars).values(), default=0.0)
+
+
+def nearest_theme(decision: ThemeDecision, bars: Mapping[str, float]) -> str | None:
+    """The theme relevance() measures the story by: the one it came nearest to (the first of a tie)."""
+    nearness = _nearness(decision, bars)
+    return max(nearness, key=nearness.__getitem__) if nearness else None
+
+
+def _nearness(decision: ThemeDecision, bars: Mapping[str, float]) -> dict[str, float]:
+    return {
+        theme: score / bars[theme]
+        for theme, score in decision.scores
+        if theme in bars and theme not in decision.cause_unnamed and theme not in decision.terms_missing
+    }
 
 
 def also_noted(config: EditionConfig, stories: Sequence[Item], themes: Mapping[str, Theme]) -> list[Item]:
@@ -105,11 +113,15 @@ def assemble(
         sections.append(Section(key, theme.title, theme.description, tuple(map(_edition_story, by_theme[key]))))
     also_noted = None
     if unthemed:
+        bars = {key: themes[key].min_probability for key in config.themes}
         also_noted = Section(
             ALSO_NOTED,
             "Also noted",
             "More on this edition's themes than its sections had room for, then the stories nearest to one.",
-            tuple(map(_edition_story, unthemed)),
+            tuple(
+                _edition_story(item, None if item.decision.theme in config.themes else nearest_theme(item.decision, bars))
+                for item in unthemed
+            ),
         )
     return Edition(
         name=name,
