@@ -35,7 +35,7 @@ def test(config_path: Path, text: str) -> None:
     decision = try_theme(config, text, conn, datetime.now(UTC))
     click.echo(f"{decision.theme or 'no theme'}: {decision.reason}")
     for key, probability in decision.scores:
-        unnamed = "; names nothing of its cause" if key in decision.cause_unnamed else ""
+        unnamed = "; names none of the words it needs" if key in decision.cause_unnamed else ""
         click.echo(
             f"  {config.themes[key].title}: {probability:.0%} (needs {config.themes[key].min_probability:.0%}{unnamed})"
         )
