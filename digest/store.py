@@ -30,7 +30,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 
 
 class NotAStore(DigestError):
-    """The store: path holds a file that is not an SQLite database: a mistake in the config (exit 2).
+    """The store: path holds a folder, or a file that is not an SQLite database: a mistake in the config (exit 2).
 
     SQLite itself would take a file shorter than its header for an empty database and write
     over it; whatever the file was, it is refused untouched.
@@ -85,7 +85,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
     mirror = None
     if not in_memory:
         if path.parent.exists() and not path.parent.is_dir():
-            raise DigestError(f"{path}: the store's folder {path.parent} is a file; check `store:` in the config")
+            raise NotAStore(f"{path}: the store's folder {path.parent} is a file; check `store:` in the config")
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
@@ -94,7 +94,7 @@ def connect(path: Path | str) -> sqlite3.Connection:
                 "check `store:` in the config"
             ) from None
         if path.is_dir():
-            raise DigestError(f"{path}: is a folder, not the store's file; check `store:` in the config (e.g. digest.sqlite)")
+            raise NotAStore(f"{path}: is a folder, not the store's file; check `store:` in the config (e.g. digest.sqlite)")
         _refuse_other_files(path)
         mirror = store_identity.check_before_open(path)
     try:

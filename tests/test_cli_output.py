@@ -277,7 +277,7 @@ def test_digest_run_in_the_repository_with_its_own_config_would_be_caught(monkey
     ("args", "code", "line"),
     [
         # a store whose folder cannot be made: one line naming it and the key, not a traceback
-        (["build", "--config", "{tmp}/store-in-a-file.yaml"], 1,
+        (["build", "--config", "{tmp}/store-in-a-file.yaml"], 2,
          "digest: {tmp}/afile/digest.sqlite: the store's folder {tmp}/afile is a file; check `store:` in the config"),
         # --out naming a device (click's own check catches a plain file)
         (["build", "--config", "{tmp}/schedule.yaml", "--out", "/dev/null"], 1,

@@ -112,7 +112,7 @@ def test_a_store_that_is_a_folder_is_named_as_such(tmp_path):
     store.mkdir()
     for command in (["store", "check"], ["editions"], ["build", "--out", str(tmp_path / "out")]):
         result = CliRunner().invoke(main, [*command, "--config", str(config)])
-        assert result.exit_code == 1, result.output
+        assert result.exit_code == 2, result.output  # a mistake in the config, as every other
         assert result.stderr == (
             f"digest: {store}: is a folder, not the store's file; check `store:` in the config (e.g. digest.sqlite)\n"
         )
