@@ -24,11 +24,11 @@ half or more (Jaccard ≥ 0.5, bench/themes_sample_more.py's Drawer: the same ev
    probability in [LOW, HIGH], computed as bench/themes_sample_uncertain.py computes it;
 3. **random** (RANDOM items): any remaining headline, the base rate.
 
-Draw 2 depends on the shipped model: the labelled file was drawn with digest/stages/theme_examples.jsonl as of
-commit 4d3790c (before this round's labels are exported). Draws 1 and 2 are `candidate` true. Labels are by
-hand, by THEMES.md; neither the words that drew an item nor the model's probability play a part (the labeller
-sees titles and their search only). Counts per draw and group go to stderr; each drawn record names its draw
-(`draw`), which `merge` leaves out.
+Draw 2 depends on the shipped model: the labelled file was drawn with schedule.yaml's themes and
+digest/stages/theme_examples.jsonl as of commit 4d3790c; later term-group or example changes draw other items.
+Draws 1 and 2 are `candidate` true. Labels are by hand, by THEMES.md; neither the words that drew an item nor
+the model's probability play a part (the labeller sees titles and their search only). Counts per draw and
+group go to stderr; each drawn record names its draw (`draw`), which `merge` leaves out.
 
     .venv/bin/python bench/themes_sample_round5.py draw > /tmp/round5_pool.jsonl
     .venv/bin/python bench/themes_sample_more.py merge /tmp/round5_pool.jsonl LABELS.tsv... \\
