@@ -23,7 +23,7 @@ def digest(config: Path, *args: str):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, list[str]]:
-    """A store with one draft built from the bundled seeds, and its story ids."""
+    """A store with one draft built from the bundled seeds, and its story ids (its sections', then Also noted's)."""
     folder = tmp_path_factory.mktemp("built")
     delivery_config(folder, recipients=["ann@example.org"])
     config = folder / "schedule.yaml"
@@ -31,8 +31,9 @@ def built(tmp_path_factory) -> tuple[Path, list[str]]:
     assert result.exit_code == 0, result.output
     edition = json.loads(next((folder / "out").glob("*.json")).read_text(encoding="utf-8"))
     assert edition["id"] == EDITION_ID
+    also_noted = edition["also_noted"]["stories"] if edition["also_noted"] else []
     stories = [story["id"] for section in edition["sections"] for story in section["stories"]]
-    return config, stories
+    return config, stories + [story["id"] for story in also_noted]
 
 
 def test_themes_learn_with_an_unknown_edition_says_so_and_where_editions_are_listed(built):
