@@ -35,15 +35,12 @@ names its draw (`draw`), which `merge` leaves out.
 
 from __future__ import annotations
 
-import argparse
-import json
 import random
 import re
 import sys
 
-from themes_sample import item_id
 from themes_sample_more import Drawer
-from themes_sample_uncertain import HIGH, LOW, labelled_drawer, top_probability, unlabelled
+from themes_sample_uncertain import Drawn, draw_round, print_round
 
 OUTPUT = "labels-headlines-round4.jsonl"
 """This draw's labelled records: not read back, so that the draw stays the same once they exist."""
@@ -73,8 +70,6 @@ MILITARY = re.compile(
 )
 """Wider: the military, military aid and the money and votes behind it, where unnamed arms deals hide."""
 
-Drawn = list[tuple[dict[str, str], bool, str]]
-"""Each drawn item, whether a prefilter or the model drew it (candidate), and its draw's name."""
 
 
 def draw_arms(pool: list[dict[str, str]], drawer: Drawer, rng: random.Random) -> list[dict[str, str]]:
@@ -92,32 +87,11 @@ def draw_arms(pool: list[dict[str, str]], drawer: Drawer, rng: random.Random) ->
 
 
 def draw() -> Drawn:
-    rng = random.Random(4044)
-    drawer = labelled_drawer(OUTPUT)
-    pool = list(unlabelled(OUTPUT))
-    print(f"{len(pool)} unlabelled headlines", file=sys.stderr)
-    drawn: Drawn = [(item, True, "arms") for item in draw_arms(pool, drawer, rng)]
-    tops = top_probability(pool)
-    uncertain = [item for item, top in zip(pool, tops, strict=True) if LOW <= top <= HIGH]
-    rng.shuffle(uncertain)
-    taken = drawer.take(uncertain, UNCERTAIN)
-    print(f"uncertain: {len(uncertain)} at {LOW}-{HIGH}, {len(taken)} drawn", file=sys.stderr)
-    drawn += [(item, True, "uncertain") for item in taken]
-    rest = list(pool)
-    rng.shuffle(rest)
-    taken = drawer.take(rest, RANDOM)
-    print(f"random: {len(taken)} drawn", file=sys.stderr)
-    return drawn + [(item, False, "random") for item in taken]
+    return draw_round(OUTPUT, 4044, ("arms", draw_arms), UNCERTAIN, RANDOM)
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("command", choices=["draw"], help="print the drawn items, one JSON object a line")
-    parser.parse_args()
-    for item, candidate, name in draw():
-        record = {"id": item_id(item["source"], item["ref"]), **item, "candidate": candidate, "draw": name}
-        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
-
+    print_round(__doc__, draw)
 
 if __name__ == "__main__":
     main()

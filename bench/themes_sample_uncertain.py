@@ -34,7 +34,7 @@ import json
 import random
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from themes import ROOT, THEMES, Item, story
@@ -117,6 +117,49 @@ def top_probability(items: list[dict[str, str]]) -> list[float]:
         tops.append(max((p for _, p in scores), default=0.0))
     return tops
 
+
+Drawn = list[tuple[dict[str, str], bool, str]]
+"""Each drawn headline, whether a prefilter or the classifier drew it (``candidate``), and the name of its draw."""
+
+
+def draw_round(
+    output: str,
+    seed: int,
+    first: tuple[str, Callable[[list[dict[str, str]], Drawer, random.Random], list[dict[str, str]]]],
+    uncertain: int,
+    at_random: int,
+) -> Drawn:
+    """A labelling round's draws from the headlines no label file but ``output`` holds, in this order, with one
+    ``random.Random(seed)``: the round's own (``first``: its name and how it draws from the pool), then
+    ``uncertain`` headlines the shipped classifier gives its top theme a probability in [LOW, HIGH], then
+    ``at_random`` of any; each draw's counts go to stderr."""
+    rng = random.Random(seed)
+    drawer = labelled_drawer(output)
+    pool = list(unlabelled(output))
+    print(f"{len(pool)} unlabelled headlines", file=sys.stderr)
+    name, draw_first = first
+    drawn: Drawn = [(item, True, name) for item in draw_first(pool, drawer, rng)]
+    tops = top_probability(pool)
+    unsure = [item for item, top in zip(pool, tops, strict=True) if LOW <= top <= HIGH]
+    rng.shuffle(unsure)
+    taken = drawer.take(unsure, uncertain)
+    print(f"uncertain: {len(unsure)} at {LOW}-{HIGH}, {len(taken)} drawn", file=sys.stderr)
+    drawn += [(item, True, "uncertain") for item in taken]
+    rest = list(pool)
+    rng.shuffle(rest)
+    taken = drawer.take(rest, at_random)
+    print(f"random: {len(taken)} drawn", file=sys.stderr)
+    return drawn + [(item, False, "random") for item in taken]
+
+
+def print_round(doc: str, drawn: Callable[[], Drawn]) -> None:
+    """The command line of a labelling round: `draw` prints each drawn item, one JSON object a line."""
+    parser = argparse.ArgumentParser(description=doc.split("\n")[0])
+    parser.add_argument("command", choices=["draw"], help="print the drawn items, one JSON object a line")
+    parser.parse_args()
+    for item, candidate, name in drawn():
+        record = {"id": item_id(item["source"], item["ref"]), **item, "candidate": candidate, "draw": name}
+        sys.stdout.write(json.dumps(record, ensure_ascii=False) + "\n")
 
 def draw() -> list[dict[str, object]]:
     rng = random.Random(2026)
