@@ -25,7 +25,6 @@ from digest.stages.theme_model import (
     Placement,
     ThemeModel,
     examples_of,
-    lede_of,
     read_story,
     shipped_examples,
     train,
@@ -121,7 +120,7 @@ class ThemeClassifier:
         index = self._term_index()
         title, body = Terms(story.title or "", index), Terms(story.text, index)
         long = len(body.tokens) > LONG_STORY_WORDS
-        lede = Terms(lede_of(story.text, LONG_STORY_WORDS), index) if long else body
+        lede = Terms(body.tokens[:LONG_STORY_WORDS], index) if long else body
         signals = self._rules()(story, title, lede)
         found, seen = read_story(story.title or "", story.text)
         shown = dict(reversed(seen))

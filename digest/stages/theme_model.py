@@ -55,17 +55,6 @@ def story_features(title: str, text: str) -> frozenset[str]:
     return read_story(title, text)[0]
 
 
-_WORD = re.compile(r"\w+")
-
-
-def lede_of(text: str, length: int = LEDE_WORDS) -> str:
-    """The start of a text up to its ``length``-th word."""
-    for count, word in enumerate(_WORD.finditer(text), 1):
-        if count == length:
-            return text[: word.end()]
-    return text
-
-
 def read_story(title: str, text: str) -> tuple[frozenset[str], tuple[tuple[str, str], ...]]:
     """story_features(), and each (stem, word) of the title and lede, so a reason can quote the story's words."""
     title, text = _initialisms_joined(title), _initialisms_joined(text[:LEDE_CHARS])

@@ -208,8 +208,9 @@ def _index_of(term: str) -> TermIndex:
 class Terms:
     """A text's words, and how often the terms of an index occur in them."""
 
-    def __init__(self, text: str, index: TermIndex | None = None) -> None:
-        self.tokens = words(text)
+    def __init__(self, text: str | list[str], index: TermIndex | None = None) -> None:
+        """``text``, or its words as words() splits them (the opening of a text already split)."""
+        self.tokens = words(text) if isinstance(text, str) else text
         self.counts = Counter(self.tokens)
         self.index = index
         self.found = index.count(self.tokens, self.counts) if index is not None else {}
