@@ -140,11 +140,16 @@ class ThemeClassifier:
         unnamed = [p for p in placed if p.theme in gated]
         placed = [p for p in placed if p.theme not in gated]
         if not placed and len(body.tokens) >= LONG_STORY_WORDS:
-            whole = self._rules()(story, title, body)
-            placed = [p for p in placements if f"<{p.theme} rules>" in whole]
-            if placed:
-                best = placed[0]
-                rules = score_theme(best.theme, self.themes[best.theme], story, title, body)
+            # the keyword rules over the whole text: the first theme (likeliest first) they place the story in
+            ruled_themes = self._rules().groups
+            qualified = (
+                (p, rules)
+                for p in placements
+                if p.theme in ruled_themes
+                and (rules := score_theme(p.theme, self.themes[p.theme], story, title, body)).qualifies
+            )
+            if (first := next(qualified, None)) is not None:
+                best, rules = first
                 reason = (
                     f"{rules.describe(self.themes[best.theme].title)} by its keyword rules, over a long story; "
                     f"from its title and lede alone {self._describe(best, story, signals)}"
