@@ -204,6 +204,11 @@ def test_an_offline_build_warns_of_a_malformed_feed_as_its_last_fetch_left_it(pr
     assert [line for line in offline["_stderr"].splitlines() if line.startswith("warning:")] == [
         f"{warning} (as it was last read; not fetched: --offline)"
     ]
+    report = digest(project, "build", "--out", str(project / "json"), "--now", "2026-11-22T08:00:00+00:00",
+                    "--offline", "--json")
+    [feed] = json.loads(report.stdout)["sources"]["feeds"]
+    assert (feed["status"], feed["message"]) == ("not-fetched", warning.removeprefix(f"warning: feed {url}: ")
+                                                 + " (as it was last read; not fetched: --offline)")
 
     feed_server.route("/monitor.rss", Route(fixture("themed.rss"), etag='"v2"'))  # the publisher fixed it
     assert build(project, "2026-11-23T07:00:00+00:00")["_stderr"].count("warning:") == 0

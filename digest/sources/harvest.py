@@ -189,13 +189,13 @@ def _record(conn: sqlite3.Connection, url: str, outcome: _Outcome, now: datetime
     return FeedCheck(url, "ok", state, len(parsed.entries), new, parsed.problem)
 
 
-def _stored_warning(state: FeedState, threshold: int) -> str | None:
-    """An offline build's line for a feed, from what its last fetch left in the store: its failures once they
+def _stored_problem(state: FeedState, threshold: int) -> str | None:
+    """An offline build's word on a feed, from what its last fetch left in the store: its failures once they
     reach the threshold, else what was wrong with it when last read (the entries it gives are those)."""
     if state.consecutive_failures >= threshold:
-        return f"feed {state.url}: {state.last_error}; failed {state.consecutive_failures} times in a row"
+        return f"{state.last_error}; failed {state.consecutive_failures} times in a row"
     if state.last_problem:
-        return f"feed {state.url}: {state.last_problem} (as it was last read; not fetched: --offline)"
+        return f"{state.last_problem} (as it was last read; not fetched: --offline)"
     return None
 
 
@@ -308,6 +308,7 @@ def harvest(
     feeds = [feed for feed in config.feeds if feed.enabled]
     threshold = config.fetch.failure_threshold
     checked: dict[str, FeedCheck] = {}
+    stored: dict[str, str] = {}
     if fetch:
         checks = fetch_feeds(config, conn, now=now, progress=progress, parallel_settings=parallel_settings)
         warnings = [w for check in checks if (w := check.warning(threshold)) is not None]
@@ -315,7 +316,8 @@ def harvest(
         checked = {check.url: check for check in checks}
     else:
         states = feedstore.feed_states(conn, (feed.url for feed in feeds))
-        warnings = [w for state in states.values() if (w := _stored_warning(state, threshold)) is not None]
+        stored = {url: problem for url, state in states.items() if (problem := _stored_problem(state, threshold))}
+        warnings = [f"feed {url}: {problem}" for url, problem in stored.items()]
     first_at: dict[str, FeedConfig] = {}
     for feed in feeds:
         first_at.setdefault(feed.url, feed)
@@ -329,7 +331,7 @@ def harvest(
             _label(feed, states.get(feed.url)),
             CHECK_STATUS[checked[feed.url].status] if feed.url in checked else FeedStatus.NOT_FETCHED,
             per_feed.get(feed.url, 0) if first_at[feed.url] is feed else 0,
-            checked[feed.url].message if feed.url in checked else None,
+            checked[feed.url].message if feed.url in checked else stored.get(feed.url),
         )
         for feed in feeds
     )
