@@ -31,3 +31,10 @@ def test_label_records_follow_the_schema_and_the_fixed_split_rule(path):
 def test_no_item_is_labelled_twice_across_the_label_files():
     ids = [record["id"] for path in FILES for record in records(path)]
     assert len(FILES) >= 6 and len(ids) == len(set(ids))
+
+
+def test_the_second_labellers_items_are_dev_items_of_the_label_files():
+    dev = {record["id"] for path in FILES for record in records(path) if record["split"] == "dev"}
+    second = records(LABELS / "second-labeller-dev.jsonl")
+    assert len(second) == 433 and {record["id"] for record in second} <= dev
+    assert all(record["label"] in THEMES for record in second)
