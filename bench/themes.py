@@ -4,7 +4,9 @@ Prints, for each classifier, per theme precision / recall / F1 on dev, the
 share of off-topic (none) items placed in some theme ("leakage"), and stories
 per second on one core (processor time, the median of --runs); then the same
 figures on the dev items of general feeds only (real_entries, real_feeds: news
-as digest reads it, not a news search). Thresholds are chosen by 5-fold
+as digest reads it, not a news search), and on the 7,455 base-rate headlines of
+labels-headlines-round6.jsonl (every headline the earlier rounds left, train and
+dev parts alike: no classifier trains on them). Thresholds are chosen by 5-fold
 cross-validation on the train part only; dev is never tuned on.
 
     .venv/bin/pip install -e '.[bench]'
@@ -37,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from themes_export import context_of, labelled
+from themes_export import BASE_RATE, context_of, labelled
 
 from digest.config import Config, Theme, ThemeSignals, load_config
 from digest.models import SourceRef, Story
@@ -67,8 +69,9 @@ class Item:
 Classifier = Callable[[Sequence[Item]], list[str | None]]
 
 
-def load(split: str) -> list[Item]:
-    """The items of ``split`` in labels.jsonl and every labels-*.jsonl (bench/themes_export.py reads them)."""
+def load(split: str | None, base_rate: bool = False) -> list[Item]:
+    """The items of ``split`` (None: both) in labels.jsonl and the labels-*.jsonl digest trains on
+    (bench/themes_export.py reads them); with ``base_rate``, those of the base-rate file instead (BASE_RATE)."""
     return [
         Item(
             record["title"],
@@ -77,7 +80,7 @@ def load(split: str) -> list[Item]:
             context_of(record),
             record["source"].startswith(("real_entries/", "real_feeds/")),
         )
-        for record in labelled(split)
+        for record in labelled(split, [BASE_RATE] if base_rate else None)
     ]
 
 
@@ -258,7 +261,9 @@ TARGET_PRECISION, TARGET_RECALL = 0.92, 0.85
 """What issue 13 asks of every theme on unseen news."""
 
 
-def cross_validated_curves(themes: dict[str, Theme], train: Sequence[Item]) -> dict[str, list[tuple[float, float, float]]]:
+def cross_validated_curves(
+    themes: dict[str, Theme], train: Sequence[Item]
+) -> dict[str, list[tuple[float, float, float]]]:
     """Per theme, (bar, precision, recall) for bars 0.20 to 0.95 over 5 folds of train: digest's own classifier
     (words, pairs, term groups, the themes' examples) trained on four folds decides the fifth as a feed shows it
     (a searched headline without its search)."""
@@ -314,8 +319,9 @@ def figures(items: Sequence[Item], found: Sequence[str | None]) -> str:
     return f"{' | '.join(cells)} | {leakage:6.1%}"
 
 
-def report(name: str, classify: Classifier, dev: Sequence[Item], runs: int) -> None:
-    """All dev items, then (indented) those of general feeds: the kind of news digest reads."""
+def report(name: str, classify: Classifier, dev: Sequence[Item], runs: int, base: Sequence[Item]) -> None:
+    """All dev items, then (indented) those of general feeds: the kind of news digest reads; then the
+    base-rate headlines (BASE_RATE), never trained on."""
     times = []
     for _ in range(runs):
         start = time.process_time()
@@ -325,6 +331,7 @@ def report(name: str, classify: Classifier, dev: Sequence[Item], runs: int) -> N
     print(f"{name:<34} {figures(dev, found)} | {speed:9,.0f}")
     general = [(item, got) for item, got in zip(dev, found, strict=True) if item.general]
     print(f"{'  general feeds only':<34} {figures([i for i, _ in general], [g for _, g in general])} |")
+    print(f"{'  base-rate headlines (round 6)':<34} {figures(base, classify(base))} |")
 
 
 def main() -> None:
@@ -340,15 +347,22 @@ def main() -> None:
             print(f"{theme}, 5-fold precision/recall at each bar:")
             print(textwrap.fill("  ".join(f"{bar:.2f} {p:.2f}/{r:.2f}" for bar, p, r in curve), 100))
             bar, precision, recall = nearest_to_target(curve)
-            print(f"  min_probability {bar:.2f} comes nearest to P {TARGET_PRECISION}, R {TARGET_RECALL}: "
-                  f"{precision:.2f} / {recall:.2f}")
+            print(
+                f"  min_probability {bar:.2f} comes nearest to P {TARGET_PRECISION}, R {TARGET_RECALL}: "
+                f"{precision:.2f} / {recall:.2f}"
+            )
         return
     threshold = cross_validated_threshold(train)
     whole_threshold = cross_validated_threshold(train, whole_story_features)
     counts = ", ".join(f"{sum(1 for i in dev if i.label == t)} {t}" for t in (*THEMES, None))
     general = ", ".join(f"{sum(1 for i in dev if i.label == t and i.general)} {t}" for t in (*THEMES, None))
-    print(f"train {len(train)}, dev {len(dev)} items ({counts}); linear threshold {threshold:.2f}, "
-          f"title and lede together {whole_threshold:.2f} (5-fold CV on train, F0.5); general feeds: {general}")
+    base = load(None, base_rate=True)
+    at_base = ", ".join(f"{sum(1 for i in base if i.label == t)} {t}" for t in (*THEMES, None))
+    print(
+        f"train {len(train)}, dev {len(dev)} items ({counts}); linear threshold {threshold:.2f}, "
+        f"title and lede together {whole_threshold:.2f} (5-fold CV on train, F0.5); general feeds: {general}; "
+        f"base-rate headlines: {at_base}"
+    )
     print(f"{'':<34} {'arms P/R/F1':^17} | {'settler P/R/F1':^17} | {'solidarity P/R/F1':^17} | leakage | stories/s")
     chosen = {name.strip() for name in args.only.split(";") if name.strip()}
     old = todays_rules()
@@ -371,7 +385,7 @@ def main() -> None:
         )
     for name, make in classifiers.items():
         if not chosen or name in chosen:
-            report(name, make(), dev, args.runs)
+            report(name, make(), dev, args.runs, base)
 
 
 if __name__ == "__main__":
