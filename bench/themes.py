@@ -64,6 +64,8 @@ class Item:
     """What a news search that found a headline was for: its text when the model learns from it."""
     general: bool = False
     """From a general feed (real_entries, real_feeds), not a news search: the kind of item digest reads."""
+    sure: bool = True
+    """Labelled with high confidence: no careful reader would place it otherwise."""
 
 
 Classifier = Callable[[Sequence[Item]], list[str | None]]
@@ -79,6 +81,7 @@ def load(split: str | None, base_rate: bool = False) -> list[Item]:
             None if record["label"] == "none" else record["label"],
             context_of(record),
             record["source"].startswith(("real_entries/", "real_feeds/")),
+            record["confidence"] == "high",
         )
         for record in labelled(split, [BASE_RATE] if base_rate else None)
     ]
@@ -320,8 +323,8 @@ def figures(items: Sequence[Item], found: Sequence[str | None]) -> str:
 
 
 def report(name: str, classify: Classifier, dev: Sequence[Item], runs: int, base: Sequence[Item]) -> None:
-    """All dev items, then (indented) those of general feeds: the kind of news digest reads; then the
-    base-rate headlines (BASE_RATE), never trained on."""
+    """All dev items, then (indented) those of general feeds (the kind of news digest reads) and those
+    labelled with high confidence; then the base-rate headlines (BASE_RATE, never trained on), all and sure."""
     times = []
     for _ in range(runs):
         start = time.process_time()
@@ -329,9 +332,17 @@ def report(name: str, classify: Classifier, dev: Sequence[Item], runs: int, base
         times.append(time.process_time() - start)
     speed = len(dev) / max(statistics.median(times), 1e-9)
     print(f"{name:<34} {figures(dev, found)} | {speed:9,.0f}")
-    general = [(item, got) for item, got in zip(dev, found, strict=True) if item.general]
-    print(f"{'  general feeds only':<34} {figures([i for i, _ in general], [g for _, g in general])} |")
-    print(f"{'  base-rate headlines (round 6)':<34} {figures(base, classify(base))} |")
+    print(f"{'  general feeds only':<34} {subset(dev, found, lambda item: item.general)} |")
+    print(f"{'  high-confidence labels only':<34} {subset(dev, found, lambda item: item.sure)} |")
+    at_base = classify(base)
+    print(f"{'  base-rate headlines (round 6)':<34} {figures(base, at_base)} |")
+    print(f"{'    high-confidence labels only':<34} {subset(base, at_base, lambda item: item.sure)} |")
+
+
+def subset(items: Sequence[Item], found: Sequence[str | None], keep: Callable[[Item], bool]) -> str:
+    """figures() of the items ``keep`` keeps."""
+    kept = [(item, got) for item, got in zip(items, found, strict=True) if keep(item)]
+    return figures([item for item, _ in kept], [got for _, got in kept])
 
 
 def main() -> None:
