@@ -177,9 +177,9 @@ def test_the_compact_word_table_gives_wordfreq_s_own_frequencies():
     wordfreq = pytest.importorskip("wordfreq")
     import math
 
-    from digest.stages.event_lead import _zipf_table
+    from digest.stages.word_frequency import zipf_table
 
-    table = _zipf_table()
+    table = zipf_table()
     listed = wordfreq.get_frequency_dict("en", wordlist="small")
     assert len(table.centibels) == len(listed)
     assert all(table.zipf(word) == round(math.log10(frequency) + 9, 2) for word, frequency in listed.items())
