@@ -171,6 +171,17 @@ class Story:
         return "\n\n".join(self.paragraphs)
 
 
+class PlacedBy(StrEnum):
+    """What placed a story in its theme."""
+
+    MODEL = "model"
+    """The theme's model, from the story's title and lede, at or above the theme's bar."""
+    RULES = "rules"
+    """The theme's keyword rules, over the whole text of a long story the model left below the bar."""
+    EDITOR = "editor"
+    """An editor's correction of this story (digest themes learn --theme)."""
+
+
 @dataclass(frozen=True)
 class ThemeDecision:
     """The theme a story was sorted into (None: fits no theme), with the why."""
@@ -183,6 +194,8 @@ class ThemeDecision:
     """Themes the story is never placed in, whatever its score: it never names their cause (signals.must_name)."""
     terms_missing: tuple[str, ...] = ()
     """Themes one of whose term groups (signals.require) the story never names: it is no near miss of them."""
+    placed_by: PlacedBy | None = None
+    """What placed it (None: no theme, or a decision of the keyword rules alone, as bench/themes.py compares)."""
 
 
 @dataclass(frozen=True)

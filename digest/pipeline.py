@@ -448,21 +448,23 @@ def theme_classifier(
     """The classifier for an edition's themes, taught by the store's corrections too.
 
     A model is trained once per training set (shipped labels, the themes'
-    examples, corrections) and kept in the store as JSON for the next build.
+    examples, corrections) and kept in the store as JSON for the next build;
+    each corrected story also gets the editor's word as its verdict.
     """
-    corrections = [
-        Example(row["text"], row["theme"], bool(row["belongs"]), CORRECTION_WEIGHT, row["title"])
-        for row in (theme_corrections(conn) if conn is not None else [])
-    ]
+    rows = theme_corrections(conn) if conn is not None else []
+    corrections = [Example(row["text"], row["theme"], bool(row["belongs"]), CORRECTION_WEIGHT, row["title"]) for row in rows]
+    verdicts: dict[str, dict[str, bool]] = {}
+    for row in rows:  # oldest first: an editor's latest word on a story stands
+        verdicts.setdefault(row["story"], {})[row["theme"]] = bool(row["belongs"])
     examples = teaching(themes, corrections)
     key = model_key(themes, examples)
     kept = kept_theme_model(conn, key) if conn is not None else None
     if kept is not None:
-        return classifier(themes, model=ThemeModel.from_json(kept))
+        return classifier(themes, model=ThemeModel.from_json(kept), verdicts=verdicts)
     model = train_apart(themes, examples)
     if conn is not None:
         keep_theme_model(conn, key, model.to_json(), now)
-    return classifier(themes, model=model)
+    return classifier(themes, model=model, verdicts=verdicts)
 
 
 def try_theme(config: Config, text: str, conn: sqlite3.Connection | None, now: datetime) -> ThemeDecision:

@@ -311,10 +311,10 @@ def record_theme_correction(
 
 
 def theme_corrections(conn: sqlite3.Connection) -> list[sqlite3.Row]:
-    """Every correction, oldest first: (theme, belongs, title, text)."""
+    """Every correction, oldest first: (story, theme, belongs, title, text)."""
     ensure_themes(conn)
     return conn.execute(
-        "SELECT theme, belongs, title, text FROM theme_corrections ORDER BY recorded_at, edition, story, theme"
+        "SELECT story, theme, belongs, title, text FROM theme_corrections ORDER BY recorded_at, edition, story, theme"
     ).fetchall()
 
 

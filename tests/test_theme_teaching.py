@@ -351,3 +351,63 @@ def test_a_cause_named_late_in_a_long_story_still_counts():
     filler = "Students gathered on the lawn and chanted as speakers took turns at the microphone. " * 14
     story = bundled_story("Students protest on campus", filler + "They called for a ceasefire in Gaza.")
     assert "solidarity" not in chosen.decide(story).cause_unnamed
+
+
+def test_what_placed_a_story_is_told_the_model_for_a_brief_the_keyword_rules_for_a_long_story():
+    """A long story the model leaves below the bar (its opening says little) is placed by the keyword rules over
+    its whole text, and says so: the edition ranks it with the surest (digest.stages.assemble)."""
+    from digest.models import PlacedBy
+
+    chosen = classifier(load_config(ROOT / "schedule.yaml").themes)
+    brief = chosen.decide(bundled_story("Canada indefinitely suspends arms exports to Israel"))
+    assert (brief.theme, brief.placed_by) == ("arms-exports", PlacedBy.MODEL)
+    opening = "The port was quiet on Tuesday morning, and the dockers talked about the weather and the harvest. " * 9
+    body = ("Records show arms sales and weapons exports through the port: export licences for rifles, missiles "
+            "and ammunition sold to the army of a country at war, an arms deal the ministry approved. ") * 3
+    report = chosen.decide(bundled_story("A quiet port", opening + body))
+    assert (report.theme, report.placed_by) == ("arms-exports", PlacedBy.RULES)
+    assert report.score < 0.6 and "keyword rules, over a long story" in report.reason
+    assert chosen.decide(bundled_story("A quiet port", opening)).placed_by is None
+
+
+def test_an_editor_s_word_on_a_story_stands_over_the_model_and_the_keyword_rules():
+    """A correction teaches the model, which may still lean the old way, and the keyword rules, which place a
+    long story on their own, never learn: the editor's word on that story is its verdict."""
+    from digest.models import PlacedBy
+
+    themes = load_config(ROOT / "schedule.yaml").themes
+    opening = "The port was quiet on Tuesday morning, and the dockers talked about the weather and the harvest. " * 9
+    body = ("Records show arms sales and weapons exports through the port: export licences for rifles, missiles "
+            "and ammunition sold to the army of a country at war, an arms deal the ministry approved. ") * 3
+    report = bundled_story("A quiet port", opening + body)
+    assert classifier(themes).decide(report).placed_by is PlacedBy.RULES
+    refused = classifier(themes, verdicts={report.id: {"arms-exports": False}}).decide(report)
+    assert refused.theme is None and "an editor's correction: not Arms exports" in refused.reason
+    brief = bundled_story("Dockers down tools for a day")
+    assert classifier(themes).decide(brief).theme is None
+    moved = classifier(themes, verdicts={brief.id: {"solidarity": True, "sport": True}}).decide(brief)
+    assert (moved.theme, moved.placed_by) == ("solidarity", PlacedBy.EDITOR)
+    assert moved.reason.startswith("Solidarity, by an editor's correction; the model: Solidarity ")
+    assert classifier(themes, verdicts={"another story": {"solidarity": True}}).decide(brief).theme is None
+
+
+def test_learn_theme_puts_a_story_in_that_theme_in_the_next_build(tmp_path):
+    shutil.copy(ROOT / "schedule.yaml", tmp_path)
+    shutil.copytree(ROOT / "seeds", tmp_path / "seeds")
+    config = str(tmp_path / "schedule.yaml")
+    runner = CliRunner()
+    now = "2026-12-04T07:00:00+00:00"
+    assert runner.invoke(main, ["build", "--config", config, "--out", str(tmp_path / "out"), "--now", now]).exit_code == 0
+    edition_json = next((tmp_path / "out").glob("*.json"))
+    edition = json.loads(edition_json.read_text(encoding="utf-8"))
+    settler = edition["sections"][1]
+    story = settler["stories"][-1]
+    learnt = runner.invoke(main, ["themes", "learn", "--config", config, str(edition_json), story["id"],
+                                  "--theme", "solidarity"])
+    assert learnt.exit_code == 0, learnt.output
+    rebuilt = runner.invoke(main, ["build", "--config", config, "--out", str(tmp_path / "again"), "--now", now])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    again = json.loads(next((tmp_path / "again").glob("*.json")).read_text(encoding="utf-8"))
+    placed = {s["id"]: (section["theme"], s["reason"]) for section in again["sections"] for s in section["stories"]}
+    assert placed[story["id"]][0] == "solidarity"
+    assert placed[story["id"]][1].startswith("Solidarity, by an editor's correction")

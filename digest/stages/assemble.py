@@ -1,7 +1,8 @@
 """Assembling: summarized stories -> an Edition, one section per theme.
 
 Sections follow the edition's theme order; within a section the stories
-with the strongest theme score come first (ties keep source order). A story
+with the strongest theme score come first, a long story the keyword rules
+placed with the surest (_standing; ties keep source order). A story
 without a title of its own is headed by its lead sentence (digest.stages.headline).
 "Also noted" holds the themed stories a section had no room for, then the stories no theme took that
 come nearest to one (also_noted()).
@@ -14,7 +15,7 @@ from datetime import datetime
 from typing import Protocol, TypeVar
 
 from digest.config import EditionConfig, Theme
-from digest.models import Edition, EditionStory, Section, SummarizedStory, ThemeDecision
+from digest.models import Edition, EditionStory, PlacedBy, Section, SummarizedStory, ThemeDecision
 from digest.stages.headline import heading
 
 ALSO_NOTED = "also-noted"
@@ -41,7 +42,18 @@ Item = TypeVar("Item", bound=_Decided)
 
 
 def _ranked(items: Sequence[Item]) -> list[Item]:
-    return sorted(items, key=lambda item: -item.decision.score)
+    return sorted(items, key=lambda item: (-_standing(item.decision), -item.decision.score))
+
+
+def _standing(decision: ThemeDecision) -> float:
+    """How high a story stands in its section: the theme's probability for it, and 1 for a story an editor
+    placed (digest themes learn) or a long story the keyword rules placed over its whole text (those rank
+    among themselves by the probability). The model
+    read only that story's title and lede, and its probability is below the bar by the time the rules
+    decide, so by it every such story (a seed's investigation, a full article) would stand below every
+    brief and be the first cut to "Also noted"; the rules placed none of the 163 long pages of
+    ../shared/corpus/article_pages, none of them on a theme (bench/themes_long.py)."""
+    return 1.0 if decision.placed_by in (PlacedBy.RULES, PlacedBy.EDITOR) else decision.score
 
 
 def pick(

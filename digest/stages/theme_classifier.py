@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from digest.config import Theme
-from digest.models import SourceRef, Story, ThemeDecision, ThemedStory
+from digest.models import PlacedBy, SourceRef, Story, ThemeDecision, ThemedStory
 from digest.speed import parallel
 from digest.stages.theme_model import (
     IN_TITLE,
@@ -99,6 +99,10 @@ class ThemeClassifier:
     model: ThemeModel
     index: TermIndex | None = None
     signals: RuleSignals | None = None
+    verdicts: Mapping[str, Mapping[str, bool]] = field(default_factory=dict)
+    """Editors' word on particular stories (digest themes learn), by story id: per theme, whether it belongs.
+    It stands over the model and the keyword rules: the model learns from a correction, but may still lean
+    the old way, and the rules, which place a long story on their own, never learn."""
     _source_terms: dict[str, frozenset[str]] = field(default_factory=dict)
 
     def _term_index(self) -> TermIndex:
@@ -132,7 +136,14 @@ class ThemeClassifier:
         placements = self.model.place(features, story.theme_hints, HINT_LOGIT)
         placements.sort(key=lambda p: (-p.probability, p.theme))
         scores = tuple((p.theme, round(p.probability, 3)) for p in placements)
-        placed = [p for p in placements if p.probability >= self.themes[p.theme].min_probability]
+        verdict = {theme: belongs for theme, belongs in self.verdicts.get(story.id, {}).items() if theme in self.themes}
+        if (chosen := next((p for p in placements if verdict.get(p.theme)), None)) is not None:
+            reason = f"{self.themes[chosen.theme].title}, by an editor's correction; the model: {self._describe(chosen, story, signals)}"
+            return ThemeDecision(chosen.theme, round(chosen.probability, 3), reason, scores, placed_by=PlacedBy.EDITOR)
+        refused = [key for key, belongs in verdict.items() if not belongs]
+        placed = [
+            p for p in placements if p.probability >= self.themes[p.theme].min_probability and p.theme not in refused
+        ]
         named = title.found.keys() | body.found.keys()
         gated = {key: cause for key in self.themes if (cause := self._unnamed_cause(key, story, named)) is not None}
         # a theme with term groups names every one of them, or it is missing some
@@ -146,6 +157,7 @@ class ThemeClassifier:
                 (p, rules)
                 for p in placements
                 if p.theme in ruled_themes
+                and p.theme not in refused
                 and (rules := score_theme(p.theme, self.themes[p.theme], story, title, body)).qualifies
             )
             if (first := next(qualified, None)) is not None:
@@ -154,10 +166,14 @@ class ThemeClassifier:
                     f"{rules.describe(self.themes[best.theme].title)} by its keyword rules, over a long story; "
                     f"from its title and lede alone {self._describe(best, story, signals)}"
                 )
-                return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing)
+                return ThemeDecision(
+                    best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing, PlacedBy.RULES
+                )
         if not placed:
             nearest = placements[0] if placements else None
             reason = "fits no theme"
+            if refused:
+                reason += f" (an editor's correction: not {', '.join(self.themes[key].title for key in refused)})"
             if unnamed:
                 cause = gated[unnamed[0].theme]
                 reason += (
@@ -171,7 +187,7 @@ class ThemeClassifier:
         reason = self._describe(best, story, signals)
         if len(placed) > 1:
             reason += "; ahead of " + ", ".join(f"{self.themes[p.theme].title} {p.probability:.0%}" for p in placed[1:])
-        return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing)
+        return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing, PlacedBy.MODEL)
 
     def _unnamed_cause(self, theme: str, story: Story, named: Set[str]) -> list[str] | None:
         """The terms of the theme's cause (signals.must_name) when the story never mentions one: not in its
@@ -290,9 +306,15 @@ def themes_examples(themes: Mapping[str, Theme]) -> list[Example]:
     )
 
 
-def classifier(themes: Mapping[str, Theme], corrections: Sequence[Example] = (), model: ThemeModel | None = None) -> ThemeClassifier:
-    """The classifier for these themes: ``model`` if given (kept from an earlier build), else trained now."""
-    return ThemeClassifier(themes, model or train_model(themes, teaching(themes, corrections)))
+def classifier(
+    themes: Mapping[str, Theme],
+    corrections: Sequence[Example] = (),
+    model: ThemeModel | None = None,
+    verdicts: Mapping[str, Mapping[str, bool]] | None = None,
+) -> ThemeClassifier:
+    """The classifier for these themes: ``model`` if given (kept from an earlier build), else trained now;
+    ``verdicts``: editors' word on particular stories (ThemeClassifier.verdicts)."""
+    return ThemeClassifier(themes, model or train_model(themes, teaching(themes, corrections)), verdicts=verdicts or {})
 
 
 def decide_all(chosen: ThemeClassifier, stories: Sequence[Story]) -> list[ThemeDecision]:
