@@ -248,6 +248,15 @@ def bundled_story(title: str, text: str = "", source: str = "World news", hints:
     return Story("s", title, paragraphs, (SourceRef(source),), "d", 0, hints)
 
 
+def quiet_port(arms_trade: bool = True) -> Story:
+    """A long story whose opening says nothing of a theme (the model leaves it below every bar) and whose
+    later paragraphs, with ``arms_trade``, are dense in the arms trade (the keyword rules place it)."""
+    opening = "The port was quiet on Tuesday morning, and the dockers talked about the weather and the harvest. " * 9
+    body = ("Records show arms sales and weapons exports through the port: export licences for rifles, missiles "
+            "and ammunition sold to the army of a country at war, an arms deal the ministry approved. ") * 3
+    return bundled_story("A quiet port", opening + body if arms_trade else opening)
+
+
 def test_a_protest_that_never_names_the_cause_is_not_solidarity_nor_also_noted():
     """Solidarity's must_name: a story naming nothing of its cause group is never placed there, whatever
     'protest' weighs, and its solidarity score does not make it relevant for Also noted."""
@@ -361,13 +370,10 @@ def test_what_placed_a_story_is_told_the_model_for_a_brief_the_keyword_rules_for
     chosen = classifier(load_config(ROOT / "schedule.yaml").themes)
     brief = chosen.decide(bundled_story("Canada indefinitely suspends arms exports to Israel"))
     assert (brief.theme, brief.placed_by) == ("arms-exports", PlacedBy.MODEL)
-    opening = "The port was quiet on Tuesday morning, and the dockers talked about the weather and the harvest. " * 9
-    body = ("Records show arms sales and weapons exports through the port: export licences for rifles, missiles "
-            "and ammunition sold to the army of a country at war, an arms deal the ministry approved. ") * 3
-    report = chosen.decide(bundled_story("A quiet port", opening + body))
+    report = chosen.decide(quiet_port())
     assert (report.theme, report.placed_by) == ("arms-exports", PlacedBy.RULES)
     assert report.score < 0.6 and "keyword rules, over a long story" in report.reason
-    assert chosen.decide(bundled_story("A quiet port", opening)).placed_by is None
+    assert chosen.decide(quiet_port(arms_trade=False)).placed_by is None
 
 
 def test_an_editor_s_word_on_a_story_stands_over_the_model_and_the_keyword_rules():
@@ -376,10 +382,7 @@ def test_an_editor_s_word_on_a_story_stands_over_the_model_and_the_keyword_rules
     from digest.models import PlacedBy
 
     themes = load_config(ROOT / "schedule.yaml").themes
-    opening = "The port was quiet on Tuesday morning, and the dockers talked about the weather and the harvest. " * 9
-    body = ("Records show arms sales and weapons exports through the port: export licences for rifles, missiles "
-            "and ammunition sold to the army of a country at war, an arms deal the ministry approved. ") * 3
-    report = bundled_story("A quiet port", opening + body)
+    report = quiet_port()
     assert classifier(themes).decide(report).placed_by is PlacedBy.RULES
     refused = classifier(themes, verdicts={report.id: {"arms-exports": False}}).decide(report)
     assert refused.theme is None and "an editor's correction: not Arms exports" in refused.reason

@@ -1,8 +1,8 @@
 """Assembling: summarized stories -> an Edition, one section per theme.
 
 Sections follow the edition's theme order; within a section the stories
-with the strongest theme score come first, a long story the keyword rules
-placed with the surest (_standing; ties keep source order). A story
+with the strongest theme score come first, a story an editor or the keyword
+rules placed with the surest (_standing; ties keep source order). A story
 without a title of its own is headed by its lead sentence (digest.stages.headline).
 "Also noted" holds the themed stories a section had no room for, then the stories no theme took that
 come nearest to one (also_noted()).
@@ -47,12 +47,13 @@ def _ranked(items: Sequence[Item]) -> list[Item]:
 
 def _standing(decision: ThemeDecision) -> float:
     """How high a story stands in its section: the theme's probability for it, and 1 for a story an editor
-    placed (digest themes learn) or a long story the keyword rules placed over its whole text (those rank
-    among themselves by the probability). The model
-    read only that story's title and lede, and its probability is below the bar by the time the rules
-    decide, so by it every such story (a seed's investigation, a full article) would stand below every
-    brief and be the first cut to "Also noted"; the rules placed none of the 163 long pages of
-    ../shared/corpus/article_pages, none of them on a theme (bench/themes_long.py)."""
+    placed (digest themes learn) or a long story the keyword rules placed over its whole text; those rank
+    among themselves by the probability.
+
+    For a long story the rules placed, the model read only its title and lede, and its probability is
+    below the bar by the time the rules decide: by it every such story (a seed's investigation, a full
+    article) would stand below every brief and be the first cut to "Also noted". The rules placed none of
+    the 163 long pages of ../shared/corpus/article_pages, none of them on a theme (bench/themes_long.py)."""
     return 1.0 if decision.placed_by in (PlacedBy.RULES, PlacedBy.EDITOR) else decision.score
 
 
