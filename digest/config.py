@@ -55,6 +55,16 @@ def parse_duration(value: Any) -> timedelta:
     return timedelta(**{UNITS[match[2]]: int(match[1])})
 
 
+def regular_expressions(patterns: list[str]) -> list[str]:
+    """The patterns, each checked to compile: a typo is reported with the key it is under, not at build time."""
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
+    return patterns
+
+
 class ThemeSignals(Strict):
     """How a story is recognised as being about a theme.
 
@@ -110,6 +120,15 @@ class Theme(Strict):
     examples: ThemeExamples = ThemeExamples()
     min_probability: float = Field(0.75, gt=0, lt=1)
     """How sure the classifier must be to place a story here: higher misplaces fewer, misses more."""
+    exclude: list[str] = Field(default_factory=list)
+    """Regular expressions (case-insensitive) over a story's headline: a story whose headline matches one is
+    never placed here, however its words weigh (an editor's correction still can). For what words alone cannot
+    tell apart: settlers killed in an attack name the same words as settlers who kill."""
+
+    @field_validator("exclude")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        return regular_expressions(value)
 
     @model_validator(mode="after")
     def _taught(self) -> Theme:
@@ -248,12 +267,7 @@ class FeedConfig(Strict):
     @field_validator("include", "exclude")
     @classmethod
     def _patterns(cls, value: list[str]) -> list[str]:
-        for pattern in value:
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
-        return value
+        return regular_expressions(value)
 
 
 class FetchConfig(Strict):

@@ -196,6 +196,8 @@ class ThemeDecision:
     """Themes one of whose term groups (signals.require) the story never names: it is no near miss of them."""
     placed_by: PlacedBy | None = None
     """What placed it (None: no theme, or a decision of the keyword rules alone, as bench/themes.py compares)."""
+    excluded: tuple[str, ...] = ()
+    """Themes the story is never placed in, whatever its score: its headline matches their ``exclude``."""
 
 
 @dataclass(frozen=True)

@@ -79,3 +79,10 @@ def test_any_text_is_either_a_config_or_a_config_error(tmp_path_factory, text):
 def test_must_name_points_at_a_require_group(tmp_path):
     text = THEME.replace("      keywords:", "      require: [[arms], [israel]]\n      must_name: 3\n      keywords:")
     assert error(tmp_path, text).startswith("schedule.yaml:5: themes.arms.signals: must_name: 3, but require has 2 group(s)")
+
+
+def test_a_theme_s_exclude_must_be_regular_expressions(tmp_path):
+    text = THEME.replace("    signals:", "    exclude: ['settlers? (killed']\n    signals:")
+    assert error(tmp_path, text).startswith(
+        "schedule.yaml:5: themes.arms.exclude: bad regular expression 'settlers? (killed': missing ), unterminated subpattern"
+    )

@@ -317,6 +317,59 @@ def test_settler_violence_needs_a_word_of_harm_done():
     assert attack.theme == "settler-violence"
 
 
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Palestinian gunman kills two Israeli settlers in West Bank shooting",
+        "Israeli settler killed in West Bank shooting attack",
+        "Settler wounded in stabbing attack near Hebron",
+        "Two Israeli settlers shot dead in attack near Huwara",
+    ],
+)
+def test_settlers_as_the_victims_of_an_attack_are_not_settler_violence(headline):
+    """THEMES.md: violence BY settlers. The words of an attack on settlers are the words of settlers' attacks,
+    so settler violence's ``exclude`` rules such headlines out, and says so; they are no near miss either."""
+    from digest.stages.assemble import relevance
+
+    decision = classifier(load_config(ROOT / "schedule.yaml").themes).decide(bundled_story(headline))
+    assert decision.theme is None
+    assert decision.excluded == ("settler-violence",)
+    assert "which Settler violence excludes" in decision.reason
+    assert dict(decision.scores)["settler-violence"] > 0.65  # the words alone would have placed it
+    assert relevance(decision, {"settler-violence": 0.65}) == 0.0
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Palestinian man killed by Israeli settlers near Nablus",
+        "Israeli settlers killed Palestinian teen in village raid",
+        "Settlers torch cars in Palestinian village of Turmus Ayya",
+        "Settlers rampage in Huwara, torch homes, cars after terror attack",
+    ],
+)
+def test_settlers_who_attack_are_still_settler_violence(headline):
+    decision = classifier(load_config(ROOT / "schedule.yaml").themes).decide(bundled_story(headline))
+    assert (decision.theme, decision.excluded) == ("settler-violence", ())
+
+
+def test_an_excluded_headline_is_read_from_an_untitled_story_s_first_sentence_and_an_editor_overrules_it():
+    themes = load_config(ROOT / "schedule.yaml").themes
+    untitled = Story("u", None, ("Israeli settler killed in West Bank shooting attack. Settlers later rampaged.",),
+                     (SourceRef("World news"),), "d", 0)
+    assert classifier(themes).decide(untitled).excluded == ("settler-violence",)
+    overruled = classifier(themes, verdicts={"u": {"settler-violence": True}}).decide(untitled)
+    assert overruled.theme == "settler-violence"
+
+
+def test_themes_test_says_when_a_headline_is_excluded(tmp_path):
+    shutil.copy(ROOT / "schedule.yaml", tmp_path)
+    first, *scores = _test(tmp_path / "schedule.yaml", "Israeli settler killed in West Bank shooting attack").splitlines()
+    assert first.startswith("no theme: fits no theme — Settler violence ")
+    assert first.endswith("but its headline reads “Israeli settler killed”, which Settler violence excludes")
+    assert any(line.startswith("  Settler violence: ") and line.endswith("; its headline is excluded)") for line in scores)
+
+
 def test_a_kept_model_is_trained_again_when_a_theme_s_term_groups_change(tmp_path):
     """The term groups are features: a model kept in the store from before they changed would weigh old groups."""
     import sqlite3

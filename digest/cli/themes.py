@@ -35,9 +35,10 @@ def test(config_path: Path, text: str) -> None:
     decision = try_theme(config, text, conn, datetime.now(UTC))
     click.echo(f"{decision.theme or 'no theme'}: {decision.reason}")
     for key, probability in decision.scores:
-        unnamed = "; names none of the words it needs" if key in decision.cause_unnamed else ""
+        note = "; names none of the words it needs" if key in decision.cause_unnamed else ""
+        note += "; its headline is excluded" if key in decision.excluded else ""
         click.echo(
-            f"  {config.themes[key].title}: {probability:.0%} (needs {config.themes[key].min_probability:.0%}{unnamed})"
+            f"  {config.themes[key].title}: {probability:.0%} (needs {config.themes[key].min_probability:.0%}{note})"
         )
 
 

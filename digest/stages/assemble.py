@@ -90,7 +90,7 @@ def _nearness(decision: ThemeDecision, bars: Mapping[str, float]) -> dict[str, f
     return {
         theme: score / bars[theme]
         for theme, score in decision.scores
-        if theme in bars and theme not in decision.cause_unnamed and theme not in decision.terms_missing
+        if theme in bars and theme not in (*decision.cause_unnamed, *decision.terms_missing, *decision.excluded)
     }
 
 

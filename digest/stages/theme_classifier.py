@@ -12,6 +12,7 @@ listed under "Also noted".
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence, Set
 from dataclasses import dataclass, field
 from functools import partial
@@ -19,6 +20,7 @@ from functools import partial
 from digest.config import Theme
 from digest.models import PlacedBy, SourceRef, Story, ThemeDecision, ThemedStory
 from digest.speed import parallel
+from digest.stages.sentences import split_sentences
 from digest.stages.theme_model import (
     IN_TITLE,
     Example,
@@ -104,6 +106,7 @@ class ThemeClassifier:
     It stands over the model and the keyword rules: the model learns from a correction, but may still lean
     the old way, and the rules, which place a long story on their own, never learn."""
     _source_terms: dict[str, frozenset[str]] = field(default_factory=dict)
+    compiled_exclusions: dict[str, tuple[re.Pattern[str], ...]] | None = None
 
     def _term_index(self) -> TermIndex:
         self.index = self.index or TermIndex.of(ruled(self.themes))
@@ -140,10 +143,13 @@ class ThemeClassifier:
         if (chosen := next((p for p in placements if verdict.get(p.theme)), None)) is not None:
             reason = f"{self.themes[chosen.theme].title}, by an editor's correction; the model: {self._describe(chosen, story, signals)}"
             return ThemeDecision(chosen.theme, round(chosen.probability, 3), reason, scores, placed_by=PlacedBy.EDITOR)
+        excluded = self._excluded(story)
         refused = [key for key, belongs in verdict.items() if not belongs]
+        barred = {*refused, *excluded}
         placed = [
-            p for p in placements if p.probability >= self.themes[p.theme].min_probability and p.theme not in refused
+            p for p in placements if p.probability >= self.themes[p.theme].min_probability and p.theme not in barred
         ]
+        ruled_out = [p for p in placements if p.theme in excluded and p.probability >= self.themes[p.theme].min_probability]
         named = title.found.keys() | body.found.keys()
         gated = {key: cause for key in self.themes if (cause := self._unnamed_cause(key, story, named)) is not None}
         # a theme with term groups names every one of them, or it is missing some
@@ -157,7 +163,7 @@ class ThemeClassifier:
                 (p, rules)
                 for p in placements
                 if p.theme in ruled_themes
-                and p.theme not in refused
+                and p.theme not in barred
                 and (rules := score_theme(p.theme, self.themes[p.theme], story, title, body)).qualifies
             )
             if (first := next(qualified, None)) is not None:
@@ -167,14 +173,21 @@ class ThemeClassifier:
                     f"from its title and lede alone {self._describe(best, story, signals)}"
                 )
                 return ThemeDecision(
-                    best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing, PlacedBy.RULES
+                    best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing, PlacedBy.RULES,
+                    tuple(excluded),
                 )
         if not placed:
             nearest = placements[0] if placements else None
             reason = "fits no theme"
             if refused:
                 reason += f" (an editor's correction: not {', '.join(self.themes[key].title for key in refused)})"
-            if unnamed:
+            if ruled_out:
+                matched = ruled_out[0]
+                reason += (
+                    f" — {self._describe(matched, story, signals)}, but its headline reads “{excluded[matched.theme]}”, "
+                    f"which {self.themes[matched.theme].title} excludes"
+                )
+            elif unnamed:
                 cause = gated[unnamed[0].theme]
                 reason += (
                     f" — {self._describe(unnamed[0], story, signals)}, but it names nothing like "
@@ -182,12 +195,37 @@ class ThemeClassifier:
                 )
             elif nearest is not None:
                 reason += f" — nearest {self._describe(nearest, story, signals)}"
-            return ThemeDecision(None, 0.0, reason, scores, tuple(gated), missing)
+            return ThemeDecision(None, 0.0, reason, scores, tuple(gated), missing, excluded=tuple(excluded))
         best = placed[0]
         reason = self._describe(best, story, signals)
         if len(placed) > 1:
             reason += "; ahead of " + ", ".join(f"{self.themes[p.theme].title} {p.probability:.0%}" for p in placed[1:])
-        return ThemeDecision(best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing, PlacedBy.MODEL)
+        return ThemeDecision(
+            best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing, PlacedBy.MODEL, tuple(excluded)
+        )
+
+    def _excluded(self, story: Story) -> dict[str, str]:
+        """The themes whose ``exclude`` the story's headline matches, each with the words that matched (shortened
+        to their end, which names what is excluded). A story without a title is headed by its first sentence."""
+        patterns = self._exclusions()
+        if not patterns:
+            return {}
+        headline = story.title or next(iter(split_sentences(story.text[:HEADLINE_CHARS])), "")
+        found = {}
+        for theme, compiled in patterns.items():
+            if (match := next((m for pattern in compiled if (m := pattern.search(headline))), None)) is not None:
+                words = match.group(0).strip()
+                found[theme] = words if len(words) <= QUOTED_CHARS else "…" + words[-QUOTED_CHARS:].split(" ", 1)[-1]
+        return found
+
+    def _exclusions(self) -> dict[str, tuple[re.Pattern[str], ...]]:
+        if self.compiled_exclusions is None:
+            self.compiled_exclusions = {
+                key: tuple(re.compile(pattern, re.IGNORECASE) for pattern in theme.exclude)
+                for key, theme in self.themes.items()
+                if theme.exclude
+            }
+        return self.compiled_exclusions
 
     def _unnamed_cause(self, theme: str, story: Story, named: Set[str]) -> list[str] | None:
         """The terms of the theme's cause (signals.must_name) when the story never mentions one: not in its
@@ -229,6 +267,10 @@ class ThemeClassifier:
 LONG_STORY_WORDS = 150
 """From this many words of text on, a story the keyword rules place (their density is over the whole
 text) is placed even when the model, which reads the title and lede, is less sure."""
+HEADLINE_CHARS = 400
+"""Characters of an untitled story read for its first sentence, the headline a theme's ``exclude`` is matched on."""
+QUOTED_CHARS = 60
+"""Characters of a matched headline a reason quotes: its end, which names what the theme excludes."""
 REASON_TERMS = 4
 """Weighted terms a reason names: the strongest, for or against."""
 HINT_LOGIT = 0.5
