@@ -370,6 +370,14 @@ def test_themes_test_says_when_a_headline_is_excluded(tmp_path):
     assert any(line.startswith("  Settler violence: ") and line.endswith("; its headline is excluded)") for line in scores)
 
 
+def test_dockers_refusing_to_handle_arms_cargo_act_in_solidarity_whichever_way_it_moves():
+    """THEMES.md counts refusals as solidarity; the weapons named do not make it the arms trade."""
+    chosen = classifier(load_config(ROOT / "schedule.yaml").themes)
+    for verb in ("load", "unload", "handle"):
+        headline = f"Irish dockers refuse to {verb} ship carrying munitions bound for Israel"
+        assert chosen.decide(bundled_story(headline)).theme == "solidarity", headline
+
+
 def test_a_kept_model_is_trained_again_when_a_theme_s_term_groups_change(tmp_path):
     """The term groups are features: a model kept in the store from before they changed would weigh old groups."""
     import sqlite3
