@@ -353,6 +353,24 @@ def test_settlers_who_attack_are_still_settler_violence(headline):
     assert (decision.theme, decision.excluded) == ("settler-violence", ())
 
 
+@pytest.mark.parametrize(
+    ("headline", "theme"),
+    [
+        ("Israeli doctors strike in protest at judicial overhaul", None),
+        ("Protesters in Israel rally against judicial reform", None),
+        ("Anti-government protesters block Tel Aviv highway", None),
+        ("Right-wing Israelis rally for settlements in Gaza", None),
+        ("Thousands rally in Kuala Lumpur with anti-Netanyahu chants to demand an end to the war on Gaza", "solidarity"),
+        ("Thousands march in London in solidarity with Palestinians", "solidarity"),
+    ],
+)
+def test_israelis_protesting_their_own_government_are_not_solidarity(headline, theme):
+    """THEMES.md: solidarity is acting in support of Palestinians; Israel's own politics is other."""
+    decision = classifier(load_config(ROOT / "schedule.yaml").themes).decide(bundled_story(headline))
+    assert decision.theme == theme
+    assert ("solidarity" in decision.excluded) == (theme is None)
+
+
 def test_an_excluded_headline_is_read_from_an_untitled_story_s_first_sentence_and_an_editor_overrules_it():
     themes = load_config(ROOT / "schedule.yaml").themes
     untitled = Story("u", None, ("Israeli settler killed in West Bank shooting attack. Settlers later rampaged.",),
