@@ -371,6 +371,20 @@ def test_israelis_protesting_their_own_government_are_not_solidarity(headline, t
     assert ("solidarity" in decision.excluded) == (theme is None)
 
 
+@pytest.mark.parametrize(
+    ("headline", "theme"),
+    [
+        ("Gun shop owner says he sold ammunition to the mass shooting suspect", None),
+        ("Court lets state bar permitted gun owners from carrying rifles in parks", None),
+        ("US approves sale of 24,000 assault rifles to Israel", "arms-exports"),
+    ],
+)
+def test_guns_at_home_are_not_the_arms_trade(headline, theme):
+    decision = classifier(load_config(ROOT / "schedule.yaml").themes).decide(bundled_story(headline))
+    assert decision.theme == theme
+    assert ("arms-exports" in decision.excluded) == (theme is None)
+
+
 def test_an_excluded_headline_is_read_from_an_untitled_story_s_first_sentence_and_an_editor_overrules_it():
     themes = load_config(ROOT / "schedule.yaml").themes
     untitled = Story("u", None, ("Israeli settler killed in West Bank shooting attack. Settlers later rampaged.",),
