@@ -197,7 +197,8 @@ class ThemeDecision:
     placed_by: PlacedBy | None = None
     """What placed it (None: no theme, or a decision of the keyword rules alone, as bench/themes.py compares)."""
     excluded: tuple[str, ...] = ()
-    """Themes the story is never placed in, whatever its score: its headline matches their ``exclude``."""
+    """Themes the story is never placed in, whatever its score: its headline matches their ``exclude`` (matched
+    only for the themes it reached the bar of or names every term group of: those it could be placed in or near)."""
 
 
 @dataclass(frozen=True)

@@ -358,8 +358,11 @@ def test_settlers_who_attack_are_still_settler_violence(headline):
     [
         ("Israeli doctors strike in protest at judicial overhaul", None),
         ("Protesters in Israel rally against judicial reform", None),
-        ("Anti-government protesters block Tel Aviv highway", None),
+        ("Anti-government protesters block Tel Aviv highway as Israel's war cabinet meets", None),
         ("Right-wing Israelis rally for settlements in Gaza", None),
+        ("Israeli protesters block aid trucks bound for Gaza at Kerem Shalom", None),
+        ("Israeli nationalists' Flag March passes through Jerusalem's Old City", None),
+        ("Hostage families march to Jerusalem to press Israel's government for a deal", None),
         ("Thousands rally in Kuala Lumpur with anti-Netanyahu chants to demand an end to the war on Gaza", "solidarity"),
         ("Thousands march in London in solidarity with Palestinians", "solidarity"),
     ],

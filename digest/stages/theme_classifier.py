@@ -143,7 +143,13 @@ class ThemeClassifier:
         if (chosen := next((p for p in placements if verdict.get(p.theme)), None)) is not None:
             reason = f"{self.themes[chosen.theme].title}, by an editor's correction; the model: {self._describe(chosen, story, signals)}"
             return ThemeDecision(chosen.theme, round(chosen.probability, 3), reason, scores, placed_by=PlacedBy.EDITOR)
-        excluded = self._excluded(story)
+        # a theme with term groups names every one of them, or it is missing some
+        missing = tuple(key for key in self._rules().groups if f"<{key} every group>" not in signals)
+        # a headline is matched only against themes it could be placed in or listed near (Also noted)
+        excluded = self._excluded(
+            story,
+            {p.theme for p in placements if p.probability >= self.themes[p.theme].min_probability or p.theme not in missing},
+        )
         refused = [key for key, belongs in verdict.items() if not belongs]
         barred = {*refused, *excluded}
         placed = [
@@ -152,8 +158,6 @@ class ThemeClassifier:
         ruled_out = [p for p in placements if p.theme in excluded and p.probability >= self.themes[p.theme].min_probability]
         named = title.found.keys() | body.found.keys()
         gated = {key: cause for key in self.themes if (cause := self._unnamed_cause(key, story, named)) is not None}
-        # a theme with term groups names every one of them, or it is missing some
-        missing = tuple(key for key in self._rules().groups if f"<{key} every group>" not in signals)
         unnamed = [p for p in placed if p.theme in gated]
         placed = [p for p in placed if p.theme not in gated]
         if not placed and len(body.tokens) >= LONG_STORY_WORDS:
@@ -204,10 +208,11 @@ class ThemeClassifier:
             best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing, PlacedBy.MODEL, tuple(excluded)
         )
 
-    def _excluded(self, story: Story) -> dict[str, str]:
-        """The themes whose ``exclude`` the story's headline matches, each with the words that matched (shortened
-        to their end, which names what is excluded). A story without a title is headed by its first sentence."""
-        patterns = self._exclusions()
+    def _excluded(self, story: Story, themes: Set[str]) -> dict[str, str]:
+        """Of ``themes``, those whose ``exclude`` the story's headline matches, each with the words that matched
+        (shortened to their end, which names what is excluded). A story without a title is headed by its first
+        sentence."""
+        patterns = {theme: compiled for theme, compiled in self._exclusions().items() if theme in themes}
         if not patterns:
             return {}
         headline = story.title or next(iter(split_sentences(story.text[:HEADLINE_CHARS])), "")
