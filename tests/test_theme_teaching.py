@@ -388,6 +388,15 @@ def test_guns_at_home_are_not_the_arms_trade(headline, theme):
     assert ("arms-exports" in decision.excluded) == (theme is None)
 
 
+def test_the_keyword_rules_do_not_place_a_long_story_whose_headline_is_excluded():
+    from dataclasses import replace
+
+    chosen = classifier(load_config(ROOT / "schedule.yaml").themes)
+    assert chosen.decide(quiet_port()).theme == "arms-exports"  # by the rules, over its whole text
+    excluded = chosen.decide(replace(quiet_port(), title="Gun shops report record sales after mass shooting"))
+    assert (excluded.theme, excluded.excluded) == (None, ("arms-exports",))
+
+
 def test_an_excluded_headline_is_read_from_an_untitled_story_s_first_sentence_and_an_editor_overrules_it():
     themes = load_config(ROOT / "schedule.yaml").themes
     untitled = Story("u", None, ("Israeli settler killed in West Bank shooting attack. Settlers later rampaged.",),

@@ -145,10 +145,16 @@ class ThemeClassifier:
             return ThemeDecision(chosen.theme, round(chosen.probability, 3), reason, scores, placed_by=PlacedBy.EDITOR)
         # a theme with term groups names every one of them, or it is missing some
         missing = tuple(key for key in self._rules().groups if f"<{key} every group>" not in signals)
-        # a headline is matched only against themes it could be placed in or listed near (Also noted)
+        # a headline is matched only against themes it could be placed in (a long story: any, by the keyword
+        # rules) or listed near (Also noted)
+        long = len(body.tokens) >= LONG_STORY_WORDS
         excluded = self._excluded(
             story,
-            {p.theme for p in placements if p.probability >= self.themes[p.theme].min_probability or p.theme not in missing},
+            {
+                p.theme
+                for p in placements
+                if long or p.probability >= self.themes[p.theme].min_probability or p.theme not in missing
+            },
         )
         refused = [key for key, belongs in verdict.items() if not belongs]
         barred = {*refused, *excluded}
@@ -160,7 +166,7 @@ class ThemeClassifier:
         gated = {key: cause for key in self.themes if (cause := self._unnamed_cause(key, story, named)) is not None}
         unnamed = [p for p in placed if p.theme in gated]
         placed = [p for p in placed if p.theme not in gated]
-        if not placed and len(body.tokens) >= LONG_STORY_WORDS:
+        if not placed and long:
             # the keyword rules over the whole text: the first theme (likeliest first) they place the story in
             ruled_themes = self._rules().groups
             qualified = (
