@@ -393,7 +393,7 @@ def test_the_keyword_rules_do_not_place_a_long_story_whose_headline_is_excluded(
 
     chosen = classifier(load_config(ROOT / "schedule.yaml").themes)
     assert chosen.decide(quiet_port()).theme == "arms-exports"  # by the rules, over its whole text
-    excluded = chosen.decide(replace(quiet_port(), title="Gun shops report record sales after mass shooting"))
+    excluded = chosen.decide(replace(quiet_port(), title="The shooter's neighbours speak of a quiet man"))
     assert (excluded.theme, excluded.excluded) == (None, ("arms-exports",))
 
 
