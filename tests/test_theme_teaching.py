@@ -379,7 +379,10 @@ def test_israelis_protesting_their_own_government_are_not_solidarity(headline, t
     [
         ("Gun shop owner says he sold ammunition to the mass shooting suspect", None),
         ("Court lets state bar permitted gun owners from carrying rifles in parks", None),
+        ("White House sends aid to Israel, moves US warships closer to the region", None),
         ("US approves sale of 24,000 assault rifles to Israel", "arms-exports"),
+        ("Japan to sell used destroyers to the Philippines", "arms-exports"),
+        ("US speeds munitions deliveries to Israel and moves a carrier group closer", "arms-exports"),
     ],
 )
 def test_guns_at_home_are_not_the_arms_trade(headline, theme):
