@@ -363,6 +363,8 @@ def test_settlers_who_attack_are_still_settler_violence(headline):
         ("Israeli protesters block aid trucks bound for Gaza at Kerem Shalom", None),
         ("Israeli nationalists' Flag March passes through Jerusalem's Old City", None),
         ("Hostage families march to Jerusalem to press Israel's government for a deal", None),
+        ("Germany declares solidarity with Israel after Hamas attack", None),
+        ("Protesters block aid trucks at Gaza crossing", None),
         ("Thousands rally in Kuala Lumpur with anti-Netanyahu chants to demand an end to the war on Gaza", "solidarity"),
         ("Thousands march in London in solidarity with Palestinians", "solidarity"),
     ],
