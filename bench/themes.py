@@ -12,11 +12,14 @@ cross-validation on the train part only; dev is never tuned on.
     .venv/bin/pip install -e '.[bench]'
     .venv/bin/python bench/themes.py [--runs 3] [--only "rules (today's); linear (words, pairs)"]
     .venv/bin/python bench/themes.py --bars
+    .venv/bin/python bench/themes.py --exclusions
 
 --bars prints, per bundled theme, the 5-fold precision and recall of digest's own
 classifier on train at each bar from 0.20 to 0.95, and the bar nearest to the
 targets (precision 0.92, recall 0.85): the min_probability schedule.yaml carries.
 A search-found headline is decided as a feed named by its search shows it.
+--exclusions prints, per theme and pattern of its exclude, the labelled items whose title it matches, by label,
+and every item of the theme's own label it would take from the theme.
 
 Classifiers: today's rules (schedule.yaml signals); the rules with each
 require group widened by WordLlama word embeddings; the linear model
@@ -29,17 +32,19 @@ as a build runs it ("shipped").
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
 import subprocess
 import tempfile
 import textwrap
 import time
+from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-from themes_export import BASE_RATE, context_of, labelled
+from themes_export import BASE_RATE, context_of, labelled, training_files
 
 from digest.config import Config, Theme, ThemeSignals, load_config
 from digest.models import SourceRef, Story
@@ -355,12 +360,35 @@ def subset(items: Sequence[Item], found: Sequence[str | None], keep: Callable[[I
     return figures([item for item, _ in kept], [got for _, got in kept])
 
 
+def print_exclusions(themes: dict[str, Theme]) -> None:
+    """Per theme and pattern of its ``exclude``, the labelled items (every file, both splits) whose title it
+    matches, by label; and each such item labelled with the theme itself, which the pattern would take from it."""
+    items = [
+        (record["title"], record["label"]) for record in labelled(None, [*training_files(), BASE_RATE])
+    ]
+    for key, theme in themes.items():
+        for pattern in theme.exclude:
+            compiled = re.compile(pattern, re.IGNORECASE)
+            matched = [(title, label) for title, label in items if compiled.search(title)]
+            counts = Counter(label for _, label in matched)
+            print(f"{key}: {dict(sorted(counts.items()))}  {pattern[:90]}")
+            for title, label in matched:
+                if label == key:
+                    print(f"    taken from {key}: {title}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--only", default="", help="classifier names to run, separated by ';'")
     parser.add_argument("--bars", action="store_true", help="print each theme's cross-validated bar, then stop")
+    parser.add_argument(
+        "--exclusions", action="store_true", help="print what each theme's exclude patterns match, then stop"
+    )
     args = parser.parse_args()
+    if args.exclusions:
+        print_exclusions(load_config(ROOT / "schedule.yaml").themes)
+        return
     train, dev = load("train"), load("dev")
     themes = {key: theme for key, theme in load_config(ROOT / "schedule.yaml").themes.items() if key in THEMES}
     if args.bars:
