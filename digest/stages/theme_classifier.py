@@ -106,7 +106,8 @@ class ThemeClassifier:
     It stands over the model and the keyword rules: the model learns from a correction, but may still lean
     the old way, and the rules, which place a long story on their own, never learn."""
     _source_terms: dict[str, frozenset[str]] = field(default_factory=dict)
-    compiled_exclusions: dict[str, tuple[re.Pattern[str], ...]] | None = None
+    _compiled_exclusions: dict[str, tuple[re.Pattern[str], ...]] | None = None
+    """Each theme's ``exclude`` patterns, compiled once (the first story that needs them)."""
 
     def _term_index(self) -> TermIndex:
         self.index = self.index or TermIndex.of(ruled(self.themes))
@@ -183,8 +184,14 @@ class ThemeClassifier:
                     f"from its title and lede alone {self._describe(best, story, signals)}"
                 )
                 return ThemeDecision(
-                    best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing, PlacedBy.RULES,
-                    tuple(excluded),
+                    best.theme,
+                    round(best.probability, 3),
+                    reason,
+                    scores,
+                    tuple(gated),
+                    missing,
+                    PlacedBy.RULES,
+                    excluded=tuple(excluded),
                 )
         if not placed:
             nearest = placements[0] if placements else None
@@ -211,7 +218,14 @@ class ThemeClassifier:
         if len(placed) > 1:
             reason += "; ahead of " + ", ".join(f"{self.themes[p.theme].title} {p.probability:.0%}" for p in placed[1:])
         return ThemeDecision(
-            best.theme, round(best.probability, 3), reason, scores, tuple(gated), missing, PlacedBy.MODEL, tuple(excluded)
+            best.theme,
+            round(best.probability, 3),
+            reason,
+            scores,
+            tuple(gated),
+            missing,
+            PlacedBy.MODEL,
+            excluded=tuple(excluded),
         )
 
     def _excluded(self, story: Story, themes: Set[str]) -> dict[str, str]:
@@ -230,13 +244,13 @@ class ThemeClassifier:
         return found
 
     def _exclusions(self) -> dict[str, tuple[re.Pattern[str], ...]]:
-        if self.compiled_exclusions is None:
-            self.compiled_exclusions = {
+        if self._compiled_exclusions is None:
+            self._compiled_exclusions = {
                 key: tuple(re.compile(pattern, re.IGNORECASE) for pattern in theme.exclude)
                 for key, theme in self.themes.items()
                 if theme.exclude
             }
-        return self.compiled_exclusions
+        return self._compiled_exclusions
 
     def _unnamed_cause(self, theme: str, story: Story, named: Set[str]) -> list[str] | None:
         """The terms of the theme's cause (signals.must_name) when the story never mentions one: not in its
