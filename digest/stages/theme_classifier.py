@@ -146,27 +146,27 @@ class ThemeClassifier:
             return ThemeDecision(chosen.theme, round(chosen.probability, 3), reason, scores, placed_by=PlacedBy.EDITOR)
         # a theme with term groups names every one of them, or it is missing some
         missing = tuple(key for key in self._rules().groups if f"<{key} every group>" not in signals)
-        # a headline is matched only against themes it could be placed in (a long story: any, by the keyword
-        # rules) or listed near (Also noted)
         long = len(body.tokens) >= LONG_STORY_WORDS
+        reached = [p for p in placements if p.probability >= self.themes[p.theme].min_probability]
+        # a headline is matched only against themes it could be placed in (a long story: any, by the keyword
+        # rules) or listed near (Also noted: those it names every term group of)
         excluded = self._excluded(
-            story,
-            {
-                p.theme
-                for p in placements
-                if long or p.probability >= self.themes[p.theme].min_probability or p.theme not in missing
-            },
+            story, set(self.themes) if long else {p.theme for p in reached} | set(self.themes).difference(missing)
         )
         refused = [key for key, belongs in verdict.items() if not belongs]
         barred = {*refused, *excluded}
-        placed = [
-            p for p in placements if p.probability >= self.themes[p.theme].min_probability and p.theme not in barred
-        ]
-        ruled_out = [p for p in placements if p.theme in excluded and p.probability >= self.themes[p.theme].min_probability]
+        placed = [p for p in reached if p.theme not in barred]
+        ruled_out = [p for p in reached if p.theme in excluded]
         named = title.found.keys() | body.found.keys()
         gated = {key: cause for key in self.themes if (cause := self._unnamed_cause(key, story, named)) is not None}
         unnamed = [p for p in placed if p.theme in gated]
         placed = [p for p in placed if p.theme not in gated]
+
+        def decided(theme: str | None, probability: float, reason: str, placed_by: PlacedBy | None) -> ThemeDecision:
+            return ThemeDecision(
+                theme, round(probability, 3), reason, scores, tuple(gated), missing, placed_by, tuple(excluded)
+            )
+
         if not placed and long:
             # the keyword rules over the whole text: the first theme (likeliest first) they place the story in
             ruled_themes = self._rules().groups
@@ -183,16 +183,7 @@ class ThemeClassifier:
                     f"{rules.describe(self.themes[best.theme].title)} by its keyword rules, over a long story; "
                     f"from its title and lede alone {self._describe(best, story, signals)}"
                 )
-                return ThemeDecision(
-                    best.theme,
-                    round(best.probability, 3),
-                    reason,
-                    scores,
-                    tuple(gated),
-                    missing,
-                    PlacedBy.RULES,
-                    excluded=tuple(excluded),
-                )
+                return decided(best.theme, best.probability, reason, PlacedBy.RULES)
         if not placed:
             nearest = placements[0] if placements else None
             reason = "fits no theme"
@@ -212,21 +203,12 @@ class ThemeClassifier:
                 )
             elif nearest is not None:
                 reason += f" — nearest {self._describe(nearest, story, signals)}"
-            return ThemeDecision(None, 0.0, reason, scores, tuple(gated), missing, excluded=tuple(excluded))
+            return decided(None, 0.0, reason, None)
         best = placed[0]
         reason = self._describe(best, story, signals)
         if len(placed) > 1:
             reason += "; ahead of " + ", ".join(f"{self.themes[p.theme].title} {p.probability:.0%}" for p in placed[1:])
-        return ThemeDecision(
-            best.theme,
-            round(best.probability, 3),
-            reason,
-            scores,
-            tuple(gated),
-            missing,
-            PlacedBy.MODEL,
-            excluded=tuple(excluded),
-        )
+        return decided(best.theme, best.probability, reason, PlacedBy.MODEL)
 
     def _excluded(self, story: Story, themes: Set[str]) -> dict[str, str]:
         """Of ``themes``, those whose ``exclude`` the story's headline matches, each with the words that matched
