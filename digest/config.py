@@ -61,7 +61,7 @@ def regular_expressions(patterns: list[str]) -> list[str]:
         try:
             re.compile(pattern)
         except re.error as exc:
-            raise ValueError(f"bad regular expression {pattern!r}: {exc}") from None
+            raise ValueError(f"bad regular expression '{pattern}': {exc}") from None  # as written: repr() doubles each backslash
     return patterns
 
 

@@ -82,7 +82,7 @@ def test_must_name_points_at_a_require_group(tmp_path):
 
 
 def test_a_theme_s_exclude_must_be_regular_expressions(tmp_path):
-    text = THEME.replace("    signals:", "    exclude: ['settlers? (killed']\n    signals:")
+    text = THEME.replace("    signals:", "    exclude: ['\\bsettlers? (killed']\n    signals:")
     assert error(tmp_path, text).startswith(
-        "schedule.yaml:5: themes.arms.exclude: bad regular expression 'settlers? (killed': missing ), unterminated subpattern"
+        "schedule.yaml:5: themes.arms.exclude: bad regular expression '\\bsettlers? (killed': missing ), unterminated subpattern"
     )
